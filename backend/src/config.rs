@@ -1,0 +1,196 @@
+//! Typed configuration, read from the environment (Kubernetes injects it from a ConfigMap and
+//! Secrets) or from command-line flags. Every setting is documented here once; `.env.example`
+//! mirrors this file.
+
+use std::{net::SocketAddr, time::Duration};
+
+use clap::{Args, Parser, Subcommand};
+use secrecy::{ExposeSecret, SecretString};
+
+#[derive(Debug, Parser)]
+#[command(name = "backend", version, about = "The Todo REST API and its outbox relay")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+impl Cli {
+    /// Parses the process arguments; no subcommand means `serve`, so `cargo run -p backend`
+    /// and `dapr run -- backend` need no extra words.
+    pub fn from_env() -> Self {
+        let args: Vec<String> = std::env::args().collect();
+        if args.len() == 1 { Self::parse_from([args[0].as_str(), "serve"]) } else { Self::parse_from(args) }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the API and run the outbox relay (the default).
+    Serve(Box<Config>),
+    /// Apply pending database migrations and exit.
+    Migrate(DatabaseConfig),
+    /// Probe a running instance's `/health` and exit 0 when it answers; for container health
+    /// checks in images without shell tools.
+    Healthcheck {
+        /// Address of the instance to probe.
+        #[arg(long, env = "HEALTHCHECK_URL", default_value = "http://127.0.0.1:8080/health")]
+        url: String,
+    },
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DatabaseConfig {
+    /// PostgreSQL URL for queries. May point at a transaction-mode pooler (e.g. Neon's pooled
+    /// endpoint).
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: SecretString,
+
+    /// Direct (non-pooled) PostgreSQL URL, used for LISTEN/NOTIFY and migrations, which a
+    /// transaction-mode pooler breaks. Defaults to `DATABASE_URL`.
+    #[arg(long, env = "DIRECT_URL", hide_env_values = true)]
+    pub direct_url: Option<SecretString>,
+
+    /// Connections in the query pool. All replicas together must stay under the server's
+    /// `max_connections`.
+    #[arg(long, env = "DATABASE_MAX_CONNECTIONS", default_value_t = 10)]
+    pub database_max_connections: u32,
+
+    /// How long a request waits for a free connection before failing with 503.
+    #[arg(long, env = "DATABASE_ACQUIRE_TIMEOUT_SECS", default_value_t = 5)]
+    pub database_acquire_timeout_secs: u64,
+}
+
+impl DatabaseConfig {
+    pub fn direct_url(&self) -> &SecretString {
+        self.direct_url.as_ref().unwrap_or(&self.database_url)
+    }
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct Config {
+    #[command(flatten)]
+    pub database: DatabaseConfig,
+
+    /// Address the HTTP server listens on.
+    #[arg(long, env = "LISTEN_ADDR", default_value = "0.0.0.0:8080")]
+    pub listen_addr: SocketAddr,
+
+    /// Apply pending migrations at start-up. Turn off where a separate job migrates (Helm).
+    #[arg(long, env = "MIGRATE_ON_START", default_value_t = true, action = clap::ArgAction::Set)]
+    pub migrate_on_start: bool,
+
+    /// Mark the session cookie `Secure` (serve over HTTPS only). On in production.
+    #[arg(long, env = "COOKIE_SECURE", default_value_t = false, action = clap::ArgAction::Set)]
+    pub cookie_secure: bool,
+
+    /// Server-side session lifetime in days.
+    #[arg(long, env = "SESSION_TTL_DAYS", default_value_t = 30)]
+    pub session_ttl_days: u32,
+
+    /// Sign-in and sign-up attempts allowed per client address (and, for sign-in, per email)
+    /// per minute. 0 turns the limit off (load tests only).
+    #[arg(long, env = "AUTH_RATE_LIMIT_PER_MINUTE", default_value_t = 10)]
+    pub auth_rate_limit_per_minute: u32,
+
+    /// Take the client address from `X-Real-IP` / `X-Forwarded-For`. Only behind a proxy that
+    /// sets them (the NGINX ingress); otherwise clients could pick their own rate-limit key.
+    #[arg(long, env = "TRUST_PROXY_HEADERS", default_value_t = false, action = clap::ArgAction::Set)]
+    pub trust_proxy_headers: bool,
+
+    /// Extra origins (comma-separated, e.g. `https://todo.example.com`) allowed to send
+    /// state-changing requests, besides the API's own origin.
+    #[arg(long, env = "ALLOWED_ORIGINS", value_delimiter = ',', default_value = "")]
+    pub allowed_origins: Vec<String>,
+
+    /// Largest accepted request body in bytes; larger bodies get 413.
+    #[arg(long, env = "MAX_BODY_BYTES", default_value_t = 64 * 1024)]
+    pub max_body_bytes: usize,
+
+    /// Requests running longer than this are answered with 503.
+    #[arg(long, env = "REQUEST_TIMEOUT_SECS", default_value_t = 30)]
+    pub request_timeout_secs: u64,
+
+    /// Time allowed for in-flight requests and the relay to finish after SIGTERM.
+    #[arg(long, env = "SHUTDOWN_TIMEOUT_SECS", default_value_t = 20)]
+    pub shutdown_timeout_secs: u64,
+
+    #[command(flatten)]
+    pub outbox: OutboxConfig,
+
+    /// Log output: `json` (one object per line) or `pretty` (for a terminal).
+    #[arg(long, env = "LOG_FORMAT", default_value = "json")]
+    pub log_format: crate::telemetry::LogFormat,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct OutboxConfig {
+    /// Base URL of the Dapr sidecar's HTTP API. Defaults to `http://127.0.0.1:$DAPR_HTTP_PORT`.
+    #[arg(long, env = "DAPR_HTTP_ENDPOINT")]
+    pub dapr_http_endpoint: Option<String>,
+
+    /// The sidecar's HTTP port (set by the Dapr injector and by `dapr run`).
+    #[arg(long, env = "DAPR_HTTP_PORT", default_value_t = 3500)]
+    pub dapr_http_port: u16,
+
+    /// Token the sidecar expects in `dapr-api-token`, when it is configured with one.
+    #[arg(long, env = "DAPR_API_TOKEN", hide_env_values = true)]
+    pub dapr_api_token: Option<SecretString>,
+
+    /// Name of the Dapr pub/sub component events are published to.
+    #[arg(long, env = "PUBSUB_NAME", default_value = events::DEFAULT_PUBSUB)]
+    pub pubsub_name: String,
+
+    /// Run the relay in this process. Every replica may run it: one publishes at a time.
+    #[arg(long, env = "OUTBOX_RELAY_ENABLED", default_value_t = true, action = clap::ArgAction::Set)]
+    pub relay_enabled: bool,
+
+    /// Rows published per relay transaction.
+    #[arg(long, env = "OUTBOX_BATCH_SIZE", default_value_t = 100)]
+    pub batch_size: u32,
+
+    /// Fallback poll interval in milliseconds, for when a commit notification is lost.
+    #[arg(long, env = "OUTBOX_POLL_INTERVAL_MS", default_value_t = 1000)]
+    pub poll_interval_ms: u64,
+
+    /// Timeout of one publish call to the sidecar, in milliseconds.
+    #[arg(long, env = "OUTBOX_PUBLISH_TIMEOUT_MS", default_value_t = 5000)]
+    pub publish_timeout_ms: u64,
+
+    /// How long published rows are kept before they are purged, in hours.
+    #[arg(long, env = "OUTBOX_RETENTION_HOURS", default_value_t = 168)]
+    pub retention_hours: u32,
+}
+
+impl OutboxConfig {
+    pub fn dapr_base_url(&self) -> String {
+        self.dapr_http_endpoint.clone().unwrap_or_else(|| format!("http://127.0.0.1:{}", self.dapr_http_port))
+    }
+
+    pub fn poll_interval(&self) -> Duration {
+        Duration::from_millis(self.poll_interval_ms)
+    }
+}
+
+impl Config {
+    /// Defaults for everything but the database, as a test or an embedding program wants them.
+    pub fn for_database_url(database_url: &str) -> Self {
+        let cli = Cli::parse_from(["backend", "serve", "--database-url", database_url]);
+        match cli.command {
+            Command::Serve(config) => *config,
+            _ => unreachable!("the serve subcommand was given"),
+        }
+    }
+}
+
+/// Renders a database URL for logs with its password masked.
+pub fn redact_url(url: &SecretString) -> String {
+    let raw = url.expose_secret();
+    match (raw.find("://"), raw.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let credentials = &raw[scheme_end + 3..at];
+            let user = credentials.split(':').next().unwrap_or_default();
+            format!("{}://{}:***@{}", &raw[..scheme_end], user, &raw[at + 1..])
+        }
+        _ => raw.to_owned(),
+    }
+}

@@ -1,0 +1,109 @@
+//! The transactional outbox: events written with their change, read back by the relay.
+
+use chrono::{DateTime, Utc};
+use events::TaskEvent;
+use sqlx::{PgConnection, PgExecutor};
+use uuid::Uuid;
+
+/// Writes an event in the caller's transaction: it commits if and only if the change does.
+#[tracing::instrument(skip_all, fields(event.id = %event.event_id, event.type = %event.event_type()))]
+pub async fn insert(
+    conn: &mut PgConnection,
+    topic: &str,
+    event: &TaskEvent,
+    traceparent: Option<&str>,
+) -> sqlx::Result<()> {
+    let payload = serde_json::to_value(event).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+    sqlx::query(
+        "insert into outbox (event_id, user_id, task_id, event_type, topic, payload, correlation_id, traceparent)
+         values ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(event.event_id)
+    .bind(event.user_id)
+    .bind(event.task_id)
+    .bind(event.event_type().as_str())
+    .bind(topic)
+    .bind(payload)
+    .bind(&event.correlation_id)
+    .bind(traceparent)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+#[derive(Debug, sqlx::FromRow)]
+pub struct PendingEvent {
+    pub outbox_id: i64,
+    pub event_id: Uuid,
+    pub user_id: Uuid,
+    pub event_type: String,
+    pub topic: String,
+    pub payload: serde_json::Value,
+    pub correlation_id: String,
+    pub traceparent: Option<String>,
+}
+
+/// Takes the relay's transaction-scoped lock; `false` means another replica is relaying.
+/// Transaction-scoped, so it works through a transaction-mode pooler and is released by
+/// commit, rollback or a dropped connection alike.
+pub async fn try_lock_relay(conn: &mut PgConnection) -> sqlx::Result<bool> {
+    // An arbitrary constant that names "the outbox relay" among advisory locks.
+    const RELAY_LOCK: i64 = 0x7464_6f5f_6f75_7462;
+    sqlx::query_scalar("select pg_try_advisory_xact_lock($1)").bind(RELAY_LOCK).fetch_one(conn).await
+}
+
+pub async fn unpublished(conn: &mut PgConnection, limit: u32) -> sqlx::Result<Vec<PendingEvent>> {
+    sqlx::query_as(
+        "select outbox_id, event_id, user_id, event_type, topic, payload, correlation_id, traceparent
+         from outbox where published_at is null order by outbox_id limit $1",
+    )
+    .bind(i64::from(limit))
+    .fetch_all(conn)
+    .await
+}
+
+pub async fn mark_published(conn: &mut PgConnection, outbox_ids: &[i64]) -> sqlx::Result<()> {
+    sqlx::query("update outbox set published_at = now(), attempts = attempts + 1 where outbox_id = any($1)")
+        .bind(outbox_ids)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn record_failure(conn: &mut PgConnection, outbox_id: i64, error: &str) -> sqlx::Result<()> {
+    sqlx::query("update outbox set attempts = attempts + 1, last_error = $2 where outbox_id = $1")
+        .bind(outbox_id)
+        .bind(error)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+#[derive(Debug, sqlx::FromRow)]
+pub struct Backlog {
+    pub unpublished: i64,
+    pub oldest_created_at: Option<DateTime<Utc>>,
+}
+
+/// What `/ready` reports; served by the partial index on unpublished rows.
+pub async fn backlog(db: impl PgExecutor<'_>) -> sqlx::Result<Backlog> {
+    sqlx::query_as(
+        "select count(*) as unpublished, min(created_at) as oldest_created_at
+         from outbox where published_at is null",
+    )
+    .fetch_one(db)
+    .await
+}
+
+/// Deletes published rows older than the retention, in bounded batches so the purge never
+/// holds long locks. Returns how many rows went.
+pub async fn purge_published(db: impl PgExecutor<'_>, older_than: DateTime<Utc>) -> sqlx::Result<u64> {
+    let result = sqlx::query(
+        "delete from outbox where outbox_id in (
+             select outbox_id from outbox where published_at < $1 limit 10000)",
+    )
+    .bind(older_than)
+    .execute(db)
+    .await?;
+    Ok(result.rows_affected())
+}

@@ -1,0 +1,271 @@
+//! Tasks.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use events::ReminderSpec;
+use sqlx::{PgConnection, PgExecutor, Postgres, QueryBuilder, types::Json};
+use uuid::Uuid;
+
+use crate::tasks::list::{ListQuery, SortField, SortOrder, StatusFilter};
+
+/// One column list for every query that returns tasks, static or built.
+macro_rules! task_columns {
+    () => {
+        "task_id, user_id, title, description, priority::text as priority, tags, due_at,
+         recurrence_rule, recurrence_basis, reminders, series_id, series_start_at, occurrence_number,
+         previous_task_id, completed_at, created_at, updated_at"
+    };
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct TaskRow {
+    pub task_id: Uuid,
+    pub user_id: Uuid,
+    pub title: String,
+    pub description: Option<String>,
+    pub priority: String,
+    pub tags: Vec<String>,
+    pub due_at: Option<DateTime<Utc>>,
+    pub recurrence_rule: Option<String>,
+    pub recurrence_basis: Option<String>,
+    pub reminders: Json<Vec<ReminderSpec>>,
+    pub series_id: Uuid,
+    pub series_start_at: Option<DateTime<Utc>>,
+    pub occurrence_number: i32,
+    pub previous_task_id: Option<Uuid>,
+    pub completed_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// The user-editable fields, as written to a row.
+#[derive(Debug)]
+pub struct TaskWrite {
+    pub title: String,
+    pub description: Option<String>,
+    pub priority: &'static str,
+    pub tags: Vec<String>,
+    pub tag_keys: Vec<String>,
+    pub due_at: Option<DateTime<Utc>>,
+    pub recurrence_rule: Option<String>,
+    pub recurrence_basis: Option<&'static str>,
+    pub reminders: Vec<ReminderSpec>,
+}
+
+/// Where a new task sits in its series.
+#[derive(Debug)]
+pub struct SeriesPlace {
+    pub series_id: Uuid,
+    pub series_start_at: Option<DateTime<Utc>>,
+    pub occurrence_number: i32,
+    pub occurrence_on: Option<NaiveDate>,
+    pub previous_task_id: Option<Uuid>,
+}
+
+/// Inserts a task. For a generated occurrence, `None` means the series already has it (or its
+/// predecessor already spawned one): the unique constraints decide, so racing completions
+/// cannot both insert.
+#[tracing::instrument(skip_all, fields(task.id = %task_id))]
+pub async fn insert(
+    conn: &mut PgConnection,
+    task_id: Uuid,
+    user_id: Uuid,
+    fields: &TaskWrite,
+    place: &SeriesPlace,
+) -> sqlx::Result<Option<TaskRow>> {
+    sqlx::query_as(concat!(
+        "insert into task (task_id, user_id, title, description, priority, tags, tag_keys, due_at,
+             recurrence_rule, recurrence_basis, reminders, series_id, series_start_at, occurrence_number,
+             occurrence_on, previous_task_id)
+         values ($1, $2, $3, $4, $5::task_priority, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+         on conflict do nothing
+         returning ",
+        task_columns!()
+    ))
+    .bind(task_id)
+    .bind(user_id)
+    .bind(&fields.title)
+    .bind(&fields.description)
+    .bind(fields.priority)
+    .bind(&fields.tags)
+    .bind(&fields.tag_keys)
+    .bind(fields.due_at)
+    .bind(&fields.recurrence_rule)
+    .bind(fields.recurrence_basis)
+    .bind(Json(&fields.reminders))
+    .bind(place.series_id)
+    .bind(place.series_start_at)
+    .bind(place.occurrence_number)
+    .bind(place.occurrence_on)
+    .bind(place.previous_task_id)
+    .fetch_optional(conn)
+    .await
+}
+
+#[tracing::instrument(skip_all, fields(task.id = %task_id))]
+pub async fn find(db: impl PgExecutor<'_>, user_id: Uuid, task_id: Uuid) -> sqlx::Result<Option<TaskRow>> {
+    sqlx::query_as(concat!("select ", task_columns!(), " from task where task_id = $1 and user_id = $2"))
+        .bind(task_id)
+        .bind(user_id)
+        .fetch_optional(db)
+        .await
+}
+
+/// Loads and locks a task for a read-modify-write, so concurrent changes to one task (and the
+/// events they write) are serialised.
+#[tracing::instrument(skip_all, fields(task.id = %task_id))]
+pub async fn find_for_update(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    task_id: Uuid,
+) -> sqlx::Result<Option<TaskRow>> {
+    sqlx::query_as(concat!(
+        "select ",
+        task_columns!(),
+        " from task where task_id = $1 and user_id = $2 for update"
+    ))
+    .bind(task_id)
+    .bind(user_id)
+    .fetch_optional(conn)
+    .await
+}
+
+/// The task that `previous_task_id` spawned, if any.
+#[tracing::instrument(skip_all, fields(task.id = %previous_task_id))]
+pub async fn find_successor(conn: &mut PgConnection, previous_task_id: Uuid) -> sqlx::Result<Option<Uuid>> {
+    sqlx::query_scalar("select task_id from task where previous_task_id = $1")
+        .bind(previous_task_id)
+        .fetch_optional(conn)
+        .await
+}
+
+#[tracing::instrument(skip_all, fields(task.id = %task_id))]
+pub async fn update_fields(
+    conn: &mut PgConnection,
+    task_id: Uuid,
+    fields: &TaskWrite,
+) -> sqlx::Result<TaskRow> {
+    sqlx::query_as(concat!(
+        "update task set title = $2, description = $3, priority = $4::task_priority, tags = $5,
+             tag_keys = $6, due_at = $7, recurrence_rule = $8, recurrence_basis = $9, reminders = $10,
+             -- The first task of a series defines where the series starts.
+             series_start_at = case when series_id = task_id then $7 else series_start_at end
+         where task_id = $1
+         returning ",
+        task_columns!()
+    ))
+    .bind(task_id)
+    .bind(&fields.title)
+    .bind(&fields.description)
+    .bind(fields.priority)
+    .bind(&fields.tags)
+    .bind(&fields.tag_keys)
+    .bind(fields.due_at)
+    .bind(&fields.recurrence_rule)
+    .bind(fields.recurrence_basis)
+    .bind(Json(&fields.reminders))
+    .fetch_one(conn)
+    .await
+}
+
+#[tracing::instrument(skip_all, fields(task.id = %task_id))]
+pub async fn set_completed_at(
+    conn: &mut PgConnection,
+    task_id: Uuid,
+    completed_at: Option<DateTime<Utc>>,
+) -> sqlx::Result<TaskRow> {
+    sqlx::query_as(concat!(
+        "update task set completed_at = $2 where task_id = $1 returning ",
+        task_columns!()
+    ))
+    .bind(task_id)
+    .bind(completed_at)
+    .fetch_one(conn)
+    .await
+}
+
+#[tracing::instrument(skip_all, fields(task.id = %task_id))]
+pub async fn delete(conn: &mut PgConnection, task_id: Uuid) -> sqlx::Result<()> {
+    sqlx::query("delete from task where task_id = $1").bind(task_id).execute(conn).await?;
+    Ok(())
+}
+
+/// One page of a user's tasks, plus one extra row that tells whether another page exists.
+#[tracing::instrument(skip_all, fields(user.id = %user_id))]
+pub async fn list(db: impl PgExecutor<'_>, user_id: Uuid, q: &ListQuery) -> sqlx::Result<Vec<TaskRow>> {
+    let mut sql: QueryBuilder<Postgres> =
+        QueryBuilder::new(concat!("select ", task_columns!(), " from task where user_id = "));
+    sql.push_bind(user_id);
+    match q.status {
+        StatusFilter::Open => {
+            sql.push(" and completed_at is null");
+        }
+        StatusFilter::Completed => {
+            sql.push(" and completed_at is not null");
+        }
+        StatusFilter::All => {}
+    }
+    if !q.priorities.is_empty() {
+        let names: Vec<&str> = q.priorities.iter().map(|p| p.as_str()).collect();
+        sql.push(" and priority = any(").push_bind(names).push("::task_priority[])");
+    }
+    if !q.tag_keys.is_empty() {
+        sql.push(" and tag_keys && ").push_bind(&q.tag_keys);
+    }
+    if let Some(search) = &q.search {
+        sql.push(" and search_text like ").push_bind(format!("%{}%", escape_like(&search.to_lowercase())));
+    }
+    if let Some(before) = q.due_before {
+        sql.push(" and due_at < ").push_bind(before);
+    }
+    if let Some(after) = q.due_after {
+        sql.push(" and due_at >= ").push_bind(after);
+    }
+    match q.overdue {
+        Some(true) => {
+            sql.push(" and completed_at is null and due_at < now()");
+        }
+        Some(false) => {
+            sql.push(" and (completed_at is not null or due_at is null or due_at >= now())");
+        }
+        None => {}
+    }
+    let key = q.sort.sql();
+    let (cmp, dir) = match q.order {
+        SortOrder::Asc => (">", "asc"),
+        SortOrder::Desc => ("<", "desc"),
+    };
+    if let Some(cursor) = &q.after {
+        sql.push(format_args!(" and ({key}, task_id) {cmp} ("));
+        // The value travels as text and PostgreSQL parses it (`infinity` included).
+        let cast = match q.sort {
+            SortField::CreatedAt | SortField::UpdatedAt | SortField::DueAt => "::timestamptz",
+            SortField::Priority => "::task_priority",
+            SortField::Title => "",
+        };
+        sql.push_bind(cursor.value.clone()).push(cast);
+        sql.push(", ").push_bind(cursor.task_id).push(")");
+    }
+    sql.push(format_args!(" order by {key} {dir}, task_id {dir} limit "));
+    sql.push_bind(i64::from(q.limit) + 1);
+    sql.build_query_as().fetch_all(db).await
+}
+
+/// `like` treats `%` and `_` as wildcards; a user searching for "50%" means the characters.
+fn escape_like(term: &str) -> String {
+    let mut out = String::with_capacity(term.len());
+    for c in term.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn like_wildcards_are_escaped() {
+        assert_eq!(super::escape_like(r"50%_off\"), r"50\%\_off\\");
+    }
+}

@@ -1,0 +1,74 @@
+//! The HTTP surface: shared state, the router with its middleware, and the OpenAPI document.
+
+mod context;
+mod extract;
+mod middleware;
+
+use std::{sync::Arc, time::Duration};
+
+use axum::{
+    Router,
+    extract::DefaultBodyLimit,
+    http::StatusCode,
+    middleware::{from_fn, from_fn_with_state},
+    response::IntoResponse,
+};
+use sqlx::PgPool;
+use tower_http::{catch_panic::CatchPanicLayer, timeout::TimeoutLayer};
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_swagger_ui::SwaggerUi;
+
+pub use context::RequestContext;
+pub use extract::{AppJson, AppPath};
+pub use middleware::CorrelationId;
+
+use crate::{auth, auth::AuthRateLimiter, config::Config, error::AppError, health, preferences, tasks};
+
+#[derive(Clone)]
+pub struct AppState {
+    pub db: PgPool,
+    pub config: Arc<Config>,
+    pub auth_limiter: Arc<AuthRateLimiter>,
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Todo API", description = "Tasks, accounts and preferences of the Todo platform. \
+        Errors are RFC 9457 problem documents (`application/problem+json`) with a stable `code`."),
+    tags(
+        (name = "auth", description = "Accounts and sessions (cookie `todo_session`)"),
+        (name = "tasks", description = "The signed-in user's tasks"),
+        (name = "preferences", description = "The signed-in user's preferences"),
+        (name = "operations", description = "Probes"),
+    )
+)]
+struct ApiDoc;
+
+/// The whole application as a router, ready to serve; tests drive this same router.
+pub fn app(state: AppState) -> Router {
+    let (api, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .nest(
+            "/api/v1",
+            OpenApiRouter::new()
+                .merge(auth::router())
+                .merge(tasks::router())
+                .merge(preferences::router())
+                .layer(from_fn_with_state(state.clone(), middleware::csrf_guard)),
+        )
+        .routes(utoipa_axum::routes!(health::health))
+        .routes(utoipa_axum::routes!(health::ready))
+        .split_for_parts();
+    let timeout = Duration::from_secs(state.config.request_timeout_secs);
+    Router::new()
+        .merge(api)
+        .merge(SwaggerUi::new("/api/v1/docs").url("/api/v1/openapi.json", openapi))
+        .fallback(|| async { AppError::NotFound })
+        .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
+        .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, timeout))
+        .layer(CatchPanicLayer::custom(|_| {
+            AppError::Internal(anyhow::anyhow!("a request handler panicked")).into_response()
+        }))
+        .layer(from_fn(middleware::trace_request))
+        .with_state(state)
+}

@@ -1,0 +1,121 @@
+//! The Todo backend: REST API, sessions, and the transactional outbox relay to Dapr.
+//!
+//! `main.rs` only parses configuration and calls [`serve`]; tests start the same application
+//! in-process with [`run`].
+#![forbid(unsafe_code)]
+
+pub mod auth;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod health;
+pub mod http;
+pub mod maintenance;
+pub mod preferences;
+pub mod relay;
+pub mod tasks;
+pub mod telemetry;
+
+use std::{net::SocketAddr, sync::Arc, time::Duration};
+
+use anyhow::Context;
+use events::client::DaprClient;
+use sqlx::PgPool;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+pub use config::Config;
+pub use db::MIGRATOR;
+pub use http::{AppState, app};
+
+/// The database pools a running backend uses: `db` for queries (may be pooled), `listen` for
+/// LISTEN/NOTIFY (must be direct).
+#[derive(Clone)]
+pub struct Pools {
+    pub db: PgPool,
+    pub listen: PgPool,
+}
+
+impl Pools {
+    pub fn connect(config: &config::DatabaseConfig) -> anyhow::Result<Self> {
+        let acquire = Duration::from_secs(config.database_acquire_timeout_secs);
+        Ok(Self {
+            db: db::lazy_pool(&config.database_url, config.database_max_connections, acquire)?,
+            listen: db::lazy_pool(config.direct_url(), 2, acquire)?,
+        })
+    }
+}
+
+/// Serves the API on `listener` and runs the relay and housekeeping until `shutdown` fires,
+/// then drains in-flight requests (bounded by the configured timeout) and stops everything.
+pub async fn run(
+    config: Config,
+    pools: Pools,
+    listener: TcpListener,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    let config = Arc::new(config);
+    let auth_limiter = Arc::new(auth::AuthRateLimiter::new(config.auth_rate_limit_per_minute));
+    let state = AppState { db: pools.db.clone(), config: config.clone(), auth_limiter: auth_limiter.clone() };
+    let mut background = tokio::task::JoinSet::new();
+
+    if config.outbox.relay_enabled {
+        let dapr = DaprClient::new(
+            &config.outbox.dapr_base_url(),
+            config.outbox.dapr_api_token.clone(),
+            Duration::from_millis(config.outbox.publish_timeout_ms),
+        )
+        .context("invalid Dapr sidecar settings")?;
+        let relay = relay::Relay {
+            db: pools.db.clone(),
+            dapr,
+            pubsub: config.outbox.pubsub_name.clone(),
+            batch_size: config.outbox.batch_size,
+        };
+        background.spawn(relay.run(pools.listen.clone(), config.outbox.poll_interval(), shutdown.clone()));
+    }
+    let retention = Duration::from_secs(u64::from(config.outbox.retention_hours) * 3600);
+    background.spawn(maintenance::run(pools.db.clone(), retention, auth_limiter, shutdown.clone()));
+
+    let address = listener.local_addr()?;
+    tracing::info!(%address, "serving the API");
+    let drain = shutdown.clone();
+    let server = axum::serve(listener, app(state).into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(async move { drain.cancelled().await });
+    let grace = Duration::from_secs(config.shutdown_timeout_secs);
+    let served = tokio::select! {
+        result = server => result.context("the HTTP server failed"),
+        () = async { shutdown.cancelled().await; tokio::time::sleep(grace).await } => {
+            tracing::warn!("in-flight requests did not finish within the shutdown timeout");
+            Ok(())
+        }
+    };
+    shutdown.cancel();
+    while background.join_next().await.is_some() {}
+    served
+}
+
+/// Cancels `token` on SIGTERM or Ctrl-C.
+pub async fn cancel_on_signal(token: CancellationToken) {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutdown requested");
+    token.cancel();
+}

@@ -1,0 +1,218 @@
+//! The outbox relay: publishes committed events to the Dapr sidecar, in order, at least once.
+//!
+//! Each pass runs in one transaction that holds a transaction-scoped advisory lock, so with
+//! several replicas exactly one publishes at a time and rows go out in `outbox_id` order. Rows
+//! are marked published in the same transaction after the sidecar accepted them; a crash in
+//! between publishes them again with the same CloudEvent id, which consumers de-duplicate.
+//! The relay wakes on the `outbox_inserted` notification sent at commit and polls as a
+//! fallback, so a lost notification (or a pooler that drops LISTEN) only delays an event.
+
+use std::time::{Duration, Instant};
+
+use events::client::{DaprClient, OutgoingMessage, PublishError};
+use sqlx::{PgPool, postgres::PgListener};
+use tokio_util::sync::CancellationToken;
+
+use crate::db;
+
+#[derive(Debug)]
+pub enum RelayOutcome {
+    /// Published this many events; the backlog may hold more.
+    Published(usize),
+    /// Nothing was waiting.
+    Idle,
+    /// Another replica holds the relay lock.
+    Busy,
+    /// The sidecar refused or could not be reached after `published` events; the rest wait.
+    Stalled { published: usize, error: PublishError },
+}
+
+pub struct Relay {
+    pub db: PgPool,
+    pub dapr: DaprClient,
+    pub pubsub: String,
+    pub batch_size: u32,
+}
+
+impl Relay {
+    /// One pass: publish up to a batch of waiting events, stopping at the first failure so
+    /// order is kept.
+    #[tracing::instrument(name = "relay_pass", skip_all)]
+    pub async fn relay_once(&self) -> sqlx::Result<RelayOutcome> {
+        let mut tx = self.db.begin().await?;
+        if !db::outbox::try_lock_relay(&mut tx).await? {
+            return Ok(RelayOutcome::Busy);
+        }
+        let pending = db::outbox::unpublished(&mut tx, self.batch_size).await?;
+        if pending.is_empty() {
+            return Ok(RelayOutcome::Idle);
+        }
+        let mut published = Vec::with_capacity(pending.len());
+        let mut failure = None;
+        for event in &pending {
+            let id = event.event_id.to_string();
+            let partition_key = event.user_id.to_string();
+            let message = OutgoingMessage {
+                id: &id,
+                event_type: &event.event_type,
+                partition_key: &partition_key,
+                correlation_id: Some(&event.correlation_id),
+                traceparent: event.traceparent.as_deref(),
+                data: &event.payload,
+            };
+            match self.dapr.publish(&self.pubsub, &event.topic, &message).await {
+                Ok(()) => {
+                    tracing::debug!(event.id = %id, event.type = %event.event_type, correlation_id = %event.correlation_id, "event published");
+                    published.push(event.outbox_id);
+                }
+                Err(error) => {
+                    db::outbox::record_failure(&mut tx, event.outbox_id, &error.to_string()).await?;
+                    failure = Some(error);
+                    break;
+                }
+            }
+        }
+        db::outbox::mark_published(&mut tx, &published).await?;
+        tx.commit().await?;
+        Ok(match failure {
+            None => RelayOutcome::Published(published.len()),
+            Some(error) => RelayOutcome::Stalled { published: published.len(), error },
+        })
+    }
+
+    /// Relays until `shutdown`. `listen_pool` must reach the database directly (not through a
+    /// transaction-mode pooler) for the wake-up notifications to arrive.
+    pub async fn run(self, listen_pool: PgPool, poll_interval: Duration, shutdown: CancellationToken) {
+        let mut listener = match PgListener::connect_with(&listen_pool).await {
+            Ok(mut l) => match l.listen("outbox_inserted").await {
+                Ok(()) => Some(l),
+                Err(e) => {
+                    tracing::warn!(error.message = %e, "cannot LISTEN for outbox commits; polling only");
+                    None
+                }
+            },
+            Err(e) => {
+                tracing::warn!(error.message = %e, "cannot LISTEN for outbox commits; polling only");
+                None
+            }
+        };
+        let mut backoff = Backoff::new();
+        loop {
+            if shutdown.is_cancelled() {
+                break;
+            }
+            let wait = match self.relay_once().await {
+                Ok(RelayOutcome::Published(n)) => {
+                    backoff.recovered(n);
+                    if n as u32 >= self.batch_size { Duration::ZERO } else { poll_interval }
+                }
+                Ok(RelayOutcome::Idle | RelayOutcome::Busy) => poll_interval,
+                Ok(RelayOutcome::Stalled { published, error }) => {
+                    backoff.failed(published, &error);
+                    backoff.delay()
+                }
+                Err(e) => {
+                    tracing::warn!(error.message = %e, error.cause_chain = ?e, "outbox relay pass failed");
+                    backoff.delay()
+                }
+            };
+            if wait.is_zero() {
+                continue;
+            }
+            tokio::select! {
+                () = shutdown.cancelled() => break,
+                () = tokio::time::sleep(wait) => {}
+                // Only a healthy relay is woken early; a stalled one keeps its backoff.
+                () = next_notification(listener.as_mut()), if !backoff.is_failing() => {}
+            }
+        }
+        tracing::info!("outbox relay stopped");
+    }
+}
+
+/// Waits for a commit notification; drains any others already queued, since one pass serves
+/// them all. Without a listener it never completes and the poll interval rules.
+async fn next_notification(listener: Option<&mut PgListener>) {
+    let Some(listener) = listener else { return std::future::pending().await };
+    match listener.recv().await {
+        Ok(_) => while listener.next_buffered().is_some() {},
+        // The listener reconnects on its next call; back off a little so a database outage
+        // does not become a busy loop.
+        Err(_) => tokio::time::sleep(Duration::from_secs(1)).await,
+    }
+}
+
+/// Exponential backoff for an unreachable sidecar, with warnings limited to one per interval
+/// so an outage does not flood the logs.
+struct Backoff {
+    failures: u32,
+    first_failure: Option<Instant>,
+    last_warning: Option<Instant>,
+}
+
+impl Backoff {
+    const MIN: Duration = Duration::from_millis(100);
+    const MAX: Duration = Duration::from_secs(30);
+    const WARN_EVERY: Duration = Duration::from_secs(30);
+
+    fn new() -> Self {
+        Self { failures: 0, first_failure: None, last_warning: None }
+    }
+
+    fn is_failing(&self) -> bool {
+        self.failures > 0
+    }
+
+    fn delay(&self) -> Duration {
+        let factor = 2u32.saturating_pow(self.failures.saturating_sub(1).min(16));
+        (Self::MIN * factor).min(Self::MAX)
+    }
+
+    fn failed(&mut self, published: usize, error: &PublishError) {
+        self.failures += 1;
+        let since = *self.first_failure.get_or_insert_with(Instant::now);
+        let due = self.last_warning.is_none_or(|t| t.elapsed() >= Self::WARN_EVERY);
+        if due {
+            self.last_warning = Some(Instant::now());
+            let outage_secs = since.elapsed().as_secs();
+            if error.is_retryable() {
+                tracing::warn!(error.message = %error, published, attempts = self.failures, outage_secs,
+                    "Dapr sidecar unavailable; events wait in the outbox");
+            } else {
+                tracing::error!(error.message = %error, published, attempts = self.failures, outage_secs,
+                    "Dapr sidecar refused an event (check the pub/sub component and token); events wait in the outbox");
+            }
+        }
+    }
+
+    fn recovered(&mut self, published: usize) {
+        if let Some(since) = self.first_failure.take() {
+            tracing::info!(
+                published,
+                outage_secs = since.elapsed().as_secs(),
+                "Dapr sidecar reachable again; relaying the backlog"
+            );
+        }
+        self.failures = 0;
+        self.last_warning = None;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_from_a_tenth_of_a_second_up_to_thirty() {
+        let mut b = Backoff::new();
+        let mut delays = Vec::new();
+        for _ in 0..12 {
+            b.failures += 1;
+            delays.push(b.delay());
+        }
+        assert_eq!(delays[0], Duration::from_millis(100));
+        assert_eq!(delays[1], Duration::from_millis(200));
+        assert_eq!(delays[11], Duration::from_secs(30));
+        assert!(delays.windows(2).all(|w| w[0] <= w[1]));
+    }
+}

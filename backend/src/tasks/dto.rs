@@ -1,0 +1,131 @@
+//! The JSON shapes of the task API.
+
+use chrono::{DateTime, Utc};
+use events::{Priority, ReminderSpec};
+use serde::{Deserialize, Deserializer, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::model::TaskFields;
+use crate::{db::tasks::TaskRow, domain::recurrence::RecurrenceInput};
+
+/// `Serialize` too: its canonical JSON is what an `Idempotency-Key` is checked against.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CreateTaskRequest {
+    /// 1–200 characters, one line. Required.
+    #[schema(example = "Submit report")]
+    pub title: Option<String>,
+    /// Up to 5000 characters.
+    pub description: Option<String>,
+    /// Defaults to `medium`.
+    pub priority: Option<Priority>,
+    /// Up to 20 tags of 1–50 characters, unique ignoring case.
+    pub tags: Option<Vec<String>>,
+    /// RFC 3339 date-time, or a date alone meaning the end of that day in the user's time zone.
+    #[schema(example = "2026-12-01T17:00:00+01:00")]
+    pub due_at: Option<String>,
+    /// Makes the task repeat; needs `dueAt`.
+    pub recurrence: Option<RecurrenceInput>,
+    /// Up to 5. A task with a due time and no reminder gets the user's default offset.
+    pub reminders: Option<Vec<ReminderSpec>>,
+}
+
+/// Only the fields present change; `null` clears a nullable field (`description`, `dueAt`,
+/// `recurrence`) and empties a list (`tags`, `reminders`).
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct UpdateTaskRequest {
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub title: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>, nullable)]
+    pub description: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<Priority>)]
+    pub priority: Option<Option<Priority>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<Vec<String>>, nullable)]
+    pub tags: Option<Option<Vec<String>>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>, nullable)]
+    pub due_at: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<RecurrenceInput>, nullable)]
+    pub recurrence: Option<Option<RecurrenceInput>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<Vec<ReminderSpec>>, nullable)]
+    pub reminders: Option<Option<Vec<ReminderSpec>>>,
+}
+
+/// Tells "absent" (`None`, via `default`) from "null" (`Some(None)`).
+fn present<'de, T: Deserialize<'de>, D: Deserializer<'de>>(de: D) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(de).map(Some)
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TaskResponse {
+    pub id: Uuid,
+    pub title: String,
+    pub description: Option<String>,
+    pub priority: Priority,
+    pub tags: Vec<String>,
+    pub due_at: Option<DateTime<Utc>>,
+    pub recurrence: Option<RecurrenceInput>,
+    pub reminders: Vec<ReminderSpec>,
+    pub completed: bool,
+    pub completed_at: Option<DateTime<Utc>>,
+    /// Open and past its due time.
+    pub is_overdue: bool,
+    /// The recurring series this task belongs to (its own id when it is the first or the only
+    /// one).
+    pub series_id: Uuid,
+    /// Position in the series, from 1.
+    pub occurrence_number: i32,
+    pub previous_task_id: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl TaskResponse {
+    pub fn new(row: &TaskRow, fields: &TaskFields, now: DateTime<Utc>) -> Self {
+        Self {
+            id: row.task_id,
+            title: fields.title.as_str().to_owned(),
+            description: row.description.clone(),
+            priority: fields.priority,
+            tags: fields.tags.as_slice().to_vec(),
+            due_at: row.due_at,
+            recurrence: fields.recurrence.as_ref().map(RecurrenceInput::from),
+            reminders: fields.reminders.as_slice().to_vec(),
+            completed: row.completed_at.is_some(),
+            completed_at: row.completed_at,
+            is_overdue: row.completed_at.is_none() && row.due_at.is_some_and(|d| d < now),
+            series_id: row.series_id,
+            occurrence_number: row.occurrence_number,
+            previous_task_id: row.previous_task_id,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TaskPage {
+    pub items: Vec<TaskResponse>,
+    /// Pass as `cursor` (with the same filters, sort and order) for the next page; absent on
+    /// the last page.
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CompletionResponse {
+    pub task: TaskResponse,
+    /// For a recurring task: the next occurrence (created by this completion or an earlier
+    /// one); absent when the series has ended or the task does not recur.
+    pub next_task: Option<TaskResponse>,
+}

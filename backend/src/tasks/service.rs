@@ -1,0 +1,238 @@
+//! Every change to a task, each in the caller's transaction together with its event (the
+//! transactional outbox) and its reminder schedule. The HTTP handlers and the chat assistant
+//! both change tasks only through here, so no path can change a task without its event.
+
+use chrono::{DateTime, Utc};
+use events::{EventPayload, TOPIC, TaskEvent};
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use super::{dto::TaskResponse, model::TaskFields};
+use crate::{
+    db::{
+        self,
+        tasks::{SeriesPlace, TaskRow},
+    },
+    domain::recurrence::{Occurrence, occurrence_date},
+    error::{AppError, Result},
+    http::RequestContext,
+    preferences::Preferences,
+};
+
+/// A task as stored, with its fields parsed.
+#[derive(Debug, Clone)]
+pub struct Task {
+    pub row: TaskRow,
+    pub fields: TaskFields,
+}
+
+impl Task {
+    pub fn from_row(row: TaskRow) -> Result<Self> {
+        let fields = TaskFields::from_row(&row)?;
+        Ok(Self { row, fields })
+    }
+
+    pub fn response(&self, now: DateTime<Utc>) -> TaskResponse {
+        TaskResponse::new(&self.row, &self.fields, now)
+    }
+}
+
+async fn emit(
+    conn: &mut PgConnection,
+    ctx: &RequestContext,
+    task: &TaskRow,
+    payload: EventPayload,
+) -> Result<()> {
+    let event = TaskEvent::new(task.task_id, task.user_id, ctx.correlation_id.clone(), payload);
+    db::outbox::insert(conn, TOPIC, &event, ctx.traceparent.as_deref()).await?;
+    Ok(())
+}
+
+/// Rewrites the task's pending reminders from its settings; an open task only.
+async fn reschedule_reminders(conn: &mut PgConnection, task: &Task) -> Result<()> {
+    let fire_times = if task.row.completed_at.is_none() {
+        task.fields.reminders.fire_times(task.row.due_at)
+    } else {
+        Vec::new()
+    };
+    db::reminders::replace_pending(conn, task.row.task_id, task.row.user_id, &fire_times).await?;
+    Ok(())
+}
+
+async fn load_for_update(conn: &mut PgConnection, user_id: Uuid, task_id: Uuid) -> Result<Task> {
+    let row = db::tasks::find_for_update(conn, user_id, task_id).await?.ok_or(AppError::NotFound)?;
+    Task::from_row(row)
+}
+
+pub async fn create(
+    conn: &mut PgConnection,
+    ctx: &RequestContext,
+    user_id: Uuid,
+    fields: TaskFields,
+    prefs: &Preferences,
+) -> Result<Task> {
+    let task_id = Uuid::now_v7();
+    let place = SeriesPlace {
+        series_id: task_id,
+        series_start_at: fields.due_at,
+        occurrence_number: 1,
+        occurrence_on: fields.due_at.map(|d| occurrence_date(d, prefs.time_zone)),
+        previous_task_id: None,
+    };
+    let row = db::tasks::insert(conn, task_id, user_id, &fields.to_write(), &place)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("a new task id collided"))?;
+    let task = Task { row, fields };
+    reschedule_reminders(conn, &task).await?;
+    emit(conn, ctx, &task.row, created_payload(&task)).await?;
+    Ok(task)
+}
+
+fn created_payload(task: &Task) -> EventPayload {
+    EventPayload::Created {
+        title: task.fields.title.as_str().to_owned(),
+        priority: task.fields.priority,
+        due_date: task.row.due_at,
+        recurring: task.fields.recurrence.is_some(),
+    }
+}
+
+pub async fn get(db: impl sqlx::PgExecutor<'_>, user_id: Uuid, task_id: Uuid) -> Result<Task> {
+    let row = db::tasks::find(db, user_id, task_id).await?.ok_or(AppError::NotFound)?;
+    Task::from_row(row)
+}
+
+/// Applies a PATCH. A request that changes nothing writes nothing and emits no event.
+pub async fn update(
+    conn: &mut PgConnection,
+    ctx: &RequestContext,
+    user_id: Uuid,
+    task_id: Uuid,
+    patch: super::dto::UpdateTaskRequest,
+    prefs: &Preferences,
+) -> Result<Task> {
+    let current = load_for_update(conn, user_id, task_id).await?;
+    let fields = current.fields.apply(patch, prefs)?;
+    if fields == current.fields {
+        return Ok(current);
+    }
+    let changes = current.fields.changes_to(&fields);
+    let row = db::tasks::update_fields(conn, task_id, &fields.to_write()).await?;
+    let task = Task { row, fields };
+    if changes.due_date.is_some() || changes.reminders.is_some() {
+        reschedule_reminders(conn, &task).await?;
+    }
+    emit(conn, ctx, &task.row, EventPayload::Updated { changes }).await?;
+    Ok(task)
+}
+
+/// Completes a task; for a recurring one, also creates its next occurrence, exactly once.
+/// Completing a completed task changes nothing. Returns the task and its successor, if any.
+pub async fn complete(
+    conn: &mut PgConnection,
+    ctx: &RequestContext,
+    user_id: Uuid,
+    task_id: Uuid,
+    prefs: &Preferences,
+) -> Result<(Task, Option<Task>)> {
+    let current = load_for_update(conn, user_id, task_id).await?;
+    if current.row.completed_at.is_some() {
+        let successor = successor(conn, &current).await?;
+        return Ok((current, successor));
+    }
+    let now = Utc::now();
+    let row = db::tasks::set_completed_at(conn, task_id, Some(now)).await?;
+    let task = Task { row, fields: current.fields };
+    reschedule_reminders(conn, &task).await?;
+    let next = next_occurrence(conn, &task, now, prefs).await?;
+    let completed = EventPayload::Completed {
+        title: task.fields.title.as_str().to_owned(),
+        completed_at: now,
+        next_task_id: next.as_ref().map(|(n, _)| n.row.task_id),
+    };
+    emit(conn, ctx, &task.row, completed).await?;
+    if let Some((next, true)) = &next {
+        reschedule_reminders(conn, next).await?;
+        emit(conn, ctx, &next.row, created_payload(next)).await?;
+    }
+    Ok((task, next.map(|(n, _)| n)))
+}
+
+/// The next task of a recurring series and whether this call created it. The database's
+/// unique keys (one successor per task, one task per series and date) make a repeated or
+/// concurrent completion find the existing successor instead of creating another.
+async fn next_occurrence(
+    conn: &mut PgConnection,
+    task: &Task,
+    completed_at: DateTime<Utc>,
+    prefs: &Preferences,
+) -> Result<Option<(Task, bool)>> {
+    let (Some(recurrence), Some(due)) = (&task.fields.recurrence, task.row.due_at) else {
+        return Ok(None);
+    };
+    let occurrence = Occurrence {
+        series_start: task.row.series_start_at.unwrap_or(due),
+        due,
+        completed_at,
+        number: u32::try_from(task.row.occurrence_number).unwrap_or(1),
+        tz: prefs.time_zone,
+    };
+    let Some(next_due) = recurrence.next_due(&occurrence) else {
+        return Ok(None);
+    };
+    let fields = TaskFields { due_at: Some(next_due), ..task.fields.clone() };
+    let place = SeriesPlace {
+        series_id: task.row.series_id,
+        series_start_at: task.row.series_start_at,
+        occurrence_number: task.row.occurrence_number + 1,
+        occurrence_on: Some(occurrence_date(next_due, prefs.time_zone)),
+        previous_task_id: Some(task.row.task_id),
+    };
+    match db::tasks::insert(conn, Uuid::now_v7(), task.row.user_id, &fields.to_write(), &place).await? {
+        Some(row) => Ok(Some((Task { row, fields }, true))),
+        None => Ok(successor(conn, task).await?.map(|t| (t, false))),
+    }
+}
+
+async fn successor(conn: &mut PgConnection, task: &Task) -> Result<Option<Task>> {
+    let Some(next_id) = db::tasks::find_successor(conn, task.row.task_id).await? else {
+        return Ok(None);
+    };
+    match db::tasks::find(&mut *conn, task.row.user_id, next_id).await? {
+        Some(row) => Ok(Some(Task::from_row(row)?)),
+        None => Ok(None),
+    }
+}
+
+/// Reopens a completed task. Reopening an open task changes nothing. An occurrence that
+/// completing it created stays: it is a task of its own by now.
+pub async fn reopen(
+    conn: &mut PgConnection,
+    ctx: &RequestContext,
+    user_id: Uuid,
+    task_id: Uuid,
+) -> Result<Task> {
+    let current = load_for_update(conn, user_id, task_id).await?;
+    if current.row.completed_at.is_none() {
+        return Ok(current);
+    }
+    let row = db::tasks::set_completed_at(conn, task_id, None).await?;
+    let task = Task { row, fields: current.fields };
+    reschedule_reminders(conn, &task).await?;
+    emit(conn, ctx, &task.row, EventPayload::Incomplete { title: task.fields.title.as_str().to_owned() })
+        .await?;
+    Ok(task)
+}
+
+pub async fn delete(
+    conn: &mut PgConnection,
+    ctx: &RequestContext,
+    user_id: Uuid,
+    task_id: Uuid,
+) -> Result<()> {
+    let task = load_for_update(conn, user_id, task_id).await?;
+    db::tasks::delete(conn, task_id).await?;
+    emit(conn, ctx, &task.row, EventPayload::Deleted { title: task.fields.title.as_str().to_owned() })
+        .await?;
+    Ok(())
+}

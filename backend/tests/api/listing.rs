@@ -1,0 +1,192 @@
+//! Filters, sorts and keyset pagination of `GET /tasks`.
+
+use std::collections::HashSet;
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use sqlx::PgPool;
+
+use crate::helpers::{Client, TestApp, User, json, problem, problem_fields};
+
+const PRIORITIES: [&str; 4] = ["low", "medium", "high", "urgent"];
+
+/// Every task of every page, following `nextCursor` to the end.
+async fn walk(client: &Client, query: &str) -> Vec<Value> {
+    let mut items = Vec::new();
+    let mut cursor: Option<String> = None;
+    for _ in 0..1000 {
+        let mut path = format!("/api/v1/tasks?{query}");
+        if let Some(c) = &cursor {
+            path.push_str(&format!("&cursor={c}"));
+        }
+        let page = json(client.get(&path).await).await;
+        items.extend(page["items"].as_array().unwrap().iter().cloned());
+        match page["nextCursor"].as_str() {
+            Some(c) => cursor = Some(c.to_owned()),
+            None => return items,
+        }
+    }
+    panic!("pagination did not end");
+}
+
+fn ids(items: &[Value]) -> Vec<String> {
+    items.iter().map(|t| t["id"].as_str().unwrap().to_owned()).collect()
+}
+
+async fn seed(user: &User, n: usize) -> Vec<Value> {
+    let mut created = Vec::with_capacity(n);
+    for i in 0..n {
+        let mut body = json!({
+            "title": format!("Task {:03} {}", (i * 37) % n, if i % 5 == 0 { "report" } else { "chore" }),
+            "priority": PRIORITIES[i % 4],
+        });
+        if i % 3 != 0 {
+            // Many tasks share a due time, so the tie-breaker matters.
+            body["dueAt"] = json!(format!("2099-01-{:02}T12:00:00Z", 1 + (i % 7)));
+        }
+        created.push(user.create_task(body).await);
+    }
+    created
+}
+
+fn sorted(mut tasks: Vec<Value>, key: &str, desc: bool) -> Vec<Value> {
+    let rank = |t: &Value| -> (String, String) {
+        let k = match key {
+            "dueAt" => t["dueAt"].as_str().map_or("~infinity".to_owned(), str::to_owned),
+            "priority" => PRIORITIES.iter().position(|p| *p == t["priority"]).unwrap().to_string(),
+            "title" => t["title"].as_str().unwrap().to_lowercase(),
+            other => t[other].as_str().unwrap().to_owned(),
+        };
+        (k, t["id"].as_str().unwrap().to_owned())
+    };
+    tasks.sort_by_key(rank);
+    if desc {
+        tasks.reverse();
+    }
+    tasks
+}
+
+#[sqlx::test(migrator = "backend::MIGRATOR")]
+async fn a_cursor_walk_visits_every_task_once_in_every_sort_order(db: PgPool) {
+    let app = TestApp::spawn_with(db, |c| c.outbox.relay_enabled = false).await;
+    let user = app.signed_up().await;
+    let created = seed(&user, 520).await;
+    for key in ["createdAt", "updatedAt", "dueAt", "priority", "title"] {
+        for order in ["asc", "desc"] {
+            let walked = walk(&user.client, &format!("sort={key}&order={order}&limit=47")).await;
+            let unique: HashSet<_> = ids(&walked).into_iter().collect();
+            assert_eq!(walked.len(), 520, "{key} {order}");
+            assert_eq!(unique.len(), 520, "{key} {order}: no task twice");
+            let expected = sorted(created.clone(), key, order == "desc");
+            assert_eq!(ids(&walked), ids(&expected), "{key} {order}: order matches");
+        }
+    }
+    let first = json(user.client.get("/api/v1/tasks").await).await;
+    assert_eq!(first["items"].as_array().unwrap().len(), 50, "50 per page by default");
+    let max = json(user.client.get("/api/v1/tasks?limit=200").await).await;
+    assert_eq!(max["items"].as_array().unwrap().len(), 200);
+}
+
+#[sqlx::test(migrator = "backend::MIGRATOR")]
+async fn filters_narrow_the_list(db: PgPool) {
+    let app = TestApp::spawn_with(db, |c| c.outbox.relay_enabled = false).await;
+    let user = app.signed_up().await;
+    let other = app.signed_up().await;
+    let t = |body: Value| user.create_task(body);
+    let overdue = t(json!({"title": "Pay invoice", "priority": "high", "tags": ["Work"], "dueAt": "2020-01-01T00:00:00Z"})).await;
+    let report = t(json!({"title": "Write REPORT", "description": "quarterly 50% done", "priority": "low", "tags": ["work", "q4"], "dueAt": "2099-06-15T10:00:00Z"})).await;
+    let groceries = t(json!({"title": "Groceries", "priority": "urgent", "tags": ["home"]})).await;
+    let done = t(json!({"title": "Old report", "priority": "medium", "dueAt": "2020-02-01T00:00:00Z"})).await;
+    user.client.post_empty(&format!("/api/v1/tasks/{}/complete", done["id"].as_str().unwrap())).await;
+    other.create_task(json!({"title": "Other's report", "tags": ["work"]})).await;
+
+    let list = |q: &'static str| {
+        let client = user.client.clone();
+        async move {
+            let mut got =
+                ids(json(client.get(&format!("/api/v1/tasks?{q}")).await).await["items"].as_array().unwrap());
+            got.sort();
+            got
+        }
+    };
+    let expect = |tasks: &[&Value]| {
+        let mut v: Vec<String> = tasks.iter().map(|t| t["id"].as_str().unwrap().to_owned()).collect();
+        v.sort();
+        v
+    };
+    assert_eq!(list("status=open").await, expect(&[&overdue, &report, &groceries]));
+    assert_eq!(list("status=completed").await, expect(&[&done]));
+    assert_eq!(list("status=all").await, expect(&[&overdue, &report, &groceries, &done]));
+    assert_eq!(list("priority=high&priority=urgent").await, expect(&[&overdue, &groceries]));
+    assert_eq!(list("priority=low,medium").await, expect(&[&report, &done]));
+    assert_eq!(list("tag=WORK").await, expect(&[&overdue, &report]));
+    assert_eq!(list("tag=q4&tag=home").await, expect(&[&report, &groceries]));
+    assert_eq!(list("search=report").await, expect(&[&report, &done]));
+    assert_eq!(list("search=50%25").await, expect(&[&report]), "% is a character, not a wildcard");
+    assert_eq!(list("search=QUARTERLY").await, expect(&[&report]));
+    assert_eq!(list("overdue=true").await, expect(&[&overdue]));
+    assert_eq!(list("overdue=false").await, expect(&[&report, &groceries, &done]));
+    assert_eq!(list("dueBefore=2020-12-31").await, expect(&[&overdue, &done]));
+    assert_eq!(list("dueAfter=2099-06-15").await, expect(&[&report]));
+    assert_eq!(
+        list("dueAfter=2021-01-01T00:00:00Z&dueBefore=2099-06-15T10:00:01Z").await,
+        expect(&[&report])
+    );
+    assert_eq!(list("status=open&tag=work&priority=low&search=write").await, expect(&[&report]));
+
+    let search_uses_the_index: String = {
+        let mut tx = app.db.begin().await.unwrap();
+        sqlx::query("set local enable_seqscan = off").execute(&mut *tx).await.unwrap();
+        let plan: Vec<String> = sqlx::query_scalar(
+            "explain select task_id from task where user_id = $1 and search_text like '%report%'",
+        )
+        .bind(user.id)
+        .fetch_all(&mut *tx)
+        .await
+        .unwrap();
+        plan.join("\n")
+    };
+    assert!(
+        search_uses_the_index.contains("task_search_idx") || search_uses_the_index.contains("task_user"),
+        "{search_uses_the_index}"
+    );
+}
+
+#[sqlx::test(migrator = "backend::MIGRATOR")]
+async fn bad_list_parameters_are_400s_naming_them(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    let user = app.signed_up().await;
+    let long_search = format!("search={}", "x".repeat(201));
+    let cases = [
+        ("sort=colour", "sort"),
+        ("order=sideways", "order"),
+        ("status=done", "status"),
+        ("priority=critical", "priority"),
+        ("limit=0", "limit"),
+        ("limit=201", "limit"),
+        ("limit=ten", "limit"),
+        ("overdue=maybe", "overdue"),
+        ("dueBefore=someday", "dueBefore"),
+        ("dueAfter=2026-13-01", "dueAfter"),
+        ("cursor=garbage", "cursor"),
+        (long_search.as_str(), "search"),
+        ("colour=red", "colour"),
+    ];
+    for (query, field) in cases {
+        let res = user.client.get(&format!("/api/v1/tasks?{query}")).await;
+        let body = problem(res, StatusCode::BAD_REQUEST, "validation_failed").await;
+        assert_eq!(problem_fields(&body), [field], "for {query}");
+    }
+}
+
+#[sqlx::test(migrator = "backend::MIGRATOR")]
+async fn a_cursor_from_another_sort_is_refused(db: PgPool) {
+    let app = TestApp::spawn_with(db, |c| c.outbox.relay_enabled = false).await;
+    let user = app.signed_up().await;
+    seed(&user, 3).await;
+    let page = json(user.client.get("/api/v1/tasks?sort=title&limit=1").await).await;
+    let cursor = page["nextCursor"].as_str().unwrap();
+    let res = user.client.get(&format!("/api/v1/tasks?sort=dueAt&limit=1&cursor={cursor}")).await;
+    let body = problem(res, StatusCode::BAD_REQUEST, "validation_failed").await;
+    assert_eq!(problem_fields(&body), ["cursor"]);
+}

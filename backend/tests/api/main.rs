@@ -1,0 +1,12 @@
+//! HTTP-level tests of the real application against a real PostgreSQL (one fresh database per
+//! test, from `#[sqlx::test]`) and a stand-in Dapr sidecar that follows the Dapr contract.
+
+mod auth;
+mod helpers;
+mod listing;
+mod operations;
+mod preferences;
+mod recurrence;
+mod relay;
+mod tasks;
+mod validation;

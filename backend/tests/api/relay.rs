@@ -1,0 +1,185 @@
+//! The outbox relay against a sidecar stand-in that follows the Dapr contract.
+
+use std::{sync::Arc, time::Duration};
+
+use backend::relay::{Relay, RelayOutcome};
+use dapr_emulator::{Emulator, PublishedMessage};
+use events::{TOPIC, client::DaprClient};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use sqlx::PgPool;
+
+use crate::helpers::{TestApp, User, eventually, json};
+
+const WAIT: Duration = Duration::from_secs(10);
+
+/// The outbox as (event id, payload), in publishing order.
+async fn outbox(db: &PgPool) -> Vec<(String, Value)> {
+    sqlx::query_as::<_, (uuid::Uuid, Value)>("select event_id, payload from outbox order by outbox_id")
+        .fetch_all(db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(id, p)| (id.to_string(), p))
+        .collect()
+}
+
+fn published_ids(messages: &[PublishedMessage]) -> Vec<String> {
+    messages.iter().map(|m| m.id().unwrap().to_owned()).collect()
+}
+
+async fn create_many(user: &User, n: usize, label: &str) {
+    for i in 0..n {
+        user.create_task(json!({"title": format!("{label} {i}")})).await;
+    }
+}
+
+#[sqlx::test(migrator = "backend::MIGRATOR")]
+async fn an_event_reaches_the_sidecar_as_the_contract_says(db: PgPool) {
+    let dapr = Arc::new(Emulator::builder().api_token("sidecar-secret").start().await.unwrap());
+    let app =
+        TestApp::spawn_with_dapr(db, dapr, |c| c.outbox.dapr_api_token = Some("sidecar-secret".into())).await;
+    let user = app.signed_up().await;
+    let traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+    let res = user
+        .client
+        .http
+        .post(user.client.url("/api/v1/tasks"))
+        .header("traceparent", traceparent)
+        .header("x-correlation-id", "corr-7")
+        .json(&json!({"title": "Publish me", "priority": "high"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let messages = app.dapr.wait_for(TOPIC, 1, WAIT).await.unwrap();
+    let message = &messages[0];
+    let (event_id, payload) = outbox(&app.db).await.remove(0);
+    assert_eq!(message.pubsub, "pubsub-kafka");
+    assert_eq!(message.topic, "tasks-lifecycle");
+    assert_eq!(message.partition_key(), Some(user.id.to_string().as_str()), "partitioned by user");
+    assert_eq!(message.id(), Some(event_id.as_str()), "the CloudEvent id is the event id");
+    assert_eq!(message.headers["content-type"], "application/json");
+    assert_eq!(message.headers["dapr-api-token"], "sidecar-secret");
+    assert_eq!(message.metadata.get("correlationId").map(String::as_str), Some("corr-7"));
+    let ce = message.cloud_event.as_ref().unwrap();
+    assert_eq!(ce["type"], "tasks.created");
+    assert_eq!(ce["datacontenttype"], "application/json");
+    assert_eq!(ce["traceparent"], traceparent, "the request's trace continues through the event");
+    assert_eq!(message.data(), Some(&payload));
+    let marked = eventually(WAIT, || async {
+        sqlx::query_scalar::<_, Option<chrono::DateTime<chrono::Utc>>>("select published_at from outbox")
+            .fetch_one(&app.db)
+            .await
+            .unwrap()
+    })
+    .await;
+    assert!(marked.is_some(), "the row is marked published");
+}
+
+#[sqlx::test(migrator = "backend::MIGRATOR")]
+async fn events_wait_while_the_sidecar_is_down_and_all_go_out_in_order(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    let user = app.signed_up().await;
+    create_many(&user, 3, "before").await;
+    app.dapr.wait_for(TOPIC, 3, WAIT).await.unwrap();
+
+    app.dapr.stop().await;
+    create_many(&user, 25, "during").await; // the API keeps working
+    let ready = json(app.client().get("/ready").await).await;
+    assert!(ready["outboxBacklog"].as_i64().unwrap() > 0, "{ready}");
+    tokio::time::sleep(Duration::from_millis(500)).await; // a few failed attempts
+    assert_eq!(app.dapr.published(TOPIC).len(), 3, "nothing got through while the sidecar was down");
+    app.dapr.restart().await.unwrap();
+    create_many(&user, 2, "after").await;
+
+    let messages = app.dapr.wait_for(TOPIC, 30, WAIT).await.map_err(|e| format!("{e}")).unwrap();
+    let expected: Vec<String> = outbox(&app.db).await.into_iter().map(|(id, _)| id).collect();
+    assert_eq!(expected.len(), 30);
+    assert_eq!(published_ids(&messages), expected, "every event, once, in commit order");
+    let attempts: i32 =
+        sqlx::query_scalar("select max(attempts) from outbox").fetch_one(&app.db).await.unwrap();
+
+    assert!(attempts >= 2, "the first waiting event was retried");
+}
+
+#[sqlx::test(migrator = "backend::MIGRATOR")]
+async fn events_wait_while_the_broker_is_down(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    let user = app.signed_up().await;
+    app.dapr.set_broker_down(true);
+    create_many(&user, 10, "queued").await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(app.dapr.published(TOPIC).is_empty());
+    app.dapr.set_broker_down(false);
+    let messages = app.dapr.wait_for(TOPIC, 10, WAIT).await.unwrap();
+    let expected: Vec<String> = outbox(&app.db).await.into_iter().map(|(id, _)| id).collect();
+    assert_eq!(published_ids(&messages), expected);
+}
+
+#[sqlx::test(migrator = "backend::MIGRATOR")]
+async fn a_refusing_sidecar_never_loses_events(db: PgPool) {
+    // A token mismatch is a configuration error: events must wait for it to be fixed.
+    let dapr = Arc::new(Emulator::builder().api_token("right").start().await.unwrap());
+    let app = TestApp::spawn_with_dapr(db, dapr, |c| c.outbox.dapr_api_token = Some("wrong".into())).await;
+    let user = app.signed_up().await;
+    user.create_task(json!({"title": "kept"})).await;
+    let error = eventually(WAIT, || async {
+        sqlx::query_scalar::<_, Option<String>>("select last_error from outbox")
+            .fetch_one(&app.db)
+            .await
+            .unwrap()
+    })
+    .await
+    .expect("the failure is recorded");
+    assert!(error.contains("401"), "{error}");
+    assert!(!error.contains("wrong"), "the token never appears in errors: {error}");
+    let unpublished: i64 = sqlx::query_scalar("select count(*) from outbox where published_at is null")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(unpublished, 1);
+}
+
+#[sqlx::test(migrator = "backend::MIGRATOR")]
+async fn two_replicas_publish_each_event_once_in_order(db: PgPool) {
+    let first = TestApp::spawn(db.clone()).await;
+    let dapr = first.dapr.clone();
+    let second = TestApp::spawn_with_dapr(db, dapr.clone(), |_| {}).await;
+    let a = first.signed_up().await;
+    let b = second.signed_up().await;
+    for i in 0..40 {
+        let user = if i % 2 == 0 { &a } else { &b };
+        user.create_task(json!({"title": format!("task {i}")})).await;
+    }
+    let messages = dapr.wait_for(TOPIC, 40, WAIT).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let messages_after = dapr.published(TOPIC);
+    assert_eq!(messages_after.len(), messages.len(), "nothing published twice");
+    let expected: Vec<String> = outbox(&first.db).await.into_iter().map(|(id, _)| id).collect();
+    assert_eq!(published_ids(&messages_after), expected);
+}
+
+#[sqlx::test(migrator = "backend::MIGRATOR")]
+async fn one_relay_pass_publishes_a_batch_and_then_finds_nothing(db: PgPool) {
+    let app = TestApp::spawn_with(db, |c| c.outbox.relay_enabled = false).await;
+    let user = app.signed_up().await;
+    create_many(&user, 5, "stepped").await;
+    let relay = Relay {
+        db: app.db.clone(),
+        dapr: DaprClient::new(app.dapr.base_url(), None, Duration::from_secs(1)).unwrap(),
+        pubsub: events::DEFAULT_PUBSUB.to_owned(),
+        batch_size: 3,
+    };
+    assert!(matches!(relay.relay_once().await.unwrap(), RelayOutcome::Published(3)));
+    assert!(matches!(relay.relay_once().await.unwrap(), RelayOutcome::Published(2)));
+    assert!(matches!(relay.relay_once().await.unwrap(), RelayOutcome::Idle));
+    assert_eq!(app.dapr.published(TOPIC).len(), 5);
+
+    app.dapr.stop().await;
+    user.create_task(json!({"title": "stuck"})).await;
+    match relay.relay_once().await.unwrap() {
+        RelayOutcome::Stalled { published: 0, error } => assert!(error.is_retryable()),
+        other => panic!("expected a stall, got {other:?}"),
+    }
+}

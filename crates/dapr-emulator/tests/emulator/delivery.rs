@@ -1,0 +1,469 @@
+//! Delivery to the app (§2, §3): discovery, answers, retries, the dead-letter topic, ordering.
+
+use std::time::Duration;
+
+use axum::http::StatusCode;
+use dapr_emulator::{DeliveryOutcome, DiscoveryError, RetryPolicy};
+use events::{DEAD_LETTER_TOPIC, TOPIC};
+use reqwest::header::CONTENT_TYPE;
+use serde_json::json;
+use tokio::net::TcpListener;
+use uuid::Uuid;
+
+use crate::helpers::{
+    TRACEPARENT, TestApp, WAIT, client, fast_emulator, publish_event, raw_publish, status, subscription,
+    tag_of, task_event,
+};
+
+#[tokio::test]
+async fn success_delivers_the_stored_bytes_with_dapr_headers() {
+    let app = TestApp::builder(json!([subscription(TOPIC, "events/tasks")]))
+        .require_token("app-secret")
+        .spawn()
+        .await;
+    let emulator = fast_emulator(&app).app_token("app-secret").start().await.expect("starts");
+    assert_eq!(emulator.subscriptions().len(), 1);
+    let subscribe_call = &app.subscribe_calls()[0];
+    assert_eq!(subscribe_call.get("dapr-api-token").and_then(|v| v.to_str().ok()), Some("app-secret"));
+
+    let event = task_event(Uuid::now_v7(), "one");
+    publish_event(&client(&emulator, None), &event).await;
+
+    let received = &app.wait_received(1).await[0];
+    let published = &emulator.published(TOPIC)[0];
+    assert_eq!(received.path, "/events/tasks");
+    assert_eq!(received.body, published.body);
+    assert_eq!(received.header("content-type"), Some("application/cloudevents+json"));
+    assert_eq!(received.header("dapr-api-token"), Some("app-secret"));
+    assert_eq!(received.header("pubsubname"), Some(events::DEFAULT_PUBSUB));
+    assert_eq!(received.header("__topic"), Some(TOPIC));
+    assert_eq!(received.header("__key"), Some(event.task_id.to_string().as_str()));
+    assert_eq!(received.header("correlationid"), Some("corr-one"));
+    assert_eq!(received.header("cloudevent.id"), Some(event.event_id.to_string().as_str()));
+    let traceparent = received.header("traceparent").expect("a trace header");
+    assert_eq!(traceparent.split('-').nth(1), TRACEPARENT.split('-').nth(1), "same trace");
+    assert_ne!(traceparent, TRACEPARENT, "a new span, as the sidecar's callback span");
+
+    let records = emulator.wait_for_deliveries(TOPIC, 1, WAIT).await.expect("finished");
+    assert_eq!(records[0].outcome, DeliveryOutcome::Success);
+    assert_eq!(records[0].attempts, 1);
+    assert_eq!(records[0].message_id, Some(event.event_id.to_string()));
+    assert!(emulator.published(DEAD_LETTER_TOPIC).is_empty());
+}
+
+#[tokio::test]
+async fn messages_published_before_the_app_subscribes_are_delivered_once_discovered() {
+    let app = TestApp::builder(json!([])).spawn().await;
+    let emulator = fast_emulator(&app).start().await.expect("starts");
+    let client = client(&emulator, None);
+    let key = Uuid::now_v7();
+    publish_event(&client, &task_event(key, "first")).await;
+    publish_event(&client, &task_event(key, "second")).await;
+    assert!(emulator.deliveries(TOPIC).is_empty());
+
+    app.set_subscriptions(json!([subscription(TOPIC, "/events")]));
+    let discovered = emulator.discover().await.expect("discovered");
+    assert_eq!(discovered.len(), 1);
+
+    let received = app.wait_received(2).await;
+    assert_eq!(received.iter().map(tag_of).collect::<Vec<_>>(), ["first", "second"]);
+    // Re-discovery keeps the consumer position: nothing is delivered twice.
+    emulator.discover().await.expect("discovered again");
+    publish_event(&client, &task_event(key, "third")).await;
+    let received = app.wait_received(3).await;
+    assert_eq!(received.iter().map(tag_of).collect::<Vec<_>>(), ["first", "second", "third"]);
+}
+
+#[tokio::test]
+async fn discovery_waits_for_the_app_to_listen() {
+    // Reserve a port, free it, and start the app there only after the emulator.
+    let port = TcpListener::bind("127.0.0.1:0").await.expect("bind").local_addr().expect("addr").port();
+    let url = format!("http://127.0.0.1:{port}");
+    let emulator = dapr_emulator::Emulator::builder()
+        .app_url(&url)
+        .retry_policy(RetryPolicy { max_retries: 0, interval: Duration::ZERO })
+        .start()
+        .await
+        .expect("starts although the app is down");
+    assert!(emulator.subscriptions().is_empty());
+    publish_event(&client(&emulator, None), &task_event(Uuid::now_v7(), "early")).await;
+
+    let listener = TcpListener::bind(("127.0.0.1", port)).await.expect("the reserved port is free");
+    let app = TestApp::builder(json!([subscription(TOPIC, "/events")])).spawn_on(listener);
+    let received = app.wait_received(1).await;
+    assert_eq!(tag_of(&received[0]), "early");
+}
+
+#[tokio::test]
+async fn retry_then_success_is_delivered_again_and_acked() {
+    let app = TestApp::builder(json!([subscription(TOPIC, "/events")]))
+        .responder(|r| if r.attempt == 0 { status("RETRY") } else { status("SUCCESS") })
+        .spawn()
+        .await;
+    let emulator = fast_emulator(&app).start().await.expect("starts");
+    publish_event(&client(&emulator, None), &task_event(Uuid::now_v7(), "x")).await;
+
+    let record = &emulator.wait_for_deliveries(TOPIC, 1, WAIT).await.expect("finished")[0];
+    assert_eq!(record.outcome, DeliveryOutcome::Success);
+    assert_eq!(record.attempts, 2);
+    assert!(record.last_error.as_deref().is_some_and(|e| e.contains("RETRY")));
+    let received = app.received();
+    assert_eq!(received.len(), 2);
+    assert_eq!(received[0].body, received[1].body);
+    assert!(emulator.published(DEAD_LETTER_TOPIC).is_empty());
+}
+
+#[tokio::test]
+async fn drop_goes_to_the_dead_letter_topic_without_retries() {
+    let app =
+        TestApp::builder(json!([subscription(TOPIC, "/events")])).responder(|_| status("DROP")).spawn().await;
+    let emulator = fast_emulator(&app).start().await.expect("starts");
+    let event = task_event(Uuid::now_v7(), "poison");
+    publish_event(&client(&emulator, None), &event).await;
+
+    let record = &emulator.wait_for_deliveries(TOPIC, 1, WAIT).await.expect("finished")[0];
+    assert_eq!(record.outcome, DeliveryOutcome::Dropped);
+    assert_eq!(record.attempts, 1);
+    assert_eq!(record.dead_letter_topic.as_deref(), Some(DEAD_LETTER_TOPIC));
+    assert_eq!(app.received().len(), 1);
+
+    let dead = &emulator.published(DEAD_LETTER_TOPIC)[0];
+    assert_eq!(dead.body, emulator.published(TOPIC)[0].body, "the original bytes");
+    assert_eq!(dead.dead_letter_of.as_deref(), Some(TOPIC));
+    assert_eq!(dead.metadata.get("__key"), Some(&event.task_id.to_string()));
+    assert_eq!(dead.cloud_event.as_ref().map(|ce| &ce["topic"]), Some(&json!(TOPIC)));
+}
+
+#[tokio::test]
+async fn not_found_is_handled_like_drop() {
+    let app = TestApp::builder(json!([subscription(TOPIC, "/events")]))
+        .responder(|_| (StatusCode::NOT_FOUND, String::new()))
+        .spawn()
+        .await;
+    let emulator = fast_emulator(&app).start().await.expect("starts");
+    publish_event(&client(&emulator, None), &task_event(Uuid::now_v7(), "x")).await;
+
+    let record = &emulator.wait_for_deliveries(TOPIC, 1, WAIT).await.expect("finished")[0];
+    assert_eq!((record.outcome.clone(), record.attempts), (DeliveryOutcome::Dropped, 1));
+    assert_eq!(emulator.published(DEAD_LETTER_TOPIC).len(), 1);
+}
+
+#[tokio::test]
+async fn exhausted_retries_go_to_the_dead_letter_topic() {
+    let app = TestApp::builder(json!([subscription(TOPIC, "/events")]))
+        .responder(|_| (StatusCode::INTERNAL_SERVER_ERROR, "boom".into()))
+        .spawn()
+        .await;
+    let emulator = fast_emulator(&app).start().await.expect("starts");
+    publish_event(&client(&emulator, None), &task_event(Uuid::now_v7(), "x")).await;
+
+    let record = &emulator.wait_for_deliveries(TOPIC, 1, WAIT).await.expect("finished")[0];
+    assert_eq!(record.outcome, DeliveryOutcome::RetriesExhausted);
+    assert_eq!(record.attempts, 3, "one attempt and two retries");
+    assert_eq!(record.dead_letter_topic.as_deref(), Some(DEAD_LETTER_TOPIC));
+    assert!(record.last_error.as_deref().is_some_and(|e| e.contains("500")));
+    assert_eq!(app.received().len(), 3);
+    assert_eq!(emulator.published(DEAD_LETTER_TOPIC).len(), 1);
+}
+
+#[tokio::test]
+async fn a_lowercase_status_is_retried_like_an_error() {
+    let app = TestApp::builder(json!([subscription(TOPIC, "/events")]))
+        .responder(|_| status("success"))
+        .spawn()
+        .await;
+    let emulator = fast_emulator(&app).start().await.expect("starts");
+    publish_event(&client(&emulator, None), &task_event(Uuid::now_v7(), "x")).await;
+
+    let record = &emulator.wait_for_deliveries(TOPIC, 1, WAIT).await.expect("finished")[0];
+    assert_eq!((record.outcome.clone(), record.attempts), (DeliveryOutcome::RetriesExhausted, 3));
+    assert_eq!(emulator.published(DEAD_LETTER_TOPIC).len(), 1);
+}
+
+#[tokio::test]
+async fn any_2xx_without_a_known_status_is_success() {
+    let app = TestApp::builder(json!([subscription(TOPIC, "/events")]))
+        .responder(|_| (StatusCode::ACCEPTED, "OK".into()))
+        .spawn()
+        .await;
+    let emulator = fast_emulator(&app).start().await.expect("starts");
+    publish_event(&client(&emulator, None), &task_event(Uuid::now_v7(), "x")).await;
+
+    let record = &emulator.wait_for_deliveries(TOPIC, 1, WAIT).await.expect("finished")[0];
+    assert_eq!((record.outcome.clone(), record.attempts), (DeliveryOutcome::Success, 1));
+}
+
+#[tokio::test]
+async fn without_a_dead_letter_topic_the_message_is_redelivered_until_it_succeeds() {
+    let no_dead_letter =
+        json!([{ "pubsubname": events::DEFAULT_PUBSUB, "topic": TOPIC, "route": "/events" }]);
+    let app = TestApp::builder(no_dead_letter)
+        .responder(|r| if r.attempt < 4 { status("RETRY") } else { status("SUCCESS") })
+        .spawn()
+        .await;
+    let emulator = fast_emulator(&app)
+        .retry_policy(RetryPolicy { max_retries: 1, interval: Duration::from_millis(5) })
+        .redelivery_interval(Some(Duration::from_millis(10)))
+        .start()
+        .await
+        .expect("starts");
+    publish_event(&client(&emulator, None), &task_event(Uuid::now_v7(), "x")).await;
+
+    let record = &emulator.wait_for_deliveries(TOPIC, 1, WAIT).await.expect("finished")[0];
+    assert_eq!(record.outcome, DeliveryOutcome::Success);
+    assert_eq!(record.attempts, 5, "two policy runs of two attempts, then a third run");
+    assert_eq!(record.dead_letter_topic, None);
+}
+
+#[tokio::test]
+async fn without_dead_letter_or_redelivery_the_message_is_skipped() {
+    let no_dead_letter =
+        json!([{ "pubsubname": events::DEFAULT_PUBSUB, "topic": TOPIC, "route": "/events" }]);
+    let app = TestApp::builder(no_dead_letter)
+        .responder(|r| if tag_of(r) == "bad" { status("RETRY") } else { status("SUCCESS") })
+        .spawn()
+        .await;
+    let emulator = fast_emulator(&app).start().await.expect("starts");
+    let client = client(&emulator, None);
+    let key = Uuid::now_v7();
+    publish_event(&client, &task_event(key, "bad")).await;
+    publish_event(&client, &task_event(key, "good")).await;
+
+    let records = emulator.wait_for_deliveries(TOPIC, 2, WAIT).await.expect("finished");
+    assert_eq!(records[0].outcome, DeliveryOutcome::RetriesExhausted);
+    assert_eq!(records[0].dead_letter_topic, None);
+    assert_eq!(records[1].outcome, DeliveryOutcome::Success);
+    assert!(emulator.published(DEAD_LETTER_TOPIC).is_empty());
+}
+
+#[tokio::test]
+async fn order_is_kept_per_key_while_a_message_is_retried() {
+    let app = TestApp::builder(json!([subscription(TOPIC, "/events")]))
+        .responder(|r| if tag_of(r) == "a1" && r.attempt == 0 { status("RETRY") } else { status("SUCCESS") })
+        .spawn()
+        .await;
+    let emulator = fast_emulator(&app).start().await.expect("starts");
+    let client = client(&emulator, None);
+    let key = Uuid::now_v7();
+    for tag in ["a1", "a2", "a3", "a4"] {
+        publish_event(&client, &task_event(key, tag)).await;
+    }
+
+    let received = app.wait_received(5).await;
+    assert_eq!(received.iter().map(tag_of).collect::<Vec<_>>(), ["a1", "a1", "a2", "a3", "a4"]);
+    let records = emulator.wait_for_deliveries(TOPIC, 4, WAIT).await.expect("finished");
+    assert!(records.iter().all(|r| r.outcome == DeliveryOutcome::Success));
+}
+
+#[tokio::test]
+async fn a_retried_key_does_not_block_other_keys() {
+    let app = TestApp::builder(json!([subscription(TOPIC, "/events")]))
+        .responder(
+            |r| if tag_of(r) == "slow" && r.attempt == 0 { status("RETRY") } else { status("SUCCESS") },
+        )
+        .spawn()
+        .await;
+    let emulator = fast_emulator(&app)
+        .retry_policy(RetryPolicy { max_retries: 1, interval: Duration::from_secs(2) })
+        .start()
+        .await
+        .expect("starts");
+    let client = client(&emulator, None);
+    publish_event(&client, &task_event(Uuid::now_v7(), "slow")).await;
+    publish_event(&client, &task_event(Uuid::now_v7(), "fast")).await;
+
+    let first = &emulator.wait_for_deliveries(TOPIC, 1, WAIT).await.expect("one finished")[0];
+    assert_eq!(first.message_id, emulator.published(TOPIC)[1].id().map(str::to_owned), "the other key first");
+    let records = emulator.wait_for_deliveries(TOPIC, 2, WAIT).await.expect("both finished");
+    assert_eq!((records[1].outcome.clone(), records[1].attempts), (DeliveryOutcome::Success, 2));
+}
+
+#[tokio::test]
+async fn without_the_app_token_discovery_finds_no_subscriptions() {
+    let app =
+        TestApp::builder(json!([subscription(TOPIC, "/events")])).require_token("app-secret").spawn().await;
+    let emulator = fast_emulator(&app).start().await.expect("starts");
+    assert!(emulator.subscriptions().is_empty());
+    assert_eq!(emulator.discover().await, Err(DiscoveryError::Status(401)));
+    assert!(app.subscribe_calls()[0].get("dapr-api-token").is_none());
+}
+
+#[tokio::test]
+async fn a_non_string_metadata_value_cancels_every_subscription() {
+    let app = TestApp::builder(json!([
+        subscription("other", "/other"),
+        {
+            "pubsubname": events::DEFAULT_PUBSUB,
+            "topic": TOPIC,
+            "route": "/e",
+            "metadata": { "rawPayload": true }
+        }
+    ]))
+    .spawn()
+    .await;
+    let emulator = fast_emulator(&app).start().await.expect("starts");
+    assert!(emulator.subscriptions().is_empty());
+    assert!(matches!(emulator.discover().await, Err(DiscoveryError::Invalid(_))));
+}
+
+#[tokio::test]
+async fn routing_rules_choose_the_path() {
+    let app = TestApp::builder(json!([{
+        "pubsubname": events::DEFAULT_PUBSUB,
+        "topic": TOPIC,
+        "routes": {
+            "rules": [{ "match": "event.type == \"tasks.created\"", "path": "/created" }],
+            "default": "/other"
+        }
+    }]))
+    .spawn()
+    .await;
+    let emulator = fast_emulator(&app).start().await.expect("starts");
+    for event_type in ["tasks.created", "tasks.deleted"] {
+        raw_publish(&emulator, &format!("{TOPIC}?metadata.cloudevent.type={event_type}"))
+            .header(CONTENT_TYPE, "application/json")
+            .body("{}")
+            .send()
+            .await
+            .expect("sent");
+    }
+    let received = app.wait_received(2).await;
+    let mut paths: Vec<_> = received.iter().map(|r| r.path.as_str()).collect();
+    paths.sort_unstable();
+    assert_eq!(paths, ["/created", "/other"]);
+}
+
+#[tokio::test]
+async fn an_unroutable_message_is_acked_and_dead_lettered() {
+    let app = TestApp::builder(json!([{
+        "pubsubname": events::DEFAULT_PUBSUB,
+        "topic": TOPIC,
+        "routes": { "rules": [{ "match": "event.type == \"never\"", "path": "/never" }] },
+        "deadLetterTopic": DEAD_LETTER_TOPIC
+    }]))
+    .spawn()
+    .await;
+    let emulator = fast_emulator(&app).start().await.expect("starts");
+    publish_event(&client(&emulator, None), &task_event(Uuid::now_v7(), "x")).await;
+
+    let record = &emulator.wait_for_deliveries(TOPIC, 1, WAIT).await.expect("finished")[0];
+    assert_eq!((record.outcome.clone(), record.attempts), (DeliveryOutcome::Unroutable, 0));
+    assert_eq!(emulator.published(DEAD_LETTER_TOPIC).len(), 1);
+    assert!(app.received().is_empty());
+}
+
+#[tokio::test]
+async fn an_expired_message_is_not_delivered_but_dead_lettered() {
+    let app = TestApp::builder(json!([subscription(TOPIC, "/events")])).spawn().await;
+    let emulator = fast_emulator(&app).start().await.expect("starts");
+    raw_publish(&emulator, TOPIC)
+        .header(CONTENT_TYPE, "application/cloudevents+json")
+        .body(r#"{"id":"old","expiration":"2000-01-01T00:00:00Z","data":{}}"#)
+        .send()
+        .await
+        .expect("sent");
+
+    let record = &emulator.wait_for_deliveries(TOPIC, 1, WAIT).await.expect("finished")[0];
+    assert_eq!(record.outcome, DeliveryOutcome::Expired);
+    assert_eq!(emulator.published(DEAD_LETTER_TOPIC).len(), 1);
+    assert!(app.received().is_empty());
+}
+
+#[tokio::test]
+async fn a_raw_payload_subscription_gets_a_synthesized_cloud_event() {
+    let app = TestApp::builder(json!([{
+        "pubsubname": events::DEFAULT_PUBSUB, "topic": "raw", "route": "/raw",
+        "metadata": { "rawPayload": "true" }
+    }]))
+    .spawn()
+    .await;
+    let emulator = fast_emulator(&app).start().await.expect("starts");
+    raw_publish(&emulator, "raw?metadata.rawPayload=true").body("hello").send().await.expect("sent");
+
+    let delivered = app.wait_received(1).await[0].json();
+    assert_eq!(delivered["data_base64"], "aGVsbG8=");
+    assert_eq!(delivered["datacontenttype"], "application/octet-stream");
+    assert_eq!(delivered["source"], "Dapr");
+    assert!(delivered["id"].as_str().is_some_and(|id| Uuid::parse_str(id).is_ok()));
+}
+
+#[tokio::test]
+async fn a_raw_payload_on_a_cloud_event_subscription_is_dead_lettered() {
+    let app = TestApp::builder(json!([subscription(TOPIC, "/events")])).spawn().await;
+    let emulator = fast_emulator(&app).start().await.expect("starts");
+    raw_publish(&emulator, &format!("{TOPIC}?metadata.rawPayload=true"))
+        .body("not json")
+        .send()
+        .await
+        .expect("sent");
+
+    let record = &emulator.wait_for_deliveries(TOPIC, 1, WAIT).await.expect("finished")[0];
+    assert!(matches!(record.outcome, DeliveryOutcome::Undeliverable(_)), "{:?}", record.outcome);
+    assert_eq!(emulator.published(DEAD_LETTER_TOPIC)[0].body, "not json".as_bytes());
+    assert!(app.received().is_empty());
+}
+
+#[tokio::test]
+async fn a_failed_dead_letter_publish_is_redelivered_until_the_broker_is_back() {
+    let app = TestApp::builder(json!([])).responder(|_| status("DROP")).spawn().await;
+    let emulator = fast_emulator(&app)
+        .redelivery_interval(Some(Duration::from_millis(10)))
+        .start()
+        .await
+        .expect("starts");
+    publish_event(&client(&emulator, None), &task_event(Uuid::now_v7(), "x")).await;
+
+    emulator.set_broker_down(true);
+    app.set_subscriptions(json!([subscription(TOPIC, "/events")]));
+    emulator.discover().await.expect("discovered");
+    app.wait_received(2).await;
+    assert!(emulator.deliveries(TOPIC).is_empty(), "not acked while the DLQ write fails");
+
+    emulator.set_broker_down(false);
+    let record = &emulator.wait_for_deliveries(TOPIC, 1, WAIT).await.expect("finished")[0];
+    assert_eq!(record.outcome, DeliveryOutcome::Dropped);
+    assert_eq!(record.dead_letter_topic.as_deref(), Some(DEAD_LETTER_TOPIC));
+    assert_eq!(emulator.published(DEAD_LETTER_TOPIC).len(), 1);
+}
+
+#[tokio::test]
+async fn a_restart_rediscovers_and_delivers_what_was_published_meanwhile() {
+    let app = TestApp::builder(json!([subscription(TOPIC, "/events")])).spawn().await;
+    let emulator = fast_emulator(&app).start().await.expect("starts");
+    let client = client(&emulator, None);
+    publish_event(&client, &task_event(Uuid::now_v7(), "before")).await;
+    // Wait for the ack, not just the receipt: stopping in between would redeliver it.
+    emulator.wait_for_deliveries(TOPIC, 1, WAIT).await.expect("acked");
+
+    emulator.stop().await;
+    emulator.restart().await.expect("restarts");
+    assert_eq!(app.subscribe_calls().len(), 2, "a sidecar asks once per start");
+    publish_event(&client, &task_event(Uuid::now_v7(), "after")).await;
+
+    let received = app.wait_received(2).await;
+    assert_eq!(received.iter().map(tag_of).collect::<Vec<_>>(), ["before", "after"]);
+    let records = emulator.wait_for_deliveries(TOPIC, 2, WAIT).await.expect("finished");
+    assert_eq!(records.len(), 2, "the acked message is not delivered again");
+}
+
+#[tokio::test]
+async fn a_message_in_flight_during_a_restart_is_delivered_again() {
+    let app = TestApp::builder(json!([subscription(TOPIC, "/events")]))
+        .responder(|r| if r.attempt == 0 { status("RETRY") } else { status("SUCCESS") })
+        .spawn()
+        .await;
+    // The retry wait keeps the message in flight long after the first attempt.
+    let emulator = fast_emulator(&app)
+        .retry_policy(RetryPolicy { max_retries: 1, interval: Duration::from_secs(30) })
+        .start()
+        .await
+        .expect("starts");
+    publish_event(&client(&emulator, None), &task_event(Uuid::now_v7(), "x")).await;
+    app.wait_received(1).await;
+
+    emulator.restart().await.expect("restarts");
+    let received = app.wait_received(2).await;
+    assert_eq!(received[0].body, received[1].body);
+    let records = emulator.wait_for_deliveries(TOPIC, 1, WAIT).await.expect("acked after the restart");
+    assert_eq!((records[0].outcome.clone(), records[0].attempts), (DeliveryOutcome::Success, 1));
+}

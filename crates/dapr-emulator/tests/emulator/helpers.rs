@@ -1,0 +1,267 @@
+//! A scripted subscriber app and shortcuts for starting emulators and publishing.
+
+use std::{
+    sync::{Arc, Mutex, PoisonError},
+    time::Duration,
+};
+
+use axum::{
+    Json, Router,
+    body::Bytes,
+    extract::State,
+    http::{HeaderMap, StatusCode, Uri},
+    response::{IntoResponse, Response},
+    routing::get,
+};
+use dapr_emulator::{Emulator, EmulatorBuilder, EmulatorHandle, RetryPolicy};
+use events::{
+    EventPayload, TaskEvent,
+    client::{DaprClient, OutgoingMessage},
+};
+use serde_json::{Value, json};
+use tokio::{net::TcpListener, sync::watch};
+use uuid::Uuid;
+
+/// Generous: only reached when a test is about to fail anyway.
+pub const WAIT: Duration = Duration::from_secs(10);
+
+pub const TRACEPARENT: &str = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+
+/// One request the app received on a delivery route.
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub path: String,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+    /// How many times the same body arrived before this one.
+    pub attempt: usize,
+}
+
+impl Received {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).expect("delivered body is JSON")
+    }
+}
+
+type Responder = Arc<dyn Fn(&Received) -> (StatusCode, String) + Send + Sync>;
+
+struct Inner {
+    subscriptions: Mutex<Value>,
+    responder: Responder,
+    required_token: Option<String>,
+    received: Mutex<Vec<Received>>,
+    subscribe_calls: Mutex<Vec<HeaderMap>>,
+    changes: watch::Sender<()>,
+}
+
+/// A subscriber app on 127.0.0.1 that serves `GET /dapr/subscribe` and answers every other
+/// request with its responder, recording what it got.
+#[derive(Clone)]
+pub struct TestApp {
+    pub url: String,
+    inner: Arc<Inner>,
+}
+
+pub struct TestAppBuilder {
+    subscriptions: Value,
+    responder: Responder,
+    required_token: Option<String>,
+}
+
+impl TestApp {
+    pub fn builder(subscriptions: Value) -> TestAppBuilder {
+        TestAppBuilder {
+            subscriptions,
+            responder: Arc::new(|_| (StatusCode::OK, r#"{"status":"SUCCESS"}"#.into())),
+            required_token: None,
+        }
+    }
+
+    pub fn received(&self) -> Vec<Received> {
+        lock(&self.inner.received).clone()
+    }
+
+    pub fn subscribe_calls(&self) -> Vec<HeaderMap> {
+        lock(&self.inner.subscribe_calls).clone()
+    }
+
+    pub fn set_subscriptions(&self, subscriptions: Value) {
+        *lock(&self.inner.subscriptions) = subscriptions;
+    }
+
+    pub async fn wait_received(&self, count: usize) -> Vec<Received> {
+        let mut changes = self.inner.changes.subscribe();
+        let wait = async {
+            loop {
+                let received = self.received();
+                if received.len() >= count {
+                    return received;
+                }
+                changes.changed().await.expect("the app outlives the test");
+            }
+        };
+        tokio::time::timeout(WAIT, wait).await.unwrap_or_else(|_| {
+            panic!("the app received {} requests, expected {count}", self.received().len())
+        })
+    }
+}
+
+impl TestAppBuilder {
+    pub fn responder(
+        mut self,
+        responder: impl Fn(&Received) -> (StatusCode, String) + Send + Sync + 'static,
+    ) -> Self {
+        self.responder = Arc::new(responder);
+        self
+    }
+
+    pub fn require_token(mut self, token: &str) -> Self {
+        self.required_token = Some(token.to_owned());
+        self
+    }
+
+    pub async fn spawn(self) -> TestApp {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind the test app");
+        self.spawn_on(listener)
+    }
+
+    pub fn spawn_on(self, listener: TcpListener) -> TestApp {
+        let port = listener.local_addr().expect("local address").port();
+        let inner = Arc::new(Inner {
+            subscriptions: Mutex::new(self.subscriptions),
+            responder: self.responder,
+            required_token: self.required_token,
+            received: Mutex::new(Vec::new()),
+            subscribe_calls: Mutex::new(Vec::new()),
+            changes: watch::Sender::new(()),
+        });
+        let router = Router::new()
+            .route("/dapr/subscribe", get(subscribe))
+            .fallback(deliver)
+            .with_state(Arc::clone(&inner));
+        tokio::spawn(async move { axum::serve(listener, router).await });
+        TestApp { url: format!("http://127.0.0.1:{port}"), inner }
+    }
+}
+
+fn authorized(inner: &Inner, headers: &HeaderMap) -> bool {
+    inner
+        .required_token
+        .as_deref()
+        .is_none_or(|token| headers.get("dapr-api-token").and_then(|v| v.to_str().ok()) == Some(token))
+}
+
+async fn subscribe(State(inner): State<Arc<Inner>>, headers: HeaderMap) -> Response {
+    lock(&inner.subscribe_calls).push(headers.clone());
+    if !authorized(&inner, &headers) {
+        return StatusCode::UNAUTHORIZED.into_response();
+    }
+    let subscriptions = lock(&inner.subscriptions).clone();
+    Json(subscriptions).into_response()
+}
+
+async fn deliver(
+    State(inner): State<Arc<Inner>>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> (StatusCode, String) {
+    let answer = {
+        let mut received = lock(&inner.received);
+        let attempt = received.iter().filter(|r| r.body == body).count();
+        let request = Received { path: uri.path().to_owned(), headers: headers.clone(), body, attempt };
+        let answer = if authorized(&inner, &headers) {
+            (inner.responder)(&request)
+        } else {
+            (StatusCode::UNAUTHORIZED, String::new())
+        };
+        received.push(request);
+        answer
+    };
+    inner.changes.send_replace(());
+    answer
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// `{"status": …}` with a 200, the way our consumers answer.
+pub fn status(status: &str) -> (StatusCode, String) {
+    (StatusCode::OK, json!({ "status": status }).to_string())
+}
+
+/// One programmatic subscription to `topic` at `route`, with the standard dead-letter topic.
+pub fn subscription(topic: &str, route: &str) -> Value {
+    json!({
+        "pubsubname": events::DEFAULT_PUBSUB,
+        "topic": topic,
+        "route": route,
+        "deadLetterTopic": events::DEAD_LETTER_TOPIC,
+    })
+}
+
+/// An emulator for `app` with quick retries (2 retries, 10 ms apart) and no endless redelivery,
+/// so a failing test fails fast.
+pub fn fast_emulator(app: &TestApp) -> EmulatorBuilder {
+    Emulator::builder()
+        .app_id("backend")
+        .app_url(&app.url)
+        .retry_policy(RetryPolicy { max_retries: 2, interval: Duration::from_millis(10) })
+        .redelivery_interval(None)
+}
+
+pub fn client(emulator: &EmulatorHandle, token: Option<&str>) -> DaprClient {
+    DaprClient::new(
+        emulator.base_url(),
+        token.map(|t| secrecy::SecretString::from(t.to_owned())),
+        Duration::from_secs(5),
+    )
+    .expect("valid client")
+}
+
+/// A `tasks.deleted` event for the task `key`; `tag` tells events apart in assertions.
+pub fn task_event(key: Uuid, tag: &str) -> TaskEvent {
+    TaskEvent::new(key, Uuid::now_v7(), format!("corr-{tag}"), EventPayload::Deleted { title: tag.into() })
+}
+
+/// Publishes `event` the way the backend relay does.
+pub async fn publish_event(client: &DaprClient, event: &TaskEvent) {
+    try_publish_event(client, event).await.expect("the emulator accepts the publish");
+}
+
+pub async fn try_publish_event(
+    client: &DaprClient,
+    event: &TaskEvent,
+) -> Result<(), events::client::PublishError> {
+    let data = serde_json::to_value(event).expect("serializable");
+    let id = event.event_id.to_string();
+    let key = event.task_id.to_string();
+    let message = OutgoingMessage {
+        id: &id,
+        event_type: event.event_type().as_str(),
+        partition_key: &key,
+        correlation_id: Some(&event.correlation_id),
+        traceparent: Some(TRACEPARENT),
+        data: &data,
+    };
+    client.publish(events::DEFAULT_PUBSUB, events::TOPIC, &message).await
+}
+
+/// A raw publish request for edge cases the typed client cannot produce.
+pub fn raw_publish(emulator: &EmulatorHandle, topic_and_query: &str) -> reqwest::RequestBuilder {
+    reqwest::Client::new().post(format!(
+        "{}/v1.0/publish/{}/{topic_and_query}",
+        emulator.base_url(),
+        events::DEFAULT_PUBSUB
+    ))
+}
+
+/// The `title` a [`task_event`] was tagged with, read back from a delivered CloudEvent.
+pub fn tag_of(received: &Received) -> String {
+    received.json()["data"]["title"].as_str().expect("a task event").to_owned()
+}

@@ -1,0 +1,309 @@
+//! The publish API (§1): what gets stored, and every error answer.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use dapr_emulator::Emulator;
+use events::{DEFAULT_PUBSUB, TOPIC, TaskEvent, dapr::CloudEvent};
+use reqwest::{StatusCode, header::CONTENT_TYPE};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::helpers::{TRACEPARENT, WAIT, client, publish_event, raw_publish, task_event, try_publish_event};
+
+async fn emulator() -> dapr_emulator::EmulatorHandle {
+    Emulator::builder().app_id("backend").start().await.expect("the emulator starts")
+}
+
+async fn error_body(response: reqwest::Response) -> (StatusCode, Value) {
+    let status = response.status();
+    (status, response.json().await.expect("a JSON error body"))
+}
+
+#[tokio::test]
+async fn client_publish_stores_the_cloud_event_consumers_expect() {
+    let emulator = emulator().await;
+    let event = task_event(Uuid::now_v7(), "report");
+    publish_event(&client(&emulator, None), &event).await;
+
+    let published = emulator.wait_for(TOPIC, 1, WAIT).await.expect("one message");
+    let message = &published[0];
+    let cloud_event = message.cloud_event.as_ref().expect("a CloudEvent");
+    let event_id = event.event_id.to_string();
+    assert_eq!(message.pubsub, DEFAULT_PUBSUB);
+    assert_eq!(message.id(), Some(event_id.as_str()));
+    assert_eq!(cloud_event["type"], "tasks.deleted");
+    assert_eq!(cloud_event["source"], "backend");
+    assert_eq!(cloud_event["specversion"], "1.0");
+    assert_eq!(cloud_event["datacontenttype"], "application/json");
+    assert_eq!(cloud_event["topic"], TOPIC);
+    assert_eq!(cloud_event["pubsubname"], DEFAULT_PUBSUB);
+    assert_eq!(cloud_event["traceid"], TRACEPARENT);
+    assert_eq!(cloud_event["traceparent"], TRACEPARENT);
+    assert_eq!(cloud_event["tracestate"], "");
+    let time = cloud_event["time"].as_str().expect("a time");
+    let parsed = DateTime::parse_from_rfc3339(time).expect("RFC 3339");
+    assert!(time.ends_with('Z') && !time.contains('.'), "{time}");
+    assert!((Utc::now() - parsed.with_timezone(&Utc)).num_seconds().abs() < 60);
+
+    let task_key = event.task_id.to_string();
+    assert_eq!(message.partition_key(), Some(task_key.as_str()));
+    assert_eq!(message.metadata.get("correlationId").map(String::as_str), Some("corr-report"));
+    assert_eq!(message.headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()), Some("application/json"));
+
+    let typed: CloudEvent = serde_json::from_value(cloud_event.clone()).expect("parses");
+    assert_eq!(TaskEvent::from_cloud_event(&typed), Ok(event));
+}
+
+#[tokio::test]
+async fn every_publish_gets_a_new_id_unless_cloudevent_id_is_set() {
+    let emulator = emulator().await;
+    for _ in 0..2 {
+        let response = raw_publish(&emulator, "t1")
+            .header(CONTENT_TYPE, "application/json")
+            .body("{}")
+            .send()
+            .await
+            .expect("sent");
+        assert_eq!(response.status(), StatusCode::NO_CONTENT);
+        let response = raw_publish(&emulator, "t2?metadata.cloudevent.id=stable")
+            .header(CONTENT_TYPE, "application/json")
+            .body("{}")
+            .send()
+            .await
+            .expect("sent");
+        assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    }
+    let generated: Vec<String> =
+        emulator.published("t1").iter().map(|m| m.id().expect("an id").to_owned()).collect();
+    assert_ne!(generated[0], generated[1]);
+    for id in &generated {
+        assert_eq!(Uuid::parse_str(id).map(|u| u.get_version_num()), Ok(4));
+    }
+    let fixed: Vec<_> = emulator.published("t2").iter().map(|m| m.id().map(str::to_owned)).collect();
+    assert_eq!(fixed, [Some("stable".to_owned()), Some("stable".to_owned())]);
+}
+
+#[tokio::test]
+async fn json_without_a_content_type_is_stored_as_a_string() {
+    let emulator = emulator().await;
+    let response = raw_publish(&emulator, "t").body(r#"{"a":1}"#).send().await.expect("sent");
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    let message = &emulator.published("t")[0];
+    assert_eq!(message.data(), Some(&json!(r#"{"a":1}"#)));
+    assert_eq!(message.cloud_event.as_ref().map(|ce| &ce["datacontenttype"]), Some(&json!("text/plain")));
+}
+
+#[tokio::test]
+async fn an_apps_own_cloud_event_is_kept_with_topic_and_pubsub_overwritten() {
+    let emulator = emulator().await;
+    let response = raw_publish(&emulator, "t?metadata.cloudevent.id=ignored")
+        .header(CONTENT_TYPE, "application/cloudevents+json")
+        .body(r#"{"id":"mine","type":"custom","topic":"elsewhere","data":{"n":1}}"#)
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    let cloud_event = emulator.published("t")[0].cloud_event.clone().expect("JSON");
+    assert_eq!(cloud_event["id"], "mine");
+    assert_eq!(cloud_event["type"], "custom");
+    assert_eq!(cloud_event["source"], "Dapr");
+    assert_eq!(cloud_event["topic"], "t");
+    assert_eq!(cloud_event["pubsubname"], DEFAULT_PUBSUB);
+    assert_eq!(cloud_event["data"], json!({ "n": 1 }));
+}
+
+#[tokio::test]
+async fn an_invalid_cloud_event_is_a_500_serialization_error() {
+    let emulator = emulator().await;
+    let response = raw_publish(&emulator, "t")
+        .header(CONTENT_TYPE, "application/cloudevents+json")
+        .body("{not json")
+        .send()
+        .await
+        .expect("sent");
+    let (status, body) = error_body(response).await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(body["errorCode"], "ERR_PUBSUB_CLOUD_EVENTS_SER");
+    assert!(emulator.published("t").is_empty());
+}
+
+#[tokio::test]
+async fn raw_payloads_are_stored_verbatim_and_bad_flags_are_400() {
+    let emulator = emulator().await;
+    let response = raw_publish(&emulator, "t?metadata.rawPayload=true&metadata.ttlInSeconds=60")
+        .header(CONTENT_TYPE, "application/json")
+        .body("not a cloud event")
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    let message = &emulator.published("t")[0];
+    assert!(message.raw_payload);
+    assert_eq!(&message.body[..], b"not a cloud event");
+    assert_eq!(message.cloud_event, None);
+
+    let response = raw_publish(&emulator, "t?metadata.rawPayload=yes").body("x").send().await.expect("sent");
+    let (status, body) = error_body(response).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["errorCode"], "ERR_PUBSUB_REQUEST_METADATA");
+    assert_eq!(emulator.published("t").len(), 1);
+}
+
+#[tokio::test]
+async fn ttl_sets_an_expiration_on_cloud_events() {
+    let emulator = emulator().await;
+    raw_publish(&emulator, "t?metadata.ttlInSeconds=3600")
+        .header(CONTENT_TYPE, "application/json")
+        .body("{}")
+        .send()
+        .await
+        .expect("sent");
+    let cloud_event = emulator.published("t")[0].cloud_event.clone().expect("JSON");
+    let expiration = cloud_event["expiration"].as_str().expect("an expiration");
+    let expiration = DateTime::parse_from_rfc3339(expiration).expect("RFC 3339");
+    let remaining = expiration.with_timezone(&Utc) - Utc::now();
+    assert!((3590..=3600).contains(&remaining.num_seconds()), "{remaining}");
+}
+
+#[tokio::test]
+async fn an_unknown_pubsub_is_404_and_not_retryable() {
+    let emulator = emulator().await;
+    let data = json!({});
+    let message = events::client::OutgoingMessage {
+        id: "1",
+        event_type: "tasks.created",
+        partition_key: "k",
+        correlation_id: None,
+        traceparent: None,
+        data: &data,
+    };
+    let err = client(&emulator, None)
+        .publish("pubsub-redis", TOPIC, &message)
+        .await
+        .expect_err("unknown component");
+    assert_eq!(err.status(), Some(StatusCode::NOT_FOUND));
+    assert_eq!(err.error_code(), Some("ERR_PUBSUB_NOT_FOUND"));
+    assert!(!err.is_retryable());
+    assert!(emulator.published(TOPIC).is_empty());
+}
+
+#[tokio::test]
+async fn an_empty_topic_is_404() {
+    let emulator = emulator().await;
+    let response = raw_publish(&emulator, "").body("{}").send().await.expect("sent");
+    let (status, body) = error_body(response).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(body["errorCode"], "ERR_TOPIC_NAME_EMPTY");
+}
+
+#[tokio::test]
+async fn put_and_topics_with_slashes_are_accepted() {
+    let emulator = emulator().await;
+    let response = reqwest::Client::new()
+        .put(format!("{}/v1.0/publish/{DEFAULT_PUBSUB}/orders/eu", emulator.base_url()))
+        .header(CONTENT_TYPE, "application/json")
+        .body("{}")
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    let messages = emulator.published("orders/eu");
+    assert_eq!(messages.len(), 1);
+    assert_eq!(messages[0].cloud_event.as_ref().map(|ce| &ce["topic"]), Some(&json!("orders/eu")));
+}
+
+#[tokio::test]
+async fn the_first_value_of_a_repeated_metadata_key_wins() {
+    let emulator = emulator().await;
+    raw_publish(
+        &emulator,
+        "t?metadata.partitionKey=first&metadata.partitionKey=second&metadata.cloudevent.type=x",
+    )
+    .body("{}")
+    .send()
+    .await
+    .expect("sent");
+    let message = &emulator.published("t")[0];
+    assert_eq!(message.partition_key(), Some("first"));
+    assert_eq!(message.cloud_event.as_ref().map(|ce| &ce["type"]), Some(&json!("x")));
+}
+
+#[tokio::test]
+async fn the_api_token_is_required_except_for_health() {
+    let emulator = Emulator::builder().api_token("right-token").start().await.expect("starts");
+
+    let response = raw_publish(&emulator, "t").body("{}").send().await.expect("sent");
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(response.text().await.expect("a body"), "invalid api token");
+
+    let wrong = "wrong-secret-token";
+    let err = try_publish_event(&client(&emulator, Some(wrong)), &task_event(Uuid::now_v7(), "x"))
+        .await
+        .expect_err("wrong token");
+    assert_eq!(err.status(), Some(StatusCode::UNAUTHORIZED));
+    assert!(!err.is_retryable());
+    assert!(!err.to_string().contains(wrong) && !format!("{err:?}").contains(wrong));
+    assert!(emulator.published(TOPIC).is_empty());
+
+    publish_event(&client(&emulator, Some("right-token")), &task_event(Uuid::now_v7(), "x")).await;
+    assert_eq!(emulator.published(TOPIC).len(), 1);
+    let recorded = emulator.published(TOPIC)[0].headers.get("dapr-api-token").cloned();
+    assert_eq!(recorded.as_ref().and_then(|v| v.to_str().ok()), Some("right-token"));
+
+    for path in ["/v1.0/healthz", "/v1.0/healthz/outbound"] {
+        let response = reqwest::get(format!("{}{path}", emulator.base_url())).await.expect("sent");
+        assert_eq!(response.status(), StatusCode::NO_CONTENT, "{path}");
+    }
+    assert!(client(&emulator, None).outbound_healthy().await);
+}
+
+#[tokio::test]
+async fn a_broker_outage_answers_500_and_the_client_may_retry() {
+    let emulator = emulator().await;
+    let client = client(&emulator, None);
+    let event = task_event(Uuid::now_v7(), "x");
+
+    emulator.set_broker_down(true);
+    let err = try_publish_event(&client, &event).await.expect_err("broker down");
+    assert_eq!(err.status(), Some(StatusCode::INTERNAL_SERVER_ERROR));
+    assert_eq!(err.error_code(), Some("ERR_PUBSUB_PUBLISH_MESSAGE"));
+    assert!(err.is_retryable());
+    assert!(emulator.published(TOPIC).is_empty());
+    assert!(client.outbound_healthy().await, "the sidecar itself is still up");
+
+    emulator.set_broker_down(false);
+    publish_event(&client, &event).await;
+    assert_eq!(emulator.published(TOPIC).len(), 1);
+}
+
+#[tokio::test]
+async fn a_stopped_sidecar_refuses_connections_until_restarted_on_the_same_port() {
+    let emulator = emulator().await;
+    let client = client(&emulator, None);
+    let port = emulator.port();
+    publish_event(&client, &task_event(Uuid::now_v7(), "before")).await;
+
+    emulator.stop().await;
+    let err = try_publish_event(&client, &task_event(Uuid::now_v7(), "during")).await.expect_err("down");
+    assert!(matches!(err, events::client::PublishError::Transport(_)), "{err:?}");
+    assert!(err.is_retryable());
+    assert!(!client.outbound_healthy().await);
+
+    emulator.restart().await.expect("restarts");
+    assert_eq!(emulator.port(), port);
+    assert!(client.outbound_healthy().await);
+    publish_event(&client, &task_event(Uuid::now_v7(), "after")).await;
+    let titles: Vec<_> =
+        emulator.published(TOPIC).iter().map(|m| m.data().map(|d| d["title"].clone())).collect();
+    assert_eq!(titles, [Some(json!("before")), Some(json!("after"))]);
+}
+
+#[tokio::test]
+async fn wait_for_gives_up_with_what_it_saw() {
+    let emulator = emulator().await;
+    let err =
+        emulator.wait_for("nothing", 1, Duration::from_millis(20)).await.expect_err("nothing published");
+    assert_eq!((err.wanted, err.seen), (1, 0));
+    assert!(err.to_string().contains("`nothing`"), "{err}");
+}
