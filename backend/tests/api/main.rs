@@ -1,6 +1,9 @@
 //! HTTP-level tests of the real application against a real PostgreSQL (one fresh database per
 //! test, from `#[sqlx::test]`) and a stand-in Dapr sidecar that follows the Dapr contract.
 
+// Integration tests fail loudly: an unwrap that panics is a failed assertion.
+#![allow(clippy::unwrap_used)]
+
 mod auth;
 mod helpers;
 mod listing;
