@@ -14,6 +14,7 @@ pub mod http;
 pub mod maintenance;
 pub mod preferences;
 pub mod relay;
+pub mod suggestions;
 pub mod tasks;
 pub mod telemetry;
 

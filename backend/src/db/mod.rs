@@ -11,6 +11,7 @@ pub mod outbox;
 pub mod preferences;
 pub mod reminders;
 pub mod sessions;
+pub mod suggestions;
 pub mod tasks;
 pub mod users;
 

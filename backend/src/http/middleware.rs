@@ -45,7 +45,8 @@ pub async fn trace_request(mut req: Request, next: Next) -> Response {
         .get::<MatchedPath>()
         .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
     let method = req.method().clone();
-    let span = tracing::info_span!("http_request", %method, route, correlation_id);
+    let span =
+        tracing::info_span!("http_request", %method, route, correlation_id, user_id = tracing::field::Empty);
     let started = Instant::now();
     let mut response = next.run(req).instrument(span.clone()).await;
     let status = response.status().as_u16();

@@ -20,10 +20,12 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_swagger_ui::SwaggerUi;
 
 pub use context::RequestContext;
-pub use extract::{AppJson, AppPath};
+pub use extract::{AppJson, AppPath, parse_json};
 pub use middleware::CorrelationId;
 
-use crate::{auth, auth::AuthRateLimiter, config::Config, error::AppError, health, preferences, tasks};
+use crate::{
+    auth, auth::AuthRateLimiter, config::Config, error::AppError, health, preferences, suggestions, tasks,
+};
 
 #[derive(Clone)]
 pub struct AppState {
@@ -40,6 +42,7 @@ pub struct AppState {
         (name = "auth", description = "Accounts and sessions (cookie `todo_session`)"),
         (name = "tasks", description = "The signed-in user's tasks"),
         (name = "preferences", description = "The signed-in user's preferences"),
+        (name = "suggestions", description = "What the assistants suggest, and accepting or dismissing it"),
         (name = "operations", description = "Probes"),
     )
 )]
@@ -54,6 +57,7 @@ pub fn app(state: AppState) -> Router {
                 .merge(auth::router())
                 .merge(tasks::router())
                 .merge(preferences::router())
+                .merge(suggestions::router())
                 .layer(from_fn_with_state(state.clone(), middleware::csrf_guard)),
         )
         .routes(utoipa_axum::routes!(health::health))

@@ -210,6 +210,9 @@ async fn every_endpoint_needs_a_session(db: PgPool) {
         ("POST", format!("/api/v1/tasks/{id}/incomplete")),
         ("GET", "/api/v1/user/preferences".to_owned()),
         ("PATCH", "/api/v1/user/preferences".to_owned()),
+        ("GET", "/api/v1/suggestions".to_owned()),
+        ("POST", format!("/api/v1/suggestions/{id}/accept")),
+        ("POST", format!("/api/v1/suggestions/{id}/dismiss")),
     ];
     for (method, path) in calls {
         let req = http.request(method.parse().unwrap(), format!("{}{path}", app.base));

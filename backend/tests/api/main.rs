@@ -11,5 +11,6 @@ mod operations;
 mod preferences;
 mod recurrence;
 mod relay;
+mod suggestions;
 mod tasks;
 mod validation;

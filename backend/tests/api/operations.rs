@@ -68,6 +68,9 @@ async fn the_openapi_document_describes_every_operation(db: PgPool) {
         ("/api/v1/tasks/{id}/complete", vec!["post"]),
         ("/api/v1/tasks/{id}/incomplete", vec!["post"]),
         ("/api/v1/user/preferences", vec!["get", "patch"]),
+        ("/api/v1/suggestions", vec!["get"]),
+        ("/api/v1/suggestions/{id}/accept", vec!["post"]),
+        ("/api/v1/suggestions/{id}/dismiss", vec!["post"]),
         ("/health", vec!["get"]),
         ("/ready", vec!["get"]),
     ] {
