@@ -183,3 +183,36 @@ async fn one_relay_pass_publishes_a_batch_and_then_finds_nothing(db: PgPool) {
         other => panic!("expected a stall, got {other:?}"),
     }
 }
+
+#[sqlx::test(migrator = "backend::MIGRATOR")]
+async fn published_rows_are_purged_after_the_retention_and_waiting_ones_never(db: PgPool) {
+    let app = TestApp::spawn_with(db, |c| c.outbox.relay_enabled = false).await;
+    let user = app.signed_up().await;
+    create_many(&user, 4, "kept").await;
+    // Two published long ago, one published just now, one still waiting (and old).
+    sqlx::query(
+        "update outbox set published_at = now() - interval '8 days', created_at = now() - interval '8 days'
+         where outbox_id in (select outbox_id from outbox order by outbox_id limit 2)",
+    )
+    .execute(&app.db)
+    .await
+    .unwrap();
+    sqlx::query(
+        "update outbox set published_at = now() where outbox_id = (select min(outbox_id) + 2 from outbox)",
+    )
+    .execute(&app.db)
+    .await
+    .unwrap();
+    sqlx::query("update outbox set created_at = now() - interval '30 days' where published_at is null")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    let removed =
+        backend::maintenance::purge_once(&app.db, Duration::from_secs(7 * 24 * 3600)).await.unwrap();
+    assert_eq!(removed, 2);
+    let left: Vec<(bool,)> = sqlx::query_as("select published_at is not null from outbox order by outbox_id")
+        .fetch_all(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(left, [(true,), (false,)]);
+}
