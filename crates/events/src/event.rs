@@ -172,11 +172,7 @@ impl TaskEvent {
     /// A CloudEvent whose `data` is absent (e.g. `data_base64`) is malformed: our publisher always
     /// sends `application/json`, so anything else is a publisher bug, not something to retry.
     pub fn from_cloud_event(event: &CloudEvent) -> Result<Self, EventDecodeError> {
-        let data = event
-            .data
-            .as_ref()
-            .ok_or_else(|| EventDecodeError::Malformed("the CloudEvent carries no JSON `data`".into()))?;
-        Self::from_cloud_event_data(data)
+        Self::from_cloud_event_data(&task_event_json(event)?)
     }
 }
 
@@ -211,6 +207,35 @@ fn kind(value: &Value) -> &'static str {
         Value::String(_) => "a string",
         Value::Array(_) => "an array",
         Value::Object(_) => "an object",
+    }
+}
+
+/// The task event JSON inside a delivered CloudEvent, in each form a sidecar can deliver
+/// (dapr-contract §1.3, §3.2): structured `data`; `data` as a string (a publisher that sent
+/// JSON as `text/plain`); or `data_base64` (a `rawPayload` subscription), whose bytes are either
+/// the event itself or the publisher's whole CloudEvent.
+fn task_event_json(event: &CloudEvent) -> Result<Value, EventDecodeError> {
+    use base64::{Engine, engine::general_purpose::STANDARD};
+    let malformed = |what: String| EventDecodeError::Malformed(what);
+    let data = match (&event.data, &event.data_base64) {
+        (Some(Value::String(text)), _) => serde_json::from_str(text)
+            .map_err(|e| malformed(format!("`data` is a string but not JSON: {e}")))?,
+        (Some(data), _) => data.clone(),
+        (None, Some(encoded)) => {
+            let bytes = STANDARD
+                .decode(encoded)
+                .map_err(|e| malformed(format!("`data_base64` is not base64: {e}")))?;
+            serde_json::from_slice(&bytes)
+                .map_err(|e| malformed(format!("`data_base64` is not JSON: {e}")))?
+        }
+        (None, None) => return Err(malformed("the CloudEvent carries no `data`".into())),
+    };
+    match data {
+        Value::Object(ref object) if object.contains_key("specversion") => object
+            .get("data")
+            .cloned()
+            .ok_or_else(|| malformed("the wrapped CloudEvent carries no `data`".into())),
+        data => Ok(data),
     }
 }
 
@@ -272,5 +297,39 @@ mod tests {
         }))
         .expect("valid CloudEvent");
         assert!(matches!(TaskEvent::from_cloud_event(&event), Err(EventDecodeError::Malformed(_))));
+    }
+
+    fn delivered(envelope: Value) -> Result<TaskEvent, EventDecodeError> {
+        let event: CloudEvent = serde_json::from_value(envelope).expect("a CloudEvent");
+        TaskEvent::from_cloud_event(&event)
+    }
+
+    #[test]
+    fn every_delivery_form_of_the_sidecar_decodes_to_the_same_event() {
+        use base64::{Engine, engine::general_purpose::STANDARD};
+        let data: Value =
+            serde_json::from_str(include_str!("../tests/fixtures/tasks.created.json")).expect("fixture");
+        let expected = TaskEvent::from_cloud_event_data(&data).expect("the fixture decodes");
+        let envelope = |extra: Value| {
+            let mut ce = json!({"id": "5929aaac", "specversion": "1.0", "source": "backend",
+                "type": "tasks.created", "topic": "tasks-lifecycle", "pubsubname": "pubsub-kafka",
+                "traceid": "", "traceparent": "", "tracestate": "", "time": "2026-11-28T09:00:00Z"});
+            ce.as_object_mut().expect("object").extend(extra.as_object().expect("object").clone());
+            ce
+        };
+        let structured = envelope(json!({"datacontenttype": "application/json", "data": data}));
+        let as_text = envelope(json!({"datacontenttype": "text/plain", "data": data.to_string()}));
+        let raw_event = envelope(json!({"datacontenttype": "application/octet-stream",
+            "data_base64": STANDARD.encode(data.to_string())}));
+        let raw_cloud_event = envelope(json!({"datacontenttype": "application/octet-stream",
+            "data_base64": STANDARD.encode(structured.to_string())}));
+        for form in [structured, as_text, raw_event, raw_cloud_event] {
+            assert_eq!(delivered(form.clone()).as_ref(), Ok(&expected), "{form}");
+        }
+        assert!(matches!(
+            delivered(envelope(json!({"data_base64": "%%%"}))),
+            Err(EventDecodeError::Malformed(_))
+        ));
+        assert!(matches!(delivered(envelope(json!({}))), Err(EventDecodeError::Malformed(_))));
     }
 }

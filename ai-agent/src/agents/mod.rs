@@ -1,0 +1,230 @@
+//! The assistants. Each reacts to events (through handlers in the [`Registry`]) and also runs a
+//! cron pass, a one-step function that the `cron` module schedules and the tests call directly:
+//!
+//! - [`overdue`]: warns about open tasks past their due time and announces `tasks.overdue`;
+//! - [`prioritization`]: advises a higher priority for tasks due soon, warns about overload,
+//!   and asks about tasks nobody touched for two weeks;
+//! - [`reminders`]: fires the reminders the backend scheduled and announces `tasks.reminder`;
+//! - [`housekeeping`]: expires old suggestions and forgets old processed event ids.
+//!
+//! Every suggestion goes through [`propose`], which applies the per-user gate (assistants on,
+//! hourly limit) and the de-duplication key in one statement.
+
+pub mod housekeeping;
+pub mod overdue;
+pub mod prioritization;
+pub mod reminders;
+
+use async_trait::async_trait;
+use chrono::{DateTime, TimeDelta, Utc};
+use chrono_tz::Tz;
+use events::{EventType, TaskEvent};
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use crate::{
+    config::AgentConfig,
+    db,
+    error::Result,
+    registry::{EventContext, EventHandler, Reaction, Registry},
+    suggestion::{Inserted, Kind, NewSuggestion},
+};
+
+/// Wires every assistant's reactions into `registry`. One line per reaction.
+pub fn register_all(registry: &mut Registry) {
+    use EventType::{Completed, Created, Deleted, Incomplete, Updated};
+    registry
+        .register(&[Created, Updated, Incomplete], overdue::FlagIfOverdue)
+        .register(&[Created, Updated], prioritization::AdviseOnChange)
+        .register(&[Completed, Deleted], DismissWhenDone);
+    // `tasks.overdue` and `tasks.reminder` are the agents' own announcements coming back through
+    // the subscription: no handler, so they are acknowledged and can never loop.
+}
+
+/// The limits every assistant works within.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    pub suggestions_per_hour: i64,
+    pub suggestion_ttl: TimeDelta,
+    /// Most rows one cron pass handles.
+    pub batch_size: i64,
+    pub processed_event_retention: TimeDelta,
+}
+
+impl Default for Settings {
+    /// The documented defaults of [`AgentConfig`].
+    fn default() -> Self {
+        Self {
+            suggestions_per_hour: 10,
+            suggestion_ttl: TimeDelta::days(7),
+            batch_size: 500,
+            processed_event_retention: TimeDelta::days(14),
+        }
+    }
+}
+
+impl Settings {
+    pub fn from_config(config: &AgentConfig) -> Self {
+        Self {
+            suggestions_per_hour: i64::from(config.suggestions_per_hour),
+            suggestion_ttl: TimeDelta::days(i64::from(config.suggestion_ttl_days)),
+            batch_size: i64::from(config.batch_size.max(1)),
+            processed_event_retention: TimeDelta::days(i64::from(config.processed_event_retention_days)),
+        }
+    }
+}
+
+/// How a cron pass went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PassOutcome {
+    Ran(PassReport),
+    /// Another replica holds this job's lock and is running the same pass.
+    Busy,
+}
+
+impl PassOutcome {
+    /// The report, or `None` when the pass was skipped.
+    pub fn report(self) -> Option<PassReport> {
+        match self {
+            Self::Ran(report) => Some(report),
+            Self::Busy => None,
+        }
+    }
+}
+
+/// What one cron pass did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct PassReport {
+    /// Candidates the pass looked at: tasks, users, or claimed reminders.
+    pub examined: usize,
+    pub suggestions_created: usize,
+    /// Not created because the user turned the assistants off or hit the hourly limit.
+    pub suggestions_suppressed: usize,
+    /// Events written to the outbox (`tasks.overdue`, `tasks.reminder`).
+    pub events_published: usize,
+    pub suggestions_expired: usize,
+    pub processed_events_purged: usize,
+}
+
+impl PassReport {
+    fn absorb(&mut self, reaction: Reaction) {
+        self.suggestions_created += reaction.suggestions_created as usize;
+        self.suggestions_suppressed += reaction.suggestions_suppressed as usize;
+        self.events_published += reaction.events_published as usize;
+    }
+
+    /// True when the pass changed something, so a full batch is worth following up at once.
+    pub fn made_progress(&self) -> bool {
+        self.suggestions_created
+            + self.events_published
+            + self.suggestions_expired
+            + self.processed_events_purged
+            > 0
+    }
+}
+
+/// Where a suggestion or event came from: a delivered event or a cron pass.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Origin<'a> {
+    pub source_event: Option<&'a str>,
+    pub correlation_id: &'a str,
+    pub traceparent: Option<&'a str>,
+}
+
+impl<'a> Origin<'a> {
+    pub fn of_event(event: &'a TaskEvent, ctx: &EventContext<'a>) -> Self {
+        Self {
+            source_event: Some(ctx.event_id),
+            correlation_id: &event.correlation_id,
+            traceparent: ctx.traceparent,
+        }
+    }
+
+    pub fn of_pass(correlation_id: &'a str) -> Self {
+        Self { source_event: None, correlation_id, traceparent: None }
+    }
+}
+
+/// A fresh correlation id for one cron pass, shared by everything it creates, so its
+/// suggestions and events can be traced back to the pass's log line.
+pub(crate) fn pass_correlation_id(job: &str) -> String {
+    format!("ai-agent.{job}.{}", Uuid::now_v7())
+}
+
+/// Writes `suggestion` through the per-user gate and counts the result into a [`Reaction`].
+pub(crate) async fn propose(
+    conn: &mut PgConnection,
+    suggestion: &NewSuggestion,
+    settings: &Settings,
+    now: DateTime<Utc>,
+) -> Result<(Inserted, Reaction)> {
+    let inserted = db::suggestions::insert(
+        conn,
+        suggestion,
+        now,
+        now + settings.suggestion_ttl,
+        settings.suggestions_per_hour,
+    )
+    .await?;
+    let mut reaction = Reaction::default();
+    match inserted {
+        Inserted::Created(_) => reaction.suggestions_created = 1,
+        Inserted::Disabled | Inserted::RateLimited => reaction.suggestions_suppressed = 1,
+        Inserted::Duplicate => {}
+    }
+    Ok((inserted, reaction))
+}
+
+/// An instant as the user reads it: in their time zone (UTC if it is unknown to this build).
+pub(crate) fn local_time(at: DateTime<Utc>, time_zone: &str) -> String {
+    let zone: Tz = time_zone.parse().unwrap_or(Tz::UTC);
+    at.with_timezone(&zone).format("%a %-d %b %Y, %H:%M %Z").to_string()
+}
+
+/// A completed (or deleted) task needs no more advice: its open suggestions of every kind are
+/// dismissed. (A deleted task's suggestions are already gone with it, by cascade; the handler
+/// still runs, so a future soft delete is covered.)
+pub struct DismissWhenDone;
+
+#[async_trait]
+impl EventHandler for DismissWhenDone {
+    fn name(&self) -> &'static str {
+        "dismiss_when_done"
+    }
+
+    async fn handle(
+        &self,
+        conn: &mut PgConnection,
+        event: &TaskEvent,
+        ctx: &EventContext<'_>,
+    ) -> Result<Reaction> {
+        const TASK_KINDS: &[Kind] = &[Kind::Overdue, Kind::Priority, Kind::Stale, Kind::Reminder];
+        let dismissed =
+            db::suggestions::dismiss_open_for_task(conn, event.task_id, TASK_KINDS, None, ctx.now).await?;
+        Ok(Reaction { suggestions_dismissed: count(dismissed), ..Reaction::default() })
+    }
+}
+
+/// Row counts into the `u32`s of a [`Reaction`]; a handler never touches four billion rows.
+pub(crate) fn count(rows: u64) -> u32 {
+    u32::try_from(rows).unwrap_or(u32::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn local_time_uses_the_users_zone_and_falls_back_to_utc() {
+        let at = Utc.with_ymd_and_hms(2026, 11, 28, 9, 30, 0).single().expect("valid");
+        assert_eq!(local_time(at, "Europe/Paris"), "Sat 28 Nov 2026, 10:30 CET");
+        assert_eq!(local_time(at, "Not/AZone"), "Sat 28 Nov 2026, 09:30 UTC");
+    }
+
+    #[test]
+    fn default_settings_match_the_configuration_defaults() {
+        let config = crate::Config::for_database_url("postgres://localhost/todo");
+        assert_eq!(Settings::from_config(&config.agents), Settings::default());
+    }
+}

@@ -1,0 +1,76 @@
+//! The reminder assistant: fires the reminders the backend scheduled.
+//!
+//! A pass claims due rows with `for update skip locked`, marks them fired, and writes each
+//! one's suggestion and `tasks.reminder` event, all in one transaction: a crash before the
+//! commit leaves the rows unfired for the next pass, and after it nothing can fire them again.
+//! Unlike the other passes it takes no job lock: `skip locked` already keeps concurrent passes
+//! (replicas) on disjoint rows, and letting them share a burst (everyone's 9:00 reminders)
+//! keeps reminders on time.
+
+use chrono::{DateTime, Utc};
+use events::{EventPayload, TaskEvent, truncate_to_millis};
+use sqlx::PgPool;
+
+use super::{Origin, PassOutcome, PassReport, Settings, local_time, pass_correlation_id, propose};
+use crate::{
+    db::{self, reminders::DueReminder},
+    error::Result,
+    suggestion::{Kind, NewSuggestion, dedupe},
+};
+
+fn reminder_suggestion(reminder: &DueReminder, origin: Origin<'_>) -> NewSuggestion {
+    let message = match reminder.due_at {
+        Some(due) => format!("“{}” is due {}.", reminder.title, local_time(due, &reminder.time_zone)),
+        None => format!("You asked to be reminded of “{}”.", reminder.title),
+    };
+    NewSuggestion {
+        user_id: reminder.user_id,
+        task_id: Some(reminder.task_id),
+        kind: Kind::Reminder,
+        title: format!("Reminder: {}", reminder.title),
+        message,
+        proposed_change: None,
+        dedupe_key: dedupe::reminder(reminder.reminder_id),
+        source_event: None,
+        correlation_id: Some(origin.correlation_id.to_owned()),
+    }
+}
+
+/// Fires up to a batch of reminders due at `now`. Reminders of completed tasks are marked fired
+/// without effect. The `tasks.reminder` event is written for every other one — the user asked
+/// for it — while the suggestion is subject to the user's gate like any other. Never
+/// [`PassOutcome::Busy`]: concurrent passes split the due rows between them.
+#[tracing::instrument(name = "reminder_pass", skip_all)]
+pub async fn fire_due_once(pool: &PgPool, settings: &Settings, now: DateTime<Utc>) -> Result<PassOutcome> {
+    let mut tx = pool.begin().await?;
+    let mut due = db::reminders::claim_due(&mut tx, now, settings.batch_size).await?;
+    if due.is_empty() {
+        return Ok(PassOutcome::Ran(PassReport::default()));
+    }
+    let ids: Vec<_> = due.iter().map(|reminder| reminder.reminder_id).collect();
+    db::reminders::mark_fired(&mut tx, &ids, now).await?;
+
+    // Per-user locks in user order, as in every multi-user transaction.
+    due.sort_by_key(|reminder| reminder.user_id);
+    let correlation_id = pass_correlation_id("reminders");
+    let origin = Origin::of_pass(&correlation_id);
+    let mut report = PassReport { examined: due.len(), ..PassReport::default() };
+    for reminder in due.iter().filter(|reminder| reminder.completed_at.is_none()) {
+        report.absorb(propose(&mut tx, &reminder_suggestion(reminder, origin), settings, now).await?.1);
+        let event = TaskEvent::new(
+            reminder.task_id,
+            reminder.user_id,
+            origin.correlation_id,
+            EventPayload::Reminder {
+                title: reminder.title.clone(),
+                due_date: reminder.due_at.map(truncate_to_millis),
+                remind_at: truncate_to_millis(reminder.fire_at),
+                reminder_id: reminder.reminder_id,
+            },
+        );
+        db::outbox::insert(&mut tx, events::TOPIC, &event, None).await?;
+        report.events_published += 1;
+    }
+    tx.commit().await?;
+    Ok(PassOutcome::Ran(report))
+}

@@ -1,0 +1,182 @@
+//! Typed configuration, read from the environment (Kubernetes injects it from a ConfigMap and
+//! Secrets) or from command-line flags. Every setting is documented here once;
+//! `ai-agent/.env.example` mirrors this file.
+
+use std::{net::SocketAddr, time::Duration};
+
+use clap::{Args, Parser, Subcommand};
+use secrecy::SecretString;
+
+#[derive(Debug, Parser)]
+#[command(name = "ai-agent", version, about = "The Todo assistants: event consumer and cron safety net")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+impl Cli {
+    /// Parses the process arguments; no subcommand means `serve`, so `cargo run -p ai-agent`
+    /// and `dapr run -- ai-agent` need no extra words.
+    pub fn from_env() -> Self {
+        let args: Vec<String> = std::env::args().collect();
+        if args.len() == 1 { Self::parse_from([args[0].as_str(), "serve"]) } else { Self::parse_from(args) }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Receive events from the Dapr sidecar and run the cron passes (the default).
+    Serve(Box<Config>),
+    /// Probe a running instance's `/health` and exit 0 when it answers; for container health
+    /// checks in images without shell tools.
+    Healthcheck {
+        /// Address of the instance to probe.
+        #[arg(long, env = "HEALTHCHECK_URL", default_value = "http://127.0.0.1:8081/health")]
+        url: String,
+    },
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct Config {
+    /// PostgreSQL URL. May point at a transaction-mode pooler: the agent uses no session state
+    /// (its advisory locks are transaction-scoped, and it does not LISTEN).
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: SecretString,
+
+    /// Connections in the pool. All replicas of every service together must stay under the
+    /// server's `max_connections`.
+    #[arg(long, env = "DATABASE_MAX_CONNECTIONS", default_value_t = 5)]
+    pub database_max_connections: u32,
+
+    /// How long a delivery waits for a free connection before it is answered `RETRY`.
+    #[arg(long, env = "DATABASE_ACQUIRE_TIMEOUT_SECS", default_value_t = 5)]
+    pub database_acquire_timeout_secs: u64,
+
+    /// Address the HTTP server listens on: the Dapr `app-port`. 8081 rather than 8080 so the
+    /// agent can run beside the backend on one machine without configuration.
+    #[arg(long, env = "LISTEN_ADDR", default_value = "0.0.0.0:8081")]
+    pub listen_addr: SocketAddr,
+
+    /// The token the sidecar sends in `dapr-api-token` (its `APP_API_TOKEN`). When set, calls to
+    /// `/dapr/*` and `/events/*` without it get 401; the health probes stay open, because the
+    /// sidecar's app health check sends no token.
+    #[arg(long, env = "APP_API_TOKEN", hide_env_values = true)]
+    pub app_api_token: Option<SecretString>,
+
+    /// Name of the Dapr pub/sub component to subscribe on.
+    #[arg(long, env = "PUBSUB_NAME", default_value = events::DEFAULT_PUBSUB)]
+    pub pubsub_name: String,
+
+    /// Largest accepted delivery body in bytes; larger ones get 413, which the sidecar retries
+    /// and finally dead-letters. Events are a few hundred bytes.
+    #[arg(long, env = "MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
+    pub max_body_bytes: usize,
+
+    /// Deliveries running longer than this are answered 503, which the sidecar retries.
+    #[arg(long, env = "REQUEST_TIMEOUT_SECS", default_value_t = 30)]
+    pub request_timeout_secs: u64,
+
+    /// Time allowed for in-flight deliveries and cron passes to finish after SIGTERM.
+    #[arg(long, env = "SHUTDOWN_TIMEOUT_SECS", default_value_t = 20)]
+    pub shutdown_timeout_secs: u64,
+
+    #[command(flatten)]
+    pub agents: AgentConfig,
+
+    /// Log output: `json` (one object per line) or `pretty` (for a terminal).
+    #[arg(long, env = "LOG_FORMAT", default_value = "json")]
+    pub log_format: crate::telemetry::LogFormat,
+}
+
+/// What the assistants may do and how often their cron passes run.
+#[derive(Debug, Clone, Args)]
+pub struct AgentConfig {
+    /// Most suggestions one user receives in any hour, across all assistants.
+    #[arg(long, env = "SUGGESTIONS_PER_HOUR", default_value_t = 10)]
+    pub suggestions_per_hour: u32,
+
+    /// Days an untouched suggestion stays open before a cron pass marks it expired.
+    #[arg(long, env = "SUGGESTION_TTL_DAYS", default_value_t = 7)]
+    pub suggestion_ttl_days: u32,
+
+    /// Most rows one cron pass handles in its transaction; a full batch is followed at once by
+    /// another pass.
+    #[arg(long, env = "AGENT_BATCH_SIZE", default_value_t = 500)]
+    pub batch_size: u32,
+
+    /// Days a processed event id is remembered for de-duplication. Must exceed the longest a
+    /// message can be redelivered (retries, a consumer group rewound by hand).
+    #[arg(long, env = "PROCESSED_EVENT_RETENTION_DAYS", default_value_t = 14)]
+    pub processed_event_retention_days: u32,
+
+    /// Run the cron passes in this process. Every replica may: each pass runs on one at a time.
+    #[arg(long, env = "CRON_ENABLED", default_value_t = true, action = clap::ArgAction::Set)]
+    pub cron_enabled: bool,
+
+    /// Overdue sweep (cron with seconds: sec min hour day month weekday, UTC).
+    #[arg(long, env = "OVERDUE_SCHEDULE", default_value = "0 */5 * * * *")]
+    pub overdue_schedule: String,
+
+    /// Prioritisation pass: due-soon priorities, overload and stale tasks.
+    #[arg(long, env = "PRIORITY_SCHEDULE", default_value = "0 */15 * * * *")]
+    pub priority_schedule: String,
+
+    /// Reminder pass. Every 15 s rather than every minute: a reminder is a promise about a
+    /// time, and the pass is one index probe when nothing is due.
+    #[arg(long, env = "REMINDER_SCHEDULE", default_value = "*/15 * * * * *")]
+    pub reminder_schedule: String,
+
+    /// Housekeeping: expires old suggestions and forgets old processed event ids.
+    #[arg(long, env = "HOUSEKEEPING_SCHEDULE", default_value = "0 */10 * * * *")]
+    pub housekeeping_schedule: String,
+}
+
+impl Config {
+    /// Defaults for everything but the database, as a test or an embedding program wants them.
+    pub fn for_database_url(database_url: &str) -> Self {
+        let cli = Cli::parse_from(["ai-agent", "serve", "--database-url", database_url]);
+        match cli.command {
+            Command::Serve(config) => *config,
+            Command::Healthcheck { .. } => unreachable!("the serve subcommand was given"),
+        }
+    }
+
+    pub fn request_timeout(&self) -> Duration {
+        Duration::from_secs(self.request_timeout_secs)
+    }
+
+    pub fn shutdown_timeout(&self) -> Duration {
+        Duration::from_secs(self.shutdown_timeout_secs)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_match_the_documentation() {
+        let config = Config::for_database_url("postgres://localhost/todo");
+        assert_eq!(config.listen_addr.port(), 8081);
+        assert_eq!(config.pubsub_name, "pubsub-kafka");
+        assert!(config.app_api_token.is_none());
+        assert_eq!(config.agents.suggestions_per_hour, 10);
+        assert_eq!(config.agents.suggestion_ttl_days, 7);
+        assert!(config.agents.cron_enabled);
+        assert_eq!(config.agents.overdue_schedule, "0 */5 * * * *");
+    }
+
+    #[test]
+    fn debug_output_never_shows_secrets() {
+        let cli = Cli::parse_from([
+            "ai-agent",
+            "serve",
+            "--database-url",
+            "postgres://u:hunter2@db/todo",
+            "--app-api-token",
+            "s3cr3t",
+        ]);
+        let text = format!("{cli:?}");
+        assert!(!text.contains("hunter2") && !text.contains("s3cr3t"), "{text}");
+    }
+}

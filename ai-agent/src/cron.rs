@@ -1,0 +1,156 @@
+//! The cron safety net: each assistant's pass on a schedule (tokio-cron-scheduler).
+//!
+//! Events cover what users do; the passes cover what time does (a task becoming overdue, a
+//! reminder coming due) and anything an event missed. Every replica schedules every job; each
+//! pass's transaction-scoped advisory lock (or, for reminders, `skip locked`) lets one replica
+//! do the work while the others skip their turn. Within a process a tick is skipped while the
+//! previous one of the same job still runs, since the scheduler itself would overlap them.
+
+use std::{sync::Arc, time::Instant};
+
+use anyhow::Context;
+use chrono::Utc;
+use sqlx::PgPool;
+use tokio_cron_scheduler::{Job, JobScheduler};
+use tokio_util::sync::CancellationToken;
+
+use crate::{
+    agents::{self, PassOutcome, Settings},
+    config::AgentConfig,
+    error::Result,
+};
+
+/// A tick that fills its batch is followed at once by another pass, at most this many times,
+/// so a backlog drains within one tick without one job monopolising the pool.
+const MAX_PASSES_PER_TICK: usize = 10;
+
+/// The scheduled jobs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CronJob {
+    Overdue,
+    Prioritization,
+    Reminders,
+    Housekeeping,
+}
+
+impl CronJob {
+    pub const ALL: [Self; 4] = [Self::Overdue, Self::Prioritization, Self::Reminders, Self::Housekeeping];
+
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Overdue => "overdue",
+            Self::Prioritization => "prioritization",
+            Self::Reminders => "reminders",
+            Self::Housekeeping => "housekeeping",
+        }
+    }
+
+    fn schedule(self, config: &AgentConfig) -> &str {
+        match self {
+            Self::Overdue => &config.overdue_schedule,
+            Self::Prioritization => &config.priority_schedule,
+            Self::Reminders => &config.reminder_schedule,
+            Self::Housekeeping => &config.housekeeping_schedule,
+        }
+    }
+
+    /// One pass of this job at the current time.
+    pub async fn run_once(self, pool: &PgPool, settings: &Settings) -> Result<PassOutcome> {
+        let now = Utc::now();
+        match self {
+            Self::Overdue => agents::overdue::sweep_once(pool, settings, now).await,
+            Self::Prioritization => agents::prioritization::pass_once(pool, settings, now).await,
+            Self::Reminders => agents::reminders::fire_due_once(pool, settings, now).await,
+            Self::Housekeeping => agents::housekeeping::run_once(pool, settings, now).await,
+        }
+    }
+}
+
+/// Schedules every job and runs them until `shutdown`; an invalid schedule fails at once.
+pub async fn run(
+    pool: PgPool,
+    settings: Arc<Settings>,
+    config: AgentConfig,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    let mut scheduler = JobScheduler::new().await.context("cannot create the cron scheduler")?;
+    for job in CronJob::ALL {
+        let schedule = job.schedule(&config).to_owned();
+        let running = Arc::new(tokio::sync::Mutex::new(()));
+        let (pool, settings, shutdown) = (pool.clone(), Arc::clone(&settings), shutdown.clone());
+        let cron_job = Job::new_async(schedule.as_str(), move |_, _| {
+            let (pool, settings, shutdown, running) =
+                (pool.clone(), Arc::clone(&settings), shutdown.clone(), Arc::clone(&running));
+            Box::pin(async move {
+                let Ok(_running) = running.try_lock_owned() else {
+                    tracing::debug!(
+                        job = job.name(),
+                        "the previous pass is still running; skipping this tick"
+                    );
+                    return;
+                };
+                // An interrupted pass rolls back; its rows wait for the next process.
+                tokio::select! {
+                    () = shutdown.cancelled() => {}
+                    () = tick(job, &pool, &settings) => {}
+                }
+            })
+        })
+        .with_context(|| format!("invalid schedule `{schedule}` for the {} job", job.name()))?;
+        scheduler.add(cron_job).await.with_context(|| format!("cannot schedule the {} job", job.name()))?;
+    }
+    scheduler.start().await.context("cannot start the cron scheduler")?;
+    tracing::info!("cron passes scheduled");
+    shutdown.cancelled().await;
+    scheduler.shutdown().await.context("the cron scheduler did not stop cleanly")?;
+    tracing::info!("cron passes stopped");
+    Ok(())
+}
+
+/// One scheduled tick: passes until the backlog is smaller than a batch.
+pub async fn tick(job: CronJob, pool: &PgPool, settings: &Settings) {
+    for _ in 0..MAX_PASSES_PER_TICK {
+        let started = Instant::now();
+        let report = match job.run_once(pool, settings).await {
+            Ok(PassOutcome::Ran(report)) => report,
+            Ok(PassOutcome::Busy) => {
+                tracing::debug!(job = job.name(), "another replica is running this pass");
+                return;
+            }
+            Err(e) => {
+                if e.is_transient() {
+                    tracing::warn!(job = job.name(), error.message = %e, "cron pass failed; the next tick retries");
+                } else {
+                    tracing::error!(job = job.name(), error.message = %e, error.cause_chain = ?e,
+                        "cron pass failed; the next tick retries");
+                }
+                return;
+            }
+        };
+        let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
+        macro_rules! log_pass {
+            ($level:ident) => {
+                tracing::$level!(
+                    job = job.name(),
+                    examined = report.examined,
+                    suggestionsCreated = report.suggestions_created,
+                    suggestionsSuppressed = report.suggestions_suppressed,
+                    eventsPublished = report.events_published,
+                    suggestionsExpired = report.suggestions_expired,
+                    processedEventsPurged = report.processed_events_purged,
+                    processingDurationMs = duration_ms,
+                    "cron pass finished"
+                )
+            };
+        }
+        if report.made_progress() {
+            log_pass!(info);
+        } else {
+            log_pass!(debug);
+        }
+        let full = i64::try_from(report.examined).unwrap_or(i64::MAX) >= settings.batch_size;
+        if !(full && report.made_progress()) {
+            return;
+        }
+    }
+}

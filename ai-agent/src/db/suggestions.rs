@@ -1,0 +1,134 @@
+//! Writing suggestions: the per-user gate (assistants enabled, hourly limit), de-duplication by
+//! the database, dismissal and expiry.
+
+use chrono::{DateTime, Utc};
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use crate::{
+    db::locks,
+    suggestion::{Inserted, Kind, NewSuggestion},
+};
+
+/// The SQL spelling of the de-duplication keys of `suggestion::dedupe`, over a `task t` row.
+/// Macros rather than constants so the queries stay `&'static str` via `concat!`.
+macro_rules! overdue_key_sql {
+    () => {
+        "'overdue:' || t.task_id || ':' || to_char(t.due_at at time zone 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+    };
+}
+macro_rules! priority_key_sql {
+    () => {
+        "'priority:' || t.task_id || ':' || to_char(t.due_at at time zone 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+    };
+}
+macro_rules! stale_key_sql {
+    () => {
+        "'stale:' || t.task_id || ':' || to_char(t.updated_at at time zone 'UTC', 'YYYY-MM-DD')"
+    };
+}
+pub(crate) use {overdue_key_sql, priority_key_sql, stale_key_sql};
+
+#[derive(sqlx::FromRow)]
+struct Gate {
+    enabled: bool,
+    recent: i64,
+    suggestion_id: Option<Uuid>,
+}
+
+/// Inserts `suggestion` unless the user turned the assistants off, already got `per_hour`
+/// suggestions in the hour before `now`, or has the same advice already (its dedupe key).
+///
+/// The user's suggestion lock is taken first, so the count and the insert are one atomic step
+/// per user however many deliveries and cron passes race. The whole decision is one statement:
+/// the gate and the insert cannot disagree about what they saw.
+#[tracing::instrument(skip_all, fields(user.id = %suggestion.user_id, kind = suggestion.kind.as_str()))]
+pub async fn insert(
+    conn: &mut PgConnection,
+    suggestion: &NewSuggestion,
+    now: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+    per_hour: i64,
+) -> sqlx::Result<Inserted> {
+    locks::lock_user_suggestions(conn, suggestion.user_id).await?;
+    let gate: Gate = sqlx::query_as(
+        "with gate as (
+             select coalesce((select autonomous_agents_enabled from user_preference where user_id = $2), true)
+                        as enabled,
+                    (select count(*) from suggestion
+                     where user_id = $2 and created_at > $11 - interval '1 hour') as recent
+         ), inserted as (
+             insert into suggestion (suggestion_id, user_id, task_id, kind, title, message, proposed_change,
+                                     source_event, correlation_id, dedupe_key, expires_at, created_at, updated_at)
+             select $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $12, $11, $11
+             from gate where gate.enabled and gate.recent < $13
+             on conflict (user_id, dedupe_key) do nothing
+             returning suggestion_id
+         )
+         select gate.enabled, gate.recent, (select suggestion_id from inserted) as suggestion_id from gate",
+    )
+    .bind(Uuid::now_v7())
+    .bind(suggestion.user_id)
+    .bind(suggestion.task_id)
+    .bind(suggestion.kind.as_str())
+    .bind(&suggestion.title)
+    .bind(&suggestion.message)
+    .bind(&suggestion.proposed_change)
+    .bind(&suggestion.source_event)
+    .bind(&suggestion.correlation_id)
+    .bind(&suggestion.dedupe_key)
+    .bind(now)
+    .bind(expires_at)
+    .bind(per_hour)
+    .fetch_one(conn)
+    .await?;
+    Ok(match gate {
+        Gate { suggestion_id: Some(id), .. } => Inserted::Created(id),
+        Gate { enabled: false, .. } => Inserted::Disabled,
+        Gate { recent, .. } if recent >= per_hour => Inserted::RateLimited,
+        Gate { .. } => Inserted::Duplicate,
+    })
+}
+
+/// Dismisses the task's open suggestions of `kinds`, except the one whose key is `keep` (the
+/// advice that is still right after a reschedule). Served by `suggestion_task_open_idx`.
+pub async fn dismiss_open_for_task(
+    conn: &mut PgConnection,
+    task_id: Uuid,
+    kinds: &[Kind],
+    keep: Option<&str>,
+    now: DateTime<Utc>,
+) -> sqlx::Result<u64> {
+    let kinds: Vec<&str> = kinds.iter().map(|k| k.as_str()).collect();
+    let result = sqlx::query(
+        "update suggestion set status = 'dismissed', resolved_at = $4
+         where task_id = $1 and status = 'open' and kind = any($2) and ($3::text is null or dedupe_key <> $3)",
+    )
+    .bind(task_id)
+    .bind(&kinds)
+    .bind(keep)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(result.rows_affected())
+}
+
+/// Marks up to `limit` open suggestions whose time ran out as expired. Served by
+/// `suggestion_open_expiry_idx`; `skip locked` leaves rows a delivery is dismissing right now
+/// to the next pass instead of waiting for it.
+pub async fn expire_open(conn: &mut PgConnection, now: DateTime<Utc>, limit: i64) -> sqlx::Result<u64> {
+    let result = sqlx::query(
+        "update suggestion set status = 'expired', resolved_at = $1
+         where suggestion_id in (
+             select suggestion_id from suggestion
+             where status = 'open' and expires_at <= $1
+             order by expires_at
+             limit $2
+             for update skip locked)",
+    )
+    .bind(now)
+    .bind(limit)
+    .execute(conn)
+    .await?;
+    Ok(result.rows_affected())
+}

@@ -1,0 +1,226 @@
+//! Reading tasks: the current row behind an event, and the cron passes' scans.
+//!
+//! An event says what changed, but by the time it arrives the task may have changed again;
+//! the agents therefore decide on the row as it is now, which is the truth.
+//!
+//! Every scan skips what cannot produce a suggestion (users with the assistants off or at their
+//! hourly limit, tasks whose advice exists), so a full batch is always work and a pass makes
+//! progress however many stale candidates there are.
+
+use chrono::{DateTime, Utc};
+use events::Priority;
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use crate::db::suggestions::{overdue_key_sql, priority_key_sql, stale_key_sql};
+
+/// A task as the agents see it, with its owner's time zone for the messages.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct TaskRow {
+    pub task_id: Uuid,
+    pub user_id: Uuid,
+    pub title: String,
+    /// The enum's text; see [`TaskRow::priority`].
+    #[sqlx(rename = "priority")]
+    pub priority_text: String,
+    pub due_at: Option<DateTime<Utc>>,
+    pub completed_at: Option<DateTime<Utc>>,
+    pub updated_at: DateTime<Utc>,
+    pub time_zone: String,
+}
+
+impl TaskRow {
+    /// `None` only if the database grew a priority this build does not know; such a task is
+    /// left alone rather than advised about.
+    pub fn priority(&self) -> Option<Priority> {
+        self.priority_text.parse().ok()
+    }
+
+    pub fn is_open(&self) -> bool {
+        self.completed_at.is_none()
+    }
+}
+
+/// Columns of [`TaskRow`] over `task t left join user_preference p`.
+macro_rules! task_columns {
+    () => {
+        "t.task_id, t.user_id, t.title, t.priority::text as priority, t.due_at, t.completed_at, t.updated_at,
+         coalesce(p.time_zone, 'UTC') as time_zone
+         from task t left join user_preference p on p.user_id = t.user_id"
+    };
+}
+
+/// The gate of `db::suggestions::insert`, as a scan filter: `$1` is now, `$2` the hourly limit.
+macro_rules! user_can_receive {
+    () => {
+        "coalesce(p.autonomous_agents_enabled, true)
+         and (select count(*) from suggestion s
+              where s.user_id = t.user_id and s.created_at > $1 - interval '1 hour') < $2"
+    };
+}
+
+/// The task's current row, or `None` if it was deleted.
+pub async fn find(conn: &mut PgConnection, task_id: Uuid) -> sqlx::Result<Option<TaskRow>> {
+    sqlx::query_as(concat!("select ", task_columns!(), " where t.task_id = $1"))
+        .bind(task_id)
+        .fetch_optional(conn)
+        .await
+}
+
+/// Open tasks past due without an overdue suggestion for their current due time, oldest first.
+/// Served by `task_open_due_idx` (`due_at < now` over open, dated tasks).
+pub async fn overdue_candidates(
+    conn: &mut PgConnection,
+    now: DateTime<Utc>,
+    per_hour: i64,
+    limit: i64,
+) -> sqlx::Result<Vec<TaskRow>> {
+    sqlx::query_as(concat!(
+        "select ",
+        task_columns!(),
+        " where t.completed_at is null and t.due_at is not null and t.due_at < $1
+           and not exists (select 1 from suggestion s where s.user_id = t.user_id and s.dedupe_key = ",
+        overdue_key_sql!(),
+        ") and ",
+        user_can_receive!(),
+        " order by t.due_at limit $3"
+    ))
+    .bind(now)
+    .bind(per_hour)
+    .bind(limit)
+    .fetch_all(conn)
+    .await
+}
+
+/// Open low/medium tasks due in `(now, due_before]` without priority advice for their due
+/// time, soonest first. Served by `task_open_due_idx` (a `due_at` range over open tasks).
+pub async fn priority_candidates(
+    conn: &mut PgConnection,
+    now: DateTime<Utc>,
+    per_hour: i64,
+    limit: i64,
+    due_before: DateTime<Utc>,
+) -> sqlx::Result<Vec<TaskRow>> {
+    sqlx::query_as(concat!(
+        "select ",
+        task_columns!(),
+        " where t.completed_at is null and t.due_at is not null and t.due_at > $1 and t.due_at <= $4
+           and t.priority in ('low', 'medium')
+           and not exists (select 1 from suggestion s where s.user_id = t.user_id and s.dedupe_key = ",
+        priority_key_sql!(),
+        ") and ",
+        user_can_receive!(),
+        " order by t.due_at limit $3"
+    ))
+    .bind(now)
+    .bind(per_hour)
+    .bind(limit)
+    .bind(due_before)
+    .fetch_all(conn)
+    .await
+}
+
+/// Open tasks not updated since `updated_before` and not yet asked about for that update,
+/// least recently touched first. Served by `task_open_updated_idx`.
+pub async fn stale_candidates(
+    conn: &mut PgConnection,
+    now: DateTime<Utc>,
+    per_hour: i64,
+    limit: i64,
+    updated_before: DateTime<Utc>,
+) -> sqlx::Result<Vec<TaskRow>> {
+    sqlx::query_as(concat!(
+        "select ",
+        task_columns!(),
+        " where t.completed_at is null and t.updated_at < $4
+           and not exists (select 1 from suggestion s where s.user_id = t.user_id and s.dedupe_key = ",
+        stale_key_sql!(),
+        ") and ",
+        user_can_receive!(),
+        " order by t.updated_at limit $3"
+    ))
+    .bind(now)
+    .bind(per_hour)
+    .bind(limit)
+    .bind(updated_before)
+    .fetch_all(conn)
+    .await
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct OverloadedUser {
+    pub user_id: Uuid,
+    pub task_count: i64,
+}
+
+/// Users with at least `min_tasks` open high/urgent tasks due in `[now, due_before]` and no
+/// overload warning for `week` yet. Served by `task_open_due_idx`.
+pub async fn overloaded_users(
+    conn: &mut PgConnection,
+    now: DateTime<Utc>,
+    per_hour: i64,
+    limit: i64,
+    due_before: DateTime<Utc>,
+    min_tasks: i64,
+    week: &str,
+) -> sqlx::Result<Vec<OverloadedUser>> {
+    sqlx::query_as(
+        "select t.user_id, count(*) as task_count
+         from task t left join user_preference p on p.user_id = t.user_id
+         where t.completed_at is null and t.due_at is not null and t.due_at >= $1 and t.due_at <= $4
+           and t.priority in ('high', 'urgent')
+           and coalesce(p.autonomous_agents_enabled, true)
+         group by t.user_id
+         having count(*) >= $5
+            and not exists (select 1 from suggestion s
+                            where s.user_id = t.user_id and s.dedupe_key = 'overload:' || t.user_id || ':' || $6)
+            and (select count(*) from suggestion s
+                 where s.user_id = t.user_id and s.created_at > $1 - interval '1 hour') < $2
+         order by t.user_id
+         limit $3",
+    )
+    .bind(now)
+    .bind(per_hour)
+    .bind(limit)
+    .bind(due_before)
+    .bind(min_tasks)
+    .bind(week)
+    .fetch_all(conn)
+    .await
+}
+
+/// How many open high/urgent tasks `user_id` has due in `[now, due_before]`. A per-user
+/// count, served by `task_user_priority_idx`.
+pub async fn count_important_due(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    now: DateTime<Utc>,
+    due_before: DateTime<Utc>,
+) -> sqlx::Result<i64> {
+    sqlx::query_scalar(
+        "select count(*) from task
+         where user_id = $1 and completed_at is null and priority in ('high', 'urgent')
+           and due_at >= $2 and due_at <= $3",
+    )
+    .bind(user_id)
+    .bind(now)
+    .bind(due_before)
+    .fetch_one(conn)
+    .await
+}
+
+/// The de-duplication keys as SQL spells them, for the test that proves they match Rust's.
+pub async fn sql_keys(conn: &mut PgConnection, task_id: Uuid) -> sqlx::Result<(String, String, String)> {
+    sqlx::query_as(concat!(
+        "select ",
+        overdue_key_sql!(),
+        ", ",
+        priority_key_sql!(),
+        ", ",
+        stale_key_sql!(),
+        " from task t where t.task_id = $1"
+    ))
+    .bind(task_id)
+    .fetch_one(conn)
+    .await
+}

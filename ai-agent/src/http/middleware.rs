@@ -1,0 +1,72 @@
+//! Cross-cutting request handling: the request span and log line, and the app token check.
+
+use std::time::Instant;
+
+use axum::{
+    extract::{MatchedPath, Request, State},
+    middleware::Next,
+    response::{IntoResponse, Response},
+};
+use events::dapr::API_TOKEN_HEADER;
+use secrecy::ExposeSecret;
+use tracing::Instrument;
+
+use super::AppState;
+use crate::error::AppError;
+
+/// Opens the request span and logs one line per response. Deliveries log their own line with
+/// the event's fields (see `consumer`), so successful requests log at debug only.
+pub async fn trace_request(req: Request, next: Next) -> Response {
+    // The route template, not the raw path: low-cardinality.
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let method = req.method().clone();
+    let span = tracing::info_span!("http_request", %method, route);
+    let started = Instant::now();
+    let response = next.run(req).instrument(span.clone()).await;
+    let status = response.status().as_u16();
+    let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
+    span.in_scope(|| {
+        if status >= 500 {
+            tracing::error!(status, duration_ms, "request finished");
+        } else if status >= 400 {
+            tracing::warn!(status, duration_ms, "request finished");
+        } else {
+            tracing::debug!(status, duration_ms, "request finished");
+        }
+    });
+    response
+}
+
+/// With `APP_API_TOKEN` configured, lets through only requests carrying it in
+/// `dapr-api-token` (§5); everyone else gets 401.
+pub async fn require_app_token(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    if let Some(expected) = &state.config.app_api_token {
+        let given = req.headers().get(API_TOKEN_HEADER).map(|value| value.as_bytes());
+        if !given.is_some_and(|given| same_secret(given, expected.expose_secret().as_bytes())) {
+            return AppError::Unauthorized.into_response();
+        }
+    }
+    next.run(req).await
+}
+
+/// Compares without stopping at the first difference, so response timing does not reveal how
+/// much of a guessed token was right. (The length may leak; it is not the secret.)
+fn same_secret(given: &[u8], expected: &[u8]) -> bool {
+    given.len() == expected.len() && given.iter().zip(expected).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::same_secret;
+
+    #[test]
+    fn secrets_match_only_when_identical() {
+        assert!(same_secret(b"token", b"token"));
+        assert!(!same_secret(b"token", b"tokem"));
+        assert!(!same_secret(b"token", b"token2"));
+        assert!(!same_secret(b"", b"token"));
+    }
+}

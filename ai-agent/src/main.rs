@@ -1,0 +1,36 @@
+//! Entry point: parse configuration, install logging, run a subcommand.
+
+use ai_agent::{
+    config::{Cli, Command},
+    db, telemetry,
+};
+use anyhow::Context;
+use tokio_util::sync::CancellationToken;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    match Cli::from_env().command {
+        Command::Serve(config) => {
+            // The scheduler narrates its own set-up at info; its warnings are what matter.
+            telemetry::init(config.log_format, "info,sqlx=warn,tokio_cron_scheduler=warn");
+            let pool = db::lazy_pool(
+                &config.database_url,
+                config.database_max_connections,
+                std::time::Duration::from_secs(config.database_acquire_timeout_secs),
+            )?;
+            let listener = tokio::net::TcpListener::bind(config.listen_addr)
+                .await
+                .with_context(|| format!("cannot listen on {}", config.listen_addr))?;
+            let shutdown = CancellationToken::new();
+            tokio::spawn(ai_agent::cancel_on_signal(shutdown.clone()));
+            ai_agent::run(*config, pool, listener, shutdown).await
+        }
+        Command::Healthcheck { url } => {
+            let client = reqwest::Client::builder().timeout(std::time::Duration::from_secs(3)).build()?;
+            let status =
+                client.get(&url).send().await.with_context(|| format!("{url} did not answer"))?.status();
+            anyhow::ensure!(status.is_success(), "{url} answered {status}");
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,17 @@
+//! Tests of the real application against a real PostgreSQL (one fresh database per test, from
+//! `#[sqlx::test]`), in-process through its router and over TCP through the Dapr stand-in
+//! sidecar, which follows the Dapr contract.
+
+// Integration tests fail loudly: an unwrap that panics is a failed assertion.
+#![allow(clippy::unwrap_used)]
+
+mod delivery;
+mod helpers;
+mod housekeeping;
+mod lifecycle;
+mod overdue;
+mod prioritization;
+mod registry;
+mod reminders;
+mod sidecar;
+mod subscribe;
