@@ -24,7 +24,7 @@ db_connections=${BENCH_DB_CONNECTIONS:-16}
 command -v curl >/dev/null || { echo "curl is needed to wait for the services" >&2; exit 1; }
 
 echo "==> building release binaries"
-cargo build --release --locked -p backend -p dapr-emulator -p loadtest
+cargo build --release -p backend -p dapr-emulator -p loadtest
 
 tmp=$(mktemp -d /tmp/todo-bench.XXXXXX)
 # The postgres user must reach the cluster directory inside it.

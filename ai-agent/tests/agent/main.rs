@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod delivery;
+mod end_to_end;
 mod helpers;
 mod housekeeping;
 mod lifecycle;
