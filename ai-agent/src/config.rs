@@ -27,6 +27,8 @@ impl Cli {
 pub enum Command {
     /// Receive events from the Dapr sidecar and run the cron passes (the default).
     Serve(Box<Config>),
+    /// Process the stored dead letters again (after fixing their cause) and exit; idempotent.
+    ReplayDeadLetters(Box<Config>),
     /// Probe a running instance's `/health` and exit 0 when it answers; for container health
     /// checks in images without shell tools.
     Healthcheck {
@@ -137,7 +139,9 @@ impl Config {
         let cli = Cli::parse_from(["ai-agent", "serve", "--database-url", database_url]);
         match cli.command {
             Command::Serve(config) => *config,
-            Command::Healthcheck { .. } => unreachable!("the serve subcommand was given"),
+            Command::Healthcheck { .. } | Command::ReplayDeadLetters(_) => {
+                unreachable!("the serve subcommand was given")
+            }
         }
     }
 

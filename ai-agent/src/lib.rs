@@ -23,6 +23,7 @@ pub mod db;
 pub mod error;
 pub mod http;
 pub mod registry;
+pub mod replay;
 pub mod suggestion;
 pub mod telemetry;
 

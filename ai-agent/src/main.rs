@@ -25,6 +25,25 @@ async fn main() -> anyhow::Result<()> {
             tokio::spawn(ai_agent::cancel_on_signal(shutdown.clone()));
             ai_agent::run(*config, pool, listener, shutdown).await
         }
+        Command::ReplayDeadLetters(config) => {
+            telemetry::init(config.log_format, "info,sqlx=warn");
+            let pool = db::lazy_pool(
+                &config.database_url,
+                1,
+                std::time::Duration::from_secs(config.database_acquire_timeout_secs),
+            )?;
+            let settings = ai_agent::agents::Settings::from_config(&config.agents);
+            let registry = ai_agent::registry::Registry::standard();
+            let report = ai_agent::replay::replay_dead_letters(&pool, &registry, &settings).await?;
+            tracing::info!(
+                replayed = report.replayed,
+                still_failing = report.still_failing,
+                interrupted = report.interrupted,
+                "dead-letter replay finished"
+            );
+            anyhow::ensure!(!report.interrupted, "processing failed transiently; run the replay again later");
+            Ok(())
+        }
         Command::Healthcheck { url } => {
             let client = reqwest::Client::builder().timeout(std::time::Duration::from_secs(3)).build()?;
             let status =

@@ -26,3 +26,22 @@ pub async fn insert(conn: &mut PgConnection, letter: &NewDeadLetter<'_>) -> sqlx
     .fetch_one(conn)
     .await
 }
+
+/// Letters not replayed yet, oldest first: (id, the stored CloudEvent).
+pub async fn pending(db: &sqlx::PgPool, limit: i64) -> sqlx::Result<Vec<(i64, Value)>> {
+    sqlx::query_as(
+        "select dead_letter_id, payload from dead_letter where replayed_at is null
+         order by dead_letter_id limit $1",
+    )
+    .bind(limit)
+    .fetch_all(db)
+    .await
+}
+
+pub async fn mark_replayed(db: &sqlx::PgPool, dead_letter_id: i64) -> sqlx::Result<()> {
+    sqlx::query("update dead_letter set replayed_at = now() where dead_letter_id = $1")
+        .bind(dead_letter_id)
+        .execute(db)
+        .await?;
+    Ok(())
+}

@@ -58,7 +58,11 @@ async fn an_overdue_task_becomes_exactly_one_suggestion_visible_through_the_api(
         loop {
             let list: Value =
                 client.get(format!("{base}/api/v1/suggestions")).send().await.unwrap().json().await.unwrap();
-            let seen = list["items"].as_array().unwrap().iter().any(|s| s["taskId"] == id.as_str() && s["kind"] == "overdue");
+            let seen = list["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|s| s["taskId"] == id.as_str() && s["kind"] == "overdue");
             if seen {
                 break;
             }

@@ -14,5 +14,6 @@ mod overdue;
 mod prioritization;
 mod registry;
 mod reminders;
+mod replay;
 mod sidecar;
 mod subscribe;
