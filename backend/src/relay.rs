@@ -1,19 +1,24 @@
 //! The outbox relay: publishes committed events to the Dapr sidecar, in order, at least once.
 //!
 //! Each pass runs in one transaction that holds a transaction-scoped advisory lock, so with
-//! several replicas exactly one publishes at a time and rows go out in `outbox_id` order. Rows
+//! several replicas exactly one publishes at a time, and each user's rows (the partition key)
+//! go out in `outbox_id` order. Rows
 //! are marked published in the same transaction after the sidecar accepted them; a crash in
 //! between publishes them again with the same CloudEvent id, which consumers de-duplicate.
 //! The relay wakes on the `outbox_inserted` notification sent at commit and polls as a
 //! fallback, so a lost notification (or a pooler that drops LISTEN) only delays an event.
 
-use std::time::{Duration, Instant};
+use std::{
+    collections::HashMap,
+    time::{Duration, Instant},
+};
 
 use events::client::{DaprClient, OutgoingMessage, PublishError};
+use futures::{StreamExt, stream};
 use sqlx::{PgPool, postgres::PgListener};
 use tokio_util::sync::CancellationToken;
 
-use crate::db;
+use crate::db::{self, outbox::PendingEvent};
 
 #[derive(Debug)]
 pub enum RelayOutcome {
@@ -35,8 +40,10 @@ pub struct Relay {
 }
 
 impl Relay {
-    /// One pass: publish up to a batch of waiting events, stopping at the first failure so
-    /// order is kept.
+    /// One pass: publish up to a batch of waiting events. Events of one user (the partition
+    /// key, the only order Kafka keeps) go out one after another in commit order, stopping at
+    /// that user's first failure; different users' events go out concurrently, so one slow
+    /// call does not hold up everyone and the relay keeps pace with the API.
     #[tracing::instrument(name = "relay_pass", skip_all)]
     pub async fn relay_once(&self) -> sqlx::Result<RelayOutcome> {
         let mut tx = self.db.begin().await?;
@@ -47,9 +54,48 @@ impl Relay {
         if pending.is_empty() {
             return Ok(RelayOutcome::Idle);
         }
-        let mut published = Vec::with_capacity(pending.len());
-        let mut failure = None;
-        for event in &pending {
+        let total = pending.len();
+        let mut by_key: Vec<Vec<PendingEvent>> = Vec::new();
+        let mut slot_of: HashMap<uuid::Uuid, usize> = HashMap::new();
+        for event in pending {
+            let slot = *slot_of.entry(event.user_id).or_insert_with(|| {
+                by_key.push(Vec::new());
+                by_key.len() - 1
+            });
+            by_key[slot].push(event);
+        }
+        // Futures built in a plain loop rather than a closure over `self`: the closure form
+        // trips the compiler's higher-ranked `Send` inference for the spawned relay task.
+        let mut calls = Vec::with_capacity(by_key.len());
+        for events in by_key {
+            calls.push(self.publish_in_order(events));
+        }
+        let results: Vec<(Vec<i64>, Option<(i64, PublishError)>)> =
+            stream::iter(calls).buffer_unordered(Self::CONCURRENT_KEYS).collect().await;
+        let mut published = Vec::with_capacity(total);
+        let mut first_failure = None;
+        for (done, failure) in results {
+            published.extend(done);
+            if let Some((outbox_id, error)) = failure {
+                db::outbox::record_failure(&mut tx, outbox_id, &error.to_string()).await?;
+                first_failure.get_or_insert(error);
+            }
+        }
+        db::outbox::mark_published(&mut tx, &published).await?;
+        tx.commit().await?;
+        Ok(match first_failure {
+            None => RelayOutcome::Published(published.len()),
+            Some(error) => RelayOutcome::Stalled { published: published.len(), error },
+        })
+    }
+
+    /// Publish calls in flight at once, one per partition key.
+    const CONCURRENT_KEYS: usize = 32;
+
+    /// Publishes one key's events in order; returns those that went out and the first failure.
+    async fn publish_in_order(&self, events: Vec<PendingEvent>) -> (Vec<i64>, Option<(i64, PublishError)>) {
+        let mut done = Vec::with_capacity(events.len());
+        for event in &events {
             let id = event.event_id.to_string();
             let partition_key = event.user_id.to_string();
             let message = OutgoingMessage {
@@ -63,21 +109,12 @@ impl Relay {
             match self.dapr.publish(&self.pubsub, &event.topic, &message).await {
                 Ok(()) => {
                     tracing::debug!(event.id = %id, event.type = %event.event_type, correlation_id = %event.correlation_id, "event published");
-                    published.push(event.outbox_id);
+                    done.push(event.outbox_id);
                 }
-                Err(error) => {
-                    db::outbox::record_failure(&mut tx, event.outbox_id, &error.to_string()).await?;
-                    failure = Some(error);
-                    break;
-                }
+                Err(error) => return (done, Some((event.outbox_id, error))),
             }
         }
-        db::outbox::mark_published(&mut tx, &published).await?;
-        tx.commit().await?;
-        Ok(match failure {
-            None => RelayOutcome::Published(published.len()),
-            Some(error) => RelayOutcome::Stalled { published: published.len(), error },
-        })
+        (done, None)
     }
 
     /// Relays until `shutdown`. `listen_pool` must reach the database directly (not through a
