@@ -32,6 +32,13 @@ pub enum RelayOutcome {
     Stalled { published: usize, error: PublishError },
 }
 
+/// What became of one partition key's events in a pass: the rows that went out, and the row
+/// that failed (with why), after which that key's later rows wait.
+struct KeyOutcome {
+    published: Vec<i64>,
+    failure: Option<(i64, PublishError)>,
+}
+
 pub struct Relay {
     pub db: PgPool,
     pub dapr: DaprClient,
@@ -70,11 +77,11 @@ impl Relay {
         for events in by_key {
             calls.push(self.publish_in_order(events));
         }
-        let results: Vec<(Vec<i64>, Option<(i64, PublishError)>)> =
+        let results: Vec<KeyOutcome> =
             stream::iter(calls).buffer_unordered(Self::CONCURRENT_KEYS).collect().await;
         let mut published = Vec::with_capacity(total);
         let mut first_failure = None;
-        for (done, failure) in results {
+        for KeyOutcome { published: done, failure } in results {
             published.extend(done);
             if let Some((outbox_id, error)) = failure {
                 db::outbox::record_failure(&mut tx, outbox_id, &error.to_string()).await?;
@@ -93,7 +100,7 @@ impl Relay {
     const CONCURRENT_KEYS: usize = 32;
 
     /// Publishes one key's events in order; returns those that went out and the first failure.
-    async fn publish_in_order(&self, events: Vec<PendingEvent>) -> (Vec<i64>, Option<(i64, PublishError)>) {
+    async fn publish_in_order(&self, events: Vec<PendingEvent>) -> KeyOutcome {
         let mut done = Vec::with_capacity(events.len());
         for event in &events {
             let id = event.event_id.to_string();
@@ -111,10 +118,10 @@ impl Relay {
                     tracing::debug!(event.id = %id, event.type = %event.event_type, correlation_id = %event.correlation_id, "event published");
                     done.push(event.outbox_id);
                 }
-                Err(error) => return (done, Some((event.outbox_id, error))),
+                Err(error) => return KeyOutcome { published: done, failure: Some((event.outbox_id, error)) },
             }
         }
-        (done, None)
+        KeyOutcome { published: done, failure: None }
     }
 
     /// Relays until `shutdown`. `listen_pool` must reach the database directly (not through a
