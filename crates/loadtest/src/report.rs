@@ -93,8 +93,16 @@ fn opt(value: Option<f64>, unit: &str) -> String {
 fn row(out: &mut String, name: &str, s: &Summary) {
     let _ = writeln!(
         out,
-        "  {name:<12} {:>9} {:>9.1} {:>8.1} {:>8.1} {:>8.1} {:>8.1} {:>8.1} {:>7}",
-        s.requests, s.throughput_rps, s.mean_ms, s.p50_ms, s.p95_ms, s.p99_ms, s.max_ms, s.errors
+        "  {name:<12} {:>9} {:>9.1} {:>8.1} {:>8.1} {:>8.1} {:>8.1} {:>8.1} {:>7} {:>9.1}",
+        s.requests,
+        s.throughput_rps,
+        s.mean_ms,
+        s.p50_ms,
+        s.p95_ms,
+        s.p99_ms,
+        s.max_ms,
+        s.errors,
+        s.mean_in_flight
     );
 }
 
@@ -168,8 +176,17 @@ impl Report {
         let _ = writeln!(out, "\nMeasured window ({} s):", s.duration_s);
         let _ = writeln!(
             out,
-            "  {:<12} {:>9} {:>9} {:>8} {:>8} {:>8} {:>8} {:>8} {:>7}",
-            "operation", "requests", "req/s", "mean ms", "p50 ms", "p95 ms", "p99 ms", "max ms", "errors"
+            "  {:<12} {:>9} {:>9} {:>8} {:>8} {:>8} {:>8} {:>8} {:>7} {:>9}",
+            "operation",
+            "requests",
+            "req/s",
+            "mean ms",
+            "p50 ms",
+            "p95 ms",
+            "p99 ms",
+            "max ms",
+            "errors",
+            "in flight"
         );
         for op_row in &self.operations {
             row(&mut out, op_row.op.name(), &op_row.summary);
@@ -184,6 +201,10 @@ impl Report {
         if !kinds.is_empty() {
             let _ = writeln!(out, "  errors: {}", kinds.join(", "));
         }
+        let _ = writeln!(
+            out,
+            "  (in flight: users inside that operation at an average moment; in a closed loop they send nothing else)"
+        );
         if self.budget_exhausted {
             let _ = writeln!(
                 out,

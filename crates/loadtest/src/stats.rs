@@ -84,6 +84,11 @@ impl OpStats {
             requests: self.requests(),
             throughput_rps: if secs > 0.0 { self.requests() as f64 / secs } else { 0.0 },
             mean_ms: if empty { 0.0 } else { self.latency_us.mean() / 1000.0 },
+            mean_in_flight: if secs > 0.0 {
+                self.latency_us.mean() / 1e6 * self.requests() as f64 / secs
+            } else {
+                0.0
+            },
             p50_ms: quantile(0.50),
             p95_ms: quantile(0.95),
             p99_ms: quantile(0.99),
@@ -105,6 +110,10 @@ pub struct Summary {
     pub requests: u64,
     pub throughput_rps: f64,
     pub mean_ms: f64,
+    /// Requests of this kind waiting at an average moment (Little's law: rate × mean time). In
+    /// a closed loop these users are not sending anything else, so a slow operation with a
+    /// large share here takes load off the others.
+    pub mean_in_flight: f64,
     pub p50_ms: f64,
     pub p95_ms: f64,
     pub p99_ms: f64,
@@ -173,6 +182,8 @@ mod tests {
         assert!(close(s.p99_ms, 99.0), "p99 {}", s.p99_ms);
         assert!(close(s.max_ms, 100.0), "max {}", s.max_ms);
         assert!(close(s.mean_ms, 50.5), "mean {}", s.mean_ms);
+        // 10 requests a second taking 50.5 ms on average: half a request in flight.
+        assert!(close(s.mean_in_flight, 0.505), "in flight {}", s.mean_in_flight);
         assert_eq!(s.errors, 0);
     }
 
