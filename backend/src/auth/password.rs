@@ -1,9 +1,8 @@
 //! Password hashing with Argon2id (the crate's defaults: the OWASP-recommended parameters).
 //!
-//! Each hash needs ~19 MiB and a core for tens of milliseconds. Hashes run on a few dedicated
-//! threads, one per core, fed through a queue: a burst of sign-ins then finishes as fast as
-//! the cores allow, the async workers never stall, and memory stays at one hash buffer per
-//! thread. (On tokio's blocking pool every hash could land on a different thread, and the
+//! Each hash needs ~19 MiB and a core for tens of milliseconds. Hashes run on dedicated
+//! threads, one per core but one (so a burst of sign-ins never takes every core from the
+//! requests being served), fed through a queue; memory stays at one hash buffer per thread. (On tokio's blocking pool every hash could land on a different thread, and the
 //! allocator kept a 19 MiB buffer in each thread's arena: half a gigabyte after a burst.)
 
 use std::sync::{LazyLock, Mutex, mpsc};
@@ -17,7 +16,8 @@ type Job = Box<dyn FnOnce() + Send>;
 static HASHERS: LazyLock<mpsc::Sender<Job>> = LazyLock::new(|| {
     let (sender, receiver) = mpsc::channel::<Job>();
     let receiver = std::sync::Arc::new(Mutex::new(receiver));
-    for i in 0..std::thread::available_parallelism().map_or(2, |n| n.get()) {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().saturating_sub(1).max(1));
+    for i in 0..threads {
         let receiver = receiver.clone();
         let spawned = std::thread::Builder::new().name(format!("argon2-{i}")).spawn(move || {
             loop {
