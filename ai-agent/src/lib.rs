@@ -24,8 +24,9 @@ pub mod error;
 pub mod http;
 pub mod registry;
 pub mod replay;
+
+pub use platform::{shutdown::cancel_on_signal, telemetry};
 pub mod suggestion;
-pub mod telemetry;
 
 use std::{future::IntoFuture, time::Duration};
 
@@ -142,28 +143,4 @@ fn joined<T, E: Into<anyhow::Error>>(
         .map_err(Into::into)
         .with_context(|| format!("the {what} failed"))?;
     Ok(())
-}
-
-/// Cancels `token` on SIGTERM or Ctrl-C.
-pub async fn cancel_on_signal(token: CancellationToken) {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
-    }
-    tracing::info!("shutdown requested");
-    token.cancel();
 }

@@ -16,7 +16,6 @@ pub mod preferences;
 pub mod relay;
 pub mod suggestions;
 pub mod tasks;
-pub mod telemetry;
 
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
@@ -29,6 +28,7 @@ use tokio_util::sync::CancellationToken;
 pub use config::Config;
 pub use db::MIGRATOR;
 pub use http::{AppState, app};
+pub use platform::{shutdown::cancel_on_signal, telemetry};
 
 /// The database pools a running backend uses: `db` for queries (may be pooled), `listen` for
 /// LISTEN/NOTIFY (must be direct).
@@ -95,28 +95,4 @@ pub async fn run(
     shutdown.cancel();
     while background.join_next().await.is_some() {}
     served
-}
-
-/// Cancels `token` on SIGTERM or Ctrl-C.
-pub async fn cancel_on_signal(token: CancellationToken) {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
-    }
-    tracing::info!("shutdown requested");
-    token.cancel();
 }

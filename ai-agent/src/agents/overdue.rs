@@ -97,7 +97,7 @@ async fn flag(
             origin.correlation_id,
             EventPayload::Overdue { title: task.title.clone(), due_date: truncate_to_millis(due) },
         );
-        db::outbox::insert(conn, events::TOPIC, &event, origin.traceparent).await?;
+        platform::outbox::insert(conn, events::TOPIC, &event, origin.traceparent).await?;
         reaction.events_published += 1;
     }
     Ok(reaction)

@@ -68,7 +68,7 @@ pub async fn fire_due_once(pool: &PgPool, settings: &Settings, now: DateTime<Utc
                 reminder_id: reminder.reminder_id,
             },
         );
-        db::outbox::insert(&mut tx, events::TOPIC, &event, None).await?;
+        platform::outbox::insert(&mut tx, events::TOPIC, &event, None).await?;
         report.events_published += 1;
     }
     tx.commit().await?;

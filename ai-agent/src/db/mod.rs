@@ -7,35 +7,18 @@
 
 pub mod dead_letters;
 pub mod locks;
-pub mod outbox;
 pub mod processed;
 pub mod reminders;
 pub mod suggestions;
 pub mod tasks;
 
-use std::time::Duration;
-
-use secrecy::{ExposeSecret, SecretString};
-use sqlx::{PgExecutor, PgPool, postgres::PgPoolOptions};
+use sqlx::PgExecutor;
 
 /// The schema, shared with the backend (which applies it); the tests apply it to each fresh
 /// database.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");
 
-/// A pool that does not fail start-up when the database is still waking (Neon suspends idle
-/// computes): connections are made lazily, `/ready` reports the outage, and deliveries meanwhile
-/// are answered `RETRY`.
-pub fn lazy_pool(
-    url: &SecretString,
-    max_connections: u32,
-    acquire_timeout: Duration,
-) -> anyhow::Result<PgPool> {
-    Ok(PgPoolOptions::new()
-        .max_connections(max_connections)
-        .min_connections(0)
-        .acquire_timeout(acquire_timeout)
-        .connect_lazy(url.expose_secret())?)
-}
+pub use platform::db::lazy_pool;
 
 /// Readiness: one round trip.
 pub async fn ping(db: impl PgExecutor<'_>) -> sqlx::Result<()> {

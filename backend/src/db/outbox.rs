@@ -1,35 +1,8 @@
-//! The transactional outbox: events written with their change, read back by the relay.
+//! The transactional outbox as the relay reads it (events are written by `platform::outbox`).
 
 use chrono::{DateTime, Utc};
-use events::TaskEvent;
 use sqlx::{PgConnection, PgExecutor};
 use uuid::Uuid;
-
-/// Writes an event in the caller's transaction: it commits if and only if the change does.
-#[tracing::instrument(skip_all, fields(event.id = %event.event_id, event.type = %event.event_type()))]
-pub async fn insert(
-    conn: &mut PgConnection,
-    topic: &str,
-    event: &TaskEvent,
-    traceparent: Option<&str>,
-) -> sqlx::Result<()> {
-    let payload = serde_json::to_value(event).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
-    sqlx::query(
-        "insert into outbox (event_id, user_id, task_id, event_type, topic, payload, correlation_id, traceparent)
-         values ($1, $2, $3, $4, $5, $6, $7, $8)",
-    )
-    .bind(event.event_id)
-    .bind(event.user_id)
-    .bind(event.task_id)
-    .bind(event.event_type().as_str())
-    .bind(topic)
-    .bind(payload)
-    .bind(&event.correlation_id)
-    .bind(traceparent)
-    .execute(conn)
-    .await?;
-    Ok(())
-}
 
 #[derive(Debug, sqlx::FromRow)]
 pub struct PendingEvent {

@@ -44,7 +44,7 @@ async fn emit(
     payload: EventPayload,
 ) -> Result<()> {
     let event = TaskEvent::new(task.task_id, task.user_id, ctx.correlation_id.clone(), payload);
-    db::outbox::insert(conn, TOPIC, &event, ctx.traceparent.as_deref()).await?;
+    platform::outbox::insert(conn, TOPIC, &event, ctx.traceparent.as_deref()).await?;
     Ok(())
 }
 

@@ -1,12 +1,10 @@
-//! The transactional outbox, as the backend writes it: the agents' own events (`tasks.overdue`,
-//! `tasks.reminder`) go into the same table in the same transaction as the suggestion or
-//! reminder that caused them, and the backend's relay publishes every row. So they get the same
-//! guarantee as task changes: committed means published eventually, rolled back means never.
+//! Writing an event to the transactional outbox. Every service writes its events here, in the
+//! transaction of the change that caused them; the backend's relay publishes every row. So an
+//! event commits if and only if its change does.
 
 use events::TaskEvent;
 use sqlx::PgConnection;
 
-/// Writes an event in the caller's transaction: it commits if and only if the change does.
 #[tracing::instrument(skip_all, fields(event.id = %event.event_id, event.type = %event.event_type()))]
 pub async fn insert(
     conn: &mut PgConnection,

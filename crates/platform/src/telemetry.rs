@@ -1,5 +1,5 @@
-//! Structured logging. One place decides the format and the default filter; every processed
-//! event and every cron pass logs one JSON line with its identifiers and outcome.
+//! Structured logging. One place decides the format and the default filter for every
+//! service; request and event spans carry the correlation id so every line has it.
 
 use tracing_subscriber::{EnvFilter, fmt, layer::SubscriberExt, util::SubscriberInitExt};
 

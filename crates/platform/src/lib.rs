@@ -1,0 +1,9 @@
+//! What the backend and the ai-agent share below their domain: logging set-up, the shutdown
+//! signal, the database pool, and writing an event to the transactional outbox (one table for
+//! every service's events, relayed by the backend).
+#![forbid(unsafe_code)]
+
+pub mod db;
+pub mod outbox;
+pub mod shutdown;
+pub mod telemetry;
