@@ -15,11 +15,9 @@ pub struct Cli {
 }
 
 impl Cli {
-    /// Parses the process arguments; no subcommand means `serve`, so `cargo run -p backend`
-    /// and `dapr run -- backend` need no extra words.
+    /// Parses the process arguments; no subcommand means `serve`.
     pub fn from_env() -> Self {
-        let args: Vec<String> = std::env::args().collect();
-        if args.len() == 1 { Self::parse_from([args[0].as_str(), "serve"]) } else { Self::parse_from(args) }
+        Self::parse_from(platform::cli::args_defaulting_to_serve())
     }
 }
 

@@ -3,6 +3,7 @@
 //! every service's events, relayed by the backend).
 #![forbid(unsafe_code)]
 
+pub mod cli;
 pub mod db;
 pub mod outbox;
 pub mod shutdown;
