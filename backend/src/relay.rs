@@ -127,23 +127,16 @@ impl Relay {
     /// Relays until `shutdown`. `listen_pool` must reach the database directly (not through a
     /// transaction-mode pooler) for the wake-up notifications to arrive.
     pub async fn run(self, listen_pool: PgPool, poll_interval: Duration, shutdown: CancellationToken) {
-        let mut listener = match PgListener::connect_with(&listen_pool).await {
-            Ok(mut l) => match l.listen("outbox_inserted").await {
-                Ok(()) => Some(l),
-                Err(e) => {
-                    tracing::warn!(error.message = %e, "cannot LISTEN for outbox commits; polling only");
-                    None
-                }
-            },
-            Err(e) => {
-                tracing::warn!(error.message = %e, "cannot LISTEN for outbox commits; polling only");
-                None
-            }
-        };
+        let mut listener = connect_listener(&listen_pool, true).await;
         let mut backoff = Backoff::new();
         loop {
             if shutdown.is_cancelled() {
                 break;
+            }
+            // A database that was down at start-up (or a lost connection) leaves the relay
+            // polling; keep trying to get the commit notifications back.
+            if listener.is_none() {
+                listener = connect_listener(&listen_pool, false).await;
             }
             let wait = match self.relay_once().await {
                 Ok(RelayOutcome::Published(n)) => {
@@ -171,6 +164,28 @@ impl Relay {
             }
         }
         tracing::info!("outbox relay stopped");
+    }
+}
+
+/// LISTENs for commit notifications; `None` (polling only) when the database cannot be
+/// reached directly. Warns on the first failure only, since the relay retries every pass.
+async fn connect_listener(pool: &PgPool, first_attempt: bool) -> Option<PgListener> {
+    let connected = match PgListener::connect_with(pool).await {
+        Ok(mut listener) => listener.listen("outbox_inserted").await.map(|()| listener),
+        Err(e) => Err(e),
+    };
+    match connected {
+        Ok(listener) => {
+            if !first_attempt {
+                tracing::info!("listening for outbox commits again");
+            }
+            Some(listener)
+        }
+        Err(e) if first_attempt => {
+            tracing::warn!(error.message = %e, "cannot LISTEN for outbox commits; polling until it can");
+            None
+        }
+        Err(_) => None,
     }
 }
 
