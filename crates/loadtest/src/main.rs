@@ -210,7 +210,7 @@ async fn main() -> anyhow::Result<()> {
     let mut users_abandoned = 0;
     loop {
         match tokio::time::timeout_at(deadline.into(), running.join_next()).await {
-            Ok(Some(Ok(user_recorder))) => recorder.merge(&user_recorder),
+            Ok(Some(Ok(samples))) => recorder.add(&samples),
             Ok(Some(Err(e))) => eprintln!("a virtual user failed: {e}"),
             Ok(None) => break,
             Err(_) => {
@@ -300,12 +300,12 @@ async fn set_up(
     for index in 0..users {
         let (config, slots) = (config.clone(), slots.clone());
         setting_up.spawn(async move {
-            let mut recorder = Recorder::default();
+            let mut samples = Vec::new();
             let user = match VirtualUser::new(index, config) {
-                Ok(mut user) => user.set_up(&slots, &mut recorder).await.map(|()| user),
+                Ok(mut user) => user.set_up(&slots, &mut samples).await.map(|()| user),
                 Err(e) => Err(e),
             };
-            (user, recorder)
+            (user, samples)
         });
     }
     let all = async {
@@ -314,13 +314,13 @@ async fn set_up(
         let mut failures = Vec::new();
         while let Some(joined) = setting_up.join_next().await {
             match joined {
-                Ok((Ok(user), r)) => {
+                Ok((Ok(user), samples)) => {
                     ready.push(user);
-                    recorder.merge(&r);
+                    recorder.add(&samples);
                 }
-                Ok((Err(e), r)) => {
+                Ok((Err(e), samples)) => {
                     failures.push(format!("{e:#}"));
-                    recorder.merge(&r);
+                    recorder.add(&samples);
                 }
                 Err(e) => failures.push(format!("setup task failed: {e}")),
             }

@@ -147,7 +147,7 @@ impl Report {
             "Load benchmark against {}: {} users, closed loop ({think}), {} s measured after {} s warm-up",
             s.base_url, s.users, s.duration_s, s.warmup_s
         );
-        let mix: Vec<String> = s.mix_percent.iter().map(|(op, share)| format!("{op} {share}%")).collect();
+        let mix: Vec<String> = s.mix_percent.iter().map(|(op, share)| format!("{op} {share:.1}%")).collect();
         let _ = writeln!(out, "Mix: {}", mix.join(", "));
 
         let setup = &self.setup;

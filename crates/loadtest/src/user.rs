@@ -18,7 +18,7 @@ use serde_json::json;
 use tokio::sync::Semaphore;
 
 use crate::{
-    stats::{Failure, Recorder},
+    stats::{Failure, Sample},
     workload::{self, LIST_QUERIES, Mix, Op},
 };
 
@@ -148,19 +148,23 @@ impl VirtualUser {
     /// Signs up (one at a time per `signup_slots` permit: Argon2 is slow and memory-hungry, and
     /// an unthrottled burst of hundreds would measure the setup rather than the service) and
     /// seeds the task list. Recorded in `setup`, never in the measured window.
-    pub async fn set_up(&mut self, signup_slots: &Semaphore, setup: &mut Recorder) -> anyhow::Result<()> {
+    pub async fn set_up(&mut self, signup_slots: &Semaphore, setup: &mut Vec<Sample>) -> anyhow::Result<()> {
         let credentials = json!({ "email": self.email, "password": self.password });
         let answer = {
             let _slot = signup_slots.acquire().await.context("sign-up slots closed")?;
             self.send(Op::SignUp, self.client.post(self.url("/auth/signup")).json(&credentials)).await
         };
-        setup.record(Op::SignUp, answer.latency, answer.result.as_ref().err());
+        setup.push(Sample {
+            op: Op::SignUp,
+            latency: answer.latency,
+            failure: answer.result.as_ref().err().cloned(),
+        });
         if let Err(failure) = answer.result {
             bail!("sign-up of {} failed: {failure:?}", self.email);
         }
         for _ in 0..self.config.seed_tasks {
             let (latency, result) = self.create().await;
-            setup.record(Op::Create, latency, result.as_ref().err());
+            setup.push(Sample { op: Op::Create, latency, failure: result.as_ref().err().cloned() });
             if let Err(failure) = result {
                 bail!("seeding a task for {} failed: {failure:?}", self.email);
             }
@@ -170,8 +174,8 @@ impl VirtualUser {
 
     /// The closed loop: pick an operation, send it, record it if it started inside the
     /// measured window, repeat until the schedule or the budget says stop.
-    pub async fn run(mut self, mix: Mix, schedule: Schedule, budget: Arc<Budget>) -> Recorder {
-        let mut recorder = Recorder::default();
+    pub async fn run(mut self, mix: Mix, schedule: Schedule, budget: Arc<Budget>) -> Vec<Sample> {
+        let mut samples = Vec::new();
         loop {
             let started = Instant::now();
             if started >= schedule.stop_at || !budget.take() {
@@ -180,13 +184,13 @@ impl VirtualUser {
             let op = mix.sample(&mut self.rng);
             let (op, latency, result) = self.perform(op).await;
             if started >= schedule.measure_from {
-                recorder.record(op, latency, result.as_ref().err());
+                samples.push(Sample { op, latency, failure: result.err() });
             }
             if !self.config.think_time.is_zero() {
                 tokio::time::sleep(self.config.think_time).await;
             }
         }
-        recorder
+        samples
     }
 
     /// Runs `op`, or the operation it stands for here (a list with an open cursor may turn the
