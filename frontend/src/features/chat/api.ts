@@ -1,0 +1,71 @@
+import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { api, ApiError } from '@/lib/api-client';
+import { queryKeys } from '@/lib/query-keys';
+import type { Task } from '@/lib/types';
+
+export interface ChatAction {
+  kind: string;
+  tasks: Task[];
+}
+
+export interface ChatReply {
+  conversationId: string;
+  reply: string;
+  actions: ChatAction[];
+  awaitingConfirmation: boolean;
+}
+
+export interface ChatMessage {
+  role: 'user' | 'assistant';
+  content: string;
+  actions?: ChatAction[];
+}
+
+export class AssistantUnavailable extends Error {
+  constructor() {
+    super('The assistant is not available on this server yet.');
+  }
+}
+
+export async function sendChat(message: string, conversationId?: string): Promise<ChatReply> {
+  try {
+    return await api<ChatReply>('/ai/chat', { method: 'POST', body: conversationId ? { message, conversationId } : { message } });
+  } catch (e) {
+    if (e instanceof ApiError && (e.status === 404 || e.status === 405 || e.status === 501)) throw new AssistantUnavailable();
+    throw e;
+  }
+}
+
+export function useSendChat() {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: ({ message, conversationId }: { message: string; conversationId?: string }) => sendChat(message, conversationId),
+    onSuccess: (reply) => {
+      if (reply.actions.some((a) => a.kind !== 'listed')) void qc.invalidateQueries({ queryKey: queryKeys.tasks });
+    },
+  });
+}
+
+export function deleteConversation(id: string): Promise<void> {
+  return api<void>(`/ai/conversations/${id}`, { method: 'DELETE' }).catch((e) => {
+    if (e instanceof ApiError && e.isNotFound) return;
+    throw e;
+  });
+}
+
+const ACTION_VERBS: Record<string, string> = {
+  created: 'Created',
+  updated: 'Updated',
+  completed: 'Completed',
+  reopened: 'Reopened',
+  deleted: 'Deleted',
+  listed: 'Found',
+};
+
+export function describeAction(a: ChatAction): string {
+  const verb = ACTION_VERBS[a.kind] ?? a.kind.charAt(0).toUpperCase() + a.kind.slice(1);
+  const n = a.tasks.length;
+  if (n === 0) return `${verb}: nothing`;
+  if (n === 1) return `${verb}: ${a.tasks[0]!.title}`;
+  return `${verb} ${n} tasks`;
+}

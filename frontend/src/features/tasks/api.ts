@@ -1,0 +1,156 @@
+/**
+ * Task endpoints, their query keys and hooks. Mutations update every cached list at once
+ * (optimistically) and put the old lists back if the server refuses.
+ */
+import { infiniteQueryOptions, useInfiniteQuery, useMutation, useQueryClient, type QueryClient } from '@tanstack/react-query';
+import { api, ApiError } from '@/lib/api-client';
+import { queryKeys } from '@/lib/query-keys';
+import type { CompletionResponse, CreateTaskInput, Priority, Task, TaskPage, UpdateTaskInput } from '@/lib/types';
+import { patchTask, prependTask, removeTask, type TaskPages } from './cache';
+import type { ParseSpan } from './highlight';
+
+export type SortField = 'createdAt' | 'updatedAt' | 'dueAt' | 'priority' | 'title';
+
+export interface TaskFilters {
+  status: 'open' | 'completed' | 'all';
+  priority: '' | Priority;
+  tag: string;
+  overdue: boolean;
+  search: string;
+  sort: SortField;
+  order: 'asc' | 'desc';
+}
+
+export const defaultFilters: TaskFilters = {
+  status: 'open',
+  priority: '',
+  tag: '',
+  overdue: false,
+  search: '',
+  sort: 'createdAt',
+  order: 'desc',
+};
+
+export const PAGE_SIZE = 30;
+
+export function taskListQuery(f: TaskFilters) {
+  return infiniteQueryOptions({
+    queryKey: [...queryKeys.tasks, 'list', f] as const,
+    queryFn: ({ pageParam, signal }) =>
+      api<TaskPage>('/tasks', {
+        signal,
+        query: {
+          status: f.status,
+          priority: f.priority,
+          tag: f.tag.trim().replace(/^#/, ''),
+          overdue: f.overdue ? 'true' : undefined,
+          search: f.search.trim(),
+          sort: f.sort,
+          order: f.order,
+          limit: PAGE_SIZE,
+          cursor: pageParam,
+        },
+      }),
+    initialPageParam: null as string | null,
+    getNextPageParam: (last) => last.nextCursor ?? null,
+  });
+}
+
+export function useTaskList(f: TaskFilters) {
+  return useInfiniteQuery(taskListQuery(f));
+}
+
+type Snapshot = [readonly unknown[], TaskPages | undefined][];
+
+/** Applies `edit` to every cached task list; returns what puts them back. */
+async function optimistic(qc: QueryClient, edit: (d: TaskPages | undefined) => TaskPages | undefined): Promise<() => void> {
+  const filter = { queryKey: [...queryKeys.tasks, 'list'] };
+  await qc.cancelQueries(filter);
+  const snapshot = qc.getQueriesData<TaskPages>(filter) as Snapshot;
+  qc.setQueriesData<TaskPages>(filter, edit);
+  return () => snapshot.forEach(([key, data]) => qc.setQueryData(key, data));
+}
+
+function refresh(qc: QueryClient) {
+  return qc.invalidateQueries({ queryKey: queryKeys.tasks });
+}
+
+export function useCreateTask() {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (input: CreateTaskInput) =>
+      api<Task>('/tasks', { method: 'POST', body: input, headers: { 'idempotency-key': crypto.randomUUID() } }),
+    onSuccess: (task) => {
+      qc.setQueriesData<TaskPages>({ queryKey: [...queryKeys.tasks, 'list'] }, (d) => prependTask(d, task));
+      void refresh(qc);
+    },
+  });
+}
+
+export function useUpdateTask() {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: ({ id, patch }: { id: string; patch: UpdateTaskInput }) => api<Task>(`/tasks/${id}`, { method: 'PATCH', body: patch }),
+    onMutate: async ({ id, patch }) => {
+      const local: Partial<Task> = {};
+      if (patch.title !== undefined) local.title = patch.title;
+      if (patch.description !== undefined) local.description = patch.description;
+      if (patch.priority !== undefined) local.priority = patch.priority;
+      if (patch.tags !== undefined) local.tags = patch.tags ?? [];
+      return { rollback: await optimistic(qc, (d) => patchTask(d, id, local)) };
+    },
+    onError: (_e, _v, ctx) => ctx?.rollback(),
+    onSuccess: (task) => qc.setQueriesData<TaskPages>({ queryKey: [...queryKeys.tasks, 'list'] }, (d) => patchTask(d, task.id, task)),
+    onSettled: () => refresh(qc),
+  });
+}
+
+export function useSetCompleted() {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: ({ id, completed }: { id: string; completed: boolean }) =>
+      api<CompletionResponse | Task>(`/tasks/${id}/${completed ? 'complete' : 'incomplete'}`, { method: 'POST' }),
+    onMutate: async ({ id, completed }) => ({
+      rollback: await optimistic(qc, (d) =>
+        patchTask(d, id, { completed, completedAt: completed ? new Date().toISOString() : null, isOverdue: false }),
+      ),
+    }),
+    onError: (_e, _v, ctx) => ctx?.rollback(),
+    onSuccess: (res) => {
+      const next = 'task' in res ? res.nextTask : null;
+      if (next) qc.setQueriesData<TaskPages>({ queryKey: [...queryKeys.tasks, 'list'] }, (d) => prependTask(d, next));
+    },
+    onSettled: () => {
+      void refresh(qc);
+      void qc.invalidateQueries({ queryKey: queryKeys.suggestions });
+    },
+  });
+}
+
+/** Hides the task at once; the caller sends the DELETE later (so Undo can cancel it). */
+export async function hideTask(qc: QueryClient, id: string): Promise<() => void> {
+  return optimistic(qc, (d) => removeTask(d, id));
+}
+
+export function deleteTask(id: string, keepalive = false): Promise<void> {
+  return api<void>(`/tasks/${id}`, { method: 'DELETE', keepalive }).catch((e) => {
+    // Already gone (deleted in another tab) is what the user wanted.
+    if (e instanceof ApiError && e.isNotFound) return;
+    throw e;
+  });
+}
+
+export interface ParseResult {
+  task: Partial<CreateTaskInput> & { title?: string };
+  spans: ParseSpan[];
+}
+
+/** null when the server has no parser (404): the quick-add box then creates plain tasks. */
+export async function parseQuickAdd(text: string, signal?: AbortSignal): Promise<ParseResult | null> {
+  try {
+    return await api<ParseResult>('/tasks/parse', { method: 'POST', body: { text }, signal });
+  } catch (e) {
+    if (e instanceof ApiError && (e.status === 404 || e.status === 405)) return null;
+    throw e;
+  }
+}

@@ -1,0 +1,197 @@
+import { useEffect, useMemo, useState, type FormEvent } from 'react';
+import { Dialog } from '@/components/dialog';
+import { Field } from '@/components/field';
+import { ApiError, errorMessage } from '@/lib/api-client';
+import { formatOffset } from '@/lib/dates';
+import { clearDraft, loadDraft, saveDraft } from '@/lib/drafts';
+import { PRIORITIES, WEEKDAYS, type Task } from '@/lib/types';
+import { useCreateTask, useUpdateTask } from '../api';
+import { apiFieldToForm, emptyForm, formFromTask, toCreateInput, toUpdateInput, validateTask, type FormErrors, type TaskFormValues } from '../form';
+
+interface Props {
+  /** null = new task; undefined = closed. */
+  task: Task | null | undefined;
+  timeZone: string;
+  defaultOffset: number;
+  onClose: () => void;
+  onSaved: (message: string) => void;
+}
+
+export const EDITOR_DRAFT = 'task-editor';
+
+export interface EditorDraft {
+  taskId: string | null;
+  task: Task | null;
+  values: TaskFormValues;
+}
+
+const OFFSETS = [0, 5, 10, 15, 30, 60, 120, 1440, 2880, 10080];
+
+export function TaskEditor({ task, timeZone, defaultOffset, onClose, onSaved }: Props) {
+  const open = task !== undefined;
+  const initial = useMemo(() => (task ? formFromTask(task, timeZone) : emptyForm), [task, timeZone]);
+  const [values, setValues] = useState<TaskFormValues>(initial);
+  const [errors, setErrors] = useState<FormErrors>({});
+  const [formError, setFormError] = useState<string | null>(null);
+  const create = useCreateTask();
+  const update = useUpdateTask();
+  const pending = create.isPending || update.isPending;
+
+  useEffect(() => {
+    if (!open) return;
+    // Input kept from before a lost session comes back when the same task is edited again.
+    const draft = loadDraft<EditorDraft>(EDITOR_DRAFT);
+    setValues(draft && draft.taskId === (task?.id ?? null) ? draft.values : initial);
+    setErrors({});
+    setFormError(null);
+  }, [open, task, initial]);
+
+  useEffect(() => {
+    if (open) saveDraft<EditorDraft>(EDITOR_DRAFT, { taskId: task?.id ?? null, task: task ?? null, values });
+  }, [open, task, values]);
+
+  const close = () => {
+    clearDraft(EDITOR_DRAFT);
+    onClose();
+  };
+
+  const set = <K extends keyof TaskFormValues>(k: K, v: TaskFormValues[K]) => setValues((s) => ({ ...s, [k]: v }));
+
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    const found = validateTask(values);
+    setErrors(found);
+    setFormError(null);
+    if (Object.keys(found).length) return;
+    try {
+      if (task) {
+        const patch = toUpdateInput(initial, values, timeZone);
+        if (Object.keys(patch).length) await update.mutateAsync({ id: task.id, patch });
+        onSaved('Changes saved.');
+      } else {
+        await create.mutateAsync(toCreateInput(values, timeZone));
+        onSaved('Task added.');
+      }
+      clearDraft(EDITOR_DRAFT);
+      onClose();
+    } catch (err) {
+      if (err instanceof ApiError && err.isUnauthenticated) return;
+      if (err instanceof ApiError && Object.keys(err.fields).length) {
+        const mapped: FormErrors = {};
+        const leftovers: string[] = [];
+        for (const [field, msg] of Object.entries(err.fields)) {
+          const key = apiFieldToForm(field);
+          if (key) mapped[key] = msg;
+          else leftovers.push(msg);
+        }
+        setErrors(mapped);
+        setFormError(leftovers.length ? leftovers.join(' ') : 'Please correct the highlighted fields.');
+      } else {
+        setFormError(errorMessage(err));
+      }
+    }
+  };
+
+  return (
+    <Dialog open={open} title={task ? 'Edit task' : 'New task'} onClose={close} wide>
+      <form className="editor" onSubmit={submit} noValidate>
+        <Field label="Title" error={errors.title}>
+          {(p) => <input {...p} value={values.title} onChange={(e) => set('title', e.target.value)} autoFocus maxLength={200} />}
+        </Field>
+        <Field label="Description" error={errors.description}>
+          {(p) => <textarea {...p} rows={3} value={values.description} onChange={(e) => set('description', e.target.value)} />}
+        </Field>
+        <div className="row">
+          <Field label="Priority" error={errors.priority}>
+            {(p) => (
+              <select {...p} value={values.priority} onChange={(e) => set('priority', e.target.value as TaskFormValues['priority'])}>
+                {PRIORITIES.map((x) => (
+                  <option key={x} value={x}>
+                    {x.charAt(0).toUpperCase() + x.slice(1)}
+                  </option>
+                ))}
+              </select>
+            )}
+          </Field>
+          <Field label="Tags" error={errors.tags} hint="Separate with commas">
+            {(p) => <input {...p} value={values.tags} onChange={(e) => set('tags', e.target.value)} placeholder="work, home" />}
+          </Field>
+        </div>
+        <div className="row">
+          <Field label="Due date" error={errors.dueDate}>
+            {(p) => <input {...p} type="date" value={values.dueDate} onChange={(e) => set('dueDate', e.target.value)} />}
+          </Field>
+          <Field label="Time" hint="Optional; without it, end of day">
+            {(p) => <input {...p} type="time" value={values.dueTime} onChange={(e) => set('dueTime', e.target.value)} />}
+          </Field>
+        </div>
+        <div className="row">
+          <Field label="Repeat" error={errors.repeat}>
+            {(p) => (
+              <select {...p} value={values.repeat} onChange={(e) => set('repeat', e.target.value as TaskFormValues['repeat'])}>
+                <option value="">Does not repeat</option>
+                <option value="daily">Daily</option>
+                <option value="weekly">Weekly</option>
+                <option value="monthly">Monthly</option>
+                <option value="yearly">Yearly</option>
+              </select>
+            )}
+          </Field>
+          {values.repeat && (
+            <Field label="Every" error={errors.interval}>
+              {(p) => (
+                <input {...p} type="number" min={1} max={999} inputMode="numeric" value={values.interval} onChange={(e) => set('interval', e.target.value)} />
+              )}
+            </Field>
+          )}
+        </div>
+        {values.repeat === 'weekly' && (
+          <fieldset className="weekdays">
+            <legend>On these days (optional)</legend>
+            {WEEKDAYS.map((d) => (
+              <label key={d} className="chip-check">
+                <input
+                  type="checkbox"
+                  checked={values.weekdays.includes(d)}
+                  onChange={(e) =>
+                    set('weekdays', e.target.checked ? WEEKDAYS.filter((x) => x === d || values.weekdays.includes(x)) : values.weekdays.filter((x) => x !== d))
+                  }
+                />
+                {d.charAt(0).toUpperCase() + d.slice(1)}
+              </label>
+            ))}
+          </fieldset>
+        )}
+        <Field label="Reminder" error={errors.reminder}>
+          {(p) => (
+            <select {...p} value={values.reminder} onChange={(e) => set('reminder', e.target.value)}>
+              {!task && <option value="">Default ({formatOffset(defaultOffset).toLowerCase()})</option>}
+              <option value="none">No reminder</option>
+              {OFFSETS.map((m) => (
+                <option key={m} value={String(m)}>
+                  {formatOffset(m)}
+                </option>
+              ))}
+              {values.reminder && values.reminder !== 'none' && !OFFSETS.includes(Number(values.reminder)) && (
+                <option value={values.reminder}>{formatOffset(Number(values.reminder))}</option>
+              )}
+            </select>
+          )}
+        </Field>
+        {formError && (
+          <p className="form-error" role="alert">
+            {formError}
+          </p>
+        )}
+        <div className="dialog-actions">
+          <button type="button" className="btn" onClick={close}>
+            Cancel
+          </button>
+          <button type="submit" className="btn btn-primary" disabled={pending}>
+            {pending ? 'Saving…' : task ? 'Save changes' : 'Add task'}
+          </button>
+        </div>
+      </form>
+    </Dialog>
+  );
+}

@@ -1,0 +1,113 @@
+import { useEffect, useRef } from 'react';
+import { errorMessage } from '@/lib/api-client';
+import type { Task } from '@/lib/types';
+import { useTaskList, type TaskFilters } from '../api';
+import { allTasks } from '../cache';
+import { isFiltered } from './TaskFilters';
+import { TaskItem } from './TaskItem';
+
+interface Props {
+  filters: TaskFilters;
+  now: Date;
+  timeZone: string;
+  hidden: Set<string>;
+  onToggle: (t: Task) => void;
+  onEdit: (t: Task) => void;
+  onDelete: (t: Task) => void;
+  onTag: (tag: string) => void;
+  onClearFilters: () => void;
+  onNew: () => void;
+}
+
+export function TaskList(p: Props) {
+  const q = useTaskList(p.filters);
+  const sentinel = useRef<HTMLDivElement>(null);
+  const { hasNextPage, isFetchingNextPage, fetchNextPage } = q;
+
+  useEffect(() => {
+    const el = sentinel.current;
+    if (!el || !hasNextPage || typeof IntersectionObserver === 'undefined') return;
+    const io = new IntersectionObserver(
+      (entries) => {
+        if (entries.some((e) => e.isIntersecting) && !isFetchingNextPage) void fetchNextPage();
+      },
+      { rootMargin: '400px' },
+    );
+    io.observe(el);
+    return () => io.disconnect();
+  }, [hasNextPage, isFetchingNextPage, fetchNextPage]);
+
+  if (q.isPending) {
+    return (
+      <div className="list-state" aria-busy="true">
+        <ul className="skeleton" aria-hidden="true">
+          {[0, 1, 2].map((i) => (
+            <li key={i} />
+          ))}
+        </ul>
+        <span className="sr-only">Loading tasks…</span>
+      </div>
+    );
+  }
+  if (q.isError) {
+    return (
+      <div className="list-state empty" role="alert">
+        <p>{errorMessage(q.error)}</p>
+        <button type="button" className="btn" onClick={() => void q.refetch()}>
+          Try again
+        </button>
+      </div>
+    );
+  }
+
+  const tasks = allTasks(q.data).filter((t) => !p.hidden.has(t.id));
+  if (tasks.length === 0) return <EmptyState {...p} />;
+
+  return (
+    <>
+      <ul className="task-list" aria-label="Tasks" data-testid="task-list">
+        {tasks.map((t) => (
+          <TaskItem key={t.id} task={t} now={p.now} timeZone={p.timeZone} onToggle={p.onToggle} onEdit={p.onEdit} onDelete={p.onDelete} onTag={p.onTag} />
+        ))}
+      </ul>
+      <div ref={sentinel} className="list-end">
+        {isFetchingNextPage ? (
+          'Loading more…'
+        ) : hasNextPage ? (
+          <button type="button" className="btn btn-ghost" onClick={() => void fetchNextPage()}>
+            Load more
+          </button>
+        ) : tasks.length > 8 ? (
+          'That’s all.'
+        ) : null}
+      </div>
+    </>
+  );
+}
+
+function EmptyState({ filters, onClearFilters, onNew }: Props) {
+  if (isFiltered(filters)) {
+    const what = filters.search.trim() ? `match “${filters.search.trim()}”` : 'match these filters';
+    return (
+      <div className="list-state empty">
+        <p className="empty-title">No tasks {what}.</p>
+        <p>Try fewer filters, or check the spelling.</p>
+        <button type="button" className="btn" onClick={onClearFilters}>
+          Clear filters
+        </button>
+      </div>
+    );
+  }
+  return (
+    <div className="list-state empty">
+      <p className="empty-title">Nothing to do. Nice.</p>
+      <p>
+        Type a task in the box above and press <kbd>Enter</kbd> — for example “Call Sam tomorrow 10am #home” — or open the full
+        editor for dates, repeats and reminders.
+      </p>
+      <button type="button" className="btn btn-primary" onClick={onNew}>
+        New task
+      </button>
+    </div>
+  );
+}

@@ -1,0 +1,34 @@
+/**
+ * The app has four screens; a tiny history-based router is enough and keeps a routing
+ * library out of the bundle. The backend answers every unknown path with index.html.
+ */
+import { useSyncExternalStore } from 'react';
+
+export const paths = {
+  app: '/',
+  signIn: '/signin',
+  signUp: '/signup',
+  settings: '/settings',
+} as const;
+
+const listeners = new Set<() => void>();
+
+function subscribe(l: () => void) {
+  listeners.add(l);
+  window.addEventListener('popstate', l);
+  return () => {
+    listeners.delete(l);
+    window.removeEventListener('popstate', l);
+  };
+}
+
+export function navigate(to: string, opts: { replace?: boolean } = {}): void {
+  if (to === window.location.pathname + window.location.search) return;
+  if (opts.replace) window.history.replaceState(null, '', to);
+  else window.history.pushState(null, '', to);
+  listeners.forEach((l) => l());
+}
+
+export function usePath(): string {
+  return useSyncExternalStore(subscribe, () => window.location.pathname, () => '/');
+}
