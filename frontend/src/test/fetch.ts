@@ -7,7 +7,13 @@ export interface Recorded {
   body: unknown;
 }
 
-type Responder = (req: Recorded) => { status: number; body?: unknown; headers?: Record<string, string> } | Promise<never>;
+interface Reply {
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+type Responder = (req: Recorded) => Reply | Promise<Reply>;
 
 /** Replaces fetch with a function answering from `respond`, and records every request. */
 export function stubFetch(respond: Responder): Recorded[] {
