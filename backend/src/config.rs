@@ -108,6 +108,17 @@ pub struct Config {
     #[arg(long, env = "REQUEST_TIMEOUT_SECS", default_value_t = 30)]
     pub request_timeout_secs: u64,
 
+    /// A live-update stream (`/api/v1/stream`) ends after this many seconds and the browser
+    /// reconnects at once; it bounds how long a revoked session keeps receiving updates.
+    #[arg(long, env = "STREAM_MAX_SECONDS", default_value_t = 300)]
+    pub stream_max_seconds: u64,
+
+    /// Directory of the built web app (`frontend/dist`) to serve at `/`, with `index.html`
+    /// for every other path that is not the API. Unset: the API only (in Kubernetes, NGINX
+    /// serves the web app).
+    #[arg(long, env = "WEB_DIR")]
+    pub web_dir: Option<std::path::PathBuf>,
+
     /// Time allowed for in-flight requests and the relay to finish after SIGTERM.
     #[arg(long, env = "SHUTDOWN_TIMEOUT_SECS", default_value_t = 20)]
     pub shutdown_timeout_secs: u64,

@@ -14,8 +14,10 @@ pub mod http;
 pub mod maintenance;
 pub mod preferences;
 pub mod relay;
+pub mod stream;
 pub mod suggestions;
 pub mod tasks;
+pub mod web;
 
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
@@ -43,7 +45,7 @@ impl Pools {
         let acquire = Duration::from_secs(config.database_acquire_timeout_secs);
         Ok(Self {
             db: db::lazy_pool(&config.database_url, config.database_max_connections, acquire)?,
-            listen: db::lazy_pool(config.direct_url(), 2, acquire)?,
+            listen: db::lazy_pool(config.direct_url(), 3, acquire)?,
         })
     }
 }
@@ -58,8 +60,15 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     let config = Arc::new(config);
     let auth_limiter = Arc::new(auth::AuthRateLimiter::new(config.auth_rate_limit_per_minute));
-    let state = AppState { db: pools.db.clone(), config: config.clone(), auth_limiter: auth_limiter.clone() };
+    let state = AppState {
+        db: pools.db.clone(),
+        config: config.clone(),
+        auth_limiter: auth_limiter.clone(),
+        stream: stream::Hub::default(),
+        shutdown: shutdown.clone(),
+    };
     let mut background = tokio::task::JoinSet::new();
+    background.spawn(state.stream.clone().run(pools.listen.clone(), shutdown.clone()));
 
     if config.outbox.relay_enabled {
         let dapr = DaprClient::new(

@@ -14,6 +14,7 @@ use axum::{
     response::IntoResponse,
 };
 use sqlx::PgPool;
+use tokio_util::sync::CancellationToken;
 use tower_http::{catch_panic::CatchPanicLayer, timeout::TimeoutLayer};
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
@@ -24,7 +25,8 @@ pub use extract::{AppJson, AppPath, parse_json};
 pub use middleware::CorrelationId;
 
 use crate::{
-    auth, auth::AuthRateLimiter, config::Config, error::AppError, health, preferences, suggestions, tasks,
+    auth, auth::AuthRateLimiter, config::Config, error::AppError, health, preferences, stream, suggestions,
+    tasks, web,
 };
 
 #[derive(Clone)]
@@ -32,6 +34,9 @@ pub struct AppState {
     pub db: PgPool,
     pub config: Arc<Config>,
     pub auth_limiter: Arc<AuthRateLimiter>,
+    pub stream: stream::Hub,
+    /// Fires on SIGTERM; long-lived responses (live-update streams) end on it.
+    pub shutdown: CancellationToken,
 }
 
 #[derive(OpenApi)]
@@ -43,6 +48,7 @@ pub struct AppState {
         (name = "tasks", description = "The signed-in user's tasks"),
         (name = "preferences", description = "The signed-in user's preferences"),
         (name = "suggestions", description = "What the assistants suggest, and accepting or dismissing it"),
+        (name = "stream", description = "Live updates for open browser tabs (Server-Sent Events)"),
         (name = "operations", description = "Probes"),
     )
 )]
@@ -58,16 +64,20 @@ pub fn app(state: AppState) -> Router {
                 .merge(tasks::router())
                 .merge(preferences::router())
                 .merge(suggestions::router())
+                .merge(stream::router())
                 .layer(from_fn_with_state(state.clone(), middleware::csrf_guard)),
         )
         .routes(utoipa_axum::routes!(health::health))
         .routes(utoipa_axum::routes!(health::ready))
         .split_for_parts();
     let timeout = Duration::from_secs(state.config.request_timeout_secs);
-    Router::new()
-        .merge(api)
-        .merge(SwaggerUi::new("/api/v1/docs").url("/api/v1/openapi.json", openapi))
-        .fallback(|| async { AppError::NotFound })
+    let router =
+        Router::new().merge(api).merge(SwaggerUi::new("/api/v1/docs").url("/api/v1/openapi.json", openapi));
+    let router = match &state.config.web_dir {
+        Some(dir) => router.merge(web::router(dir)),
+        None => router.fallback(|| async { AppError::NotFound }),
+    };
+    router
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
         .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, timeout))
         .layer(CatchPanicLayer::custom(|_| {

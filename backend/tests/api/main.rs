@@ -11,6 +11,8 @@ mod operations;
 mod preferences;
 mod recurrence;
 mod relay;
+mod stream;
 mod suggestions;
 mod tasks;
 mod validation;
+mod web;

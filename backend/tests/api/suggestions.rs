@@ -8,7 +8,7 @@ use uuid::Uuid;
 use crate::helpers::{TestApp, User, json, problem, problem_fields};
 
 /// Inserts a suggestion as an assistant would.
-async fn suggest(
+pub async fn suggest(
     app: &TestApp,
     user: &User,
     task: Option<&Value>,
