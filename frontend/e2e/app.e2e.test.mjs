@@ -1,0 +1,353 @@
+// Browser test of the real product in headless Chromium (Debian's, no browser download):
+// sign up → overdue task → live suggestion → accept/dismiss → recurring completion →
+// search/filter/sort → delete/undo → lost session keeps input → settings → sign out.
+//
+//   BASE_URL=http://127.0.0.1:8080 npm run e2e
+//
+// Screenshots go to SCREENSHOT_DIR (default ../target/e2e, i.e. the workspace target dir).
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { chromium } from 'playwright-core';
+
+const BASE_URL = (process.env.BASE_URL ?? '').replace(/\/$/, '');
+const SCREENSHOT_DIR = resolve(process.env.SCREENSHOT_DIR ?? new URL('../../target/e2e', import.meta.url).pathname);
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const LIVE_BUDGET_MS = 2000;
+
+if (!BASE_URL) {
+  console.error('e2e: set BASE_URL to the running product, e.g. BASE_URL=http://127.0.0.1:8080 npm run e2e');
+  process.exit(2);
+}
+
+let context;
+let page;
+let profile;
+const email = `e2e-${Date.now()}-${Math.floor(Math.random() * 1e6)}@example.com`;
+const password = 'correct horse battery';
+
+function ymd(d) {
+  return d.toISOString().slice(0, 10);
+}
+const day = (offset) => ymd(new Date(Date.now() + offset * 86_400_000));
+
+async function shot(name) {
+  const path = join(SCREENSHOT_DIR, `${name}.png`);
+  await page.screenshot({ path, fullPage: false });
+  console.log(`e2e: screenshot ${path}`);
+}
+
+function taskRow(title) {
+  return page.locator('li.task', { has: page.locator('.task-title', { hasText: title }) });
+}
+
+async function toast(text, timeout = 5000) {
+  await page.locator('.toast', { hasText: text }).first().waitFor({ timeout });
+}
+
+async function openEditorAndSave(fields) {
+  await page.getByRole('button', { name: 'New task…' }).click();
+  const dialog = page.getByRole('dialog', { name: 'New task' });
+  await dialog.waitFor();
+  await dialog.getByLabel('Title').fill(fields.title);
+  if (fields.description) await dialog.getByLabel('Description').fill(fields.description);
+  if (fields.priority) await dialog.getByLabel('Priority').selectOption(fields.priority);
+  if (fields.tags) await dialog.getByLabel('Tags').fill(fields.tags);
+  if (fields.date) await dialog.getByLabel('Due date').fill(fields.date);
+  if (fields.time) await dialog.getByLabel('Time').fill(fields.time);
+  if (fields.repeat) await dialog.getByLabel('Repeat').selectOption(fields.repeat);
+  if (fields.screenshot) await shot(fields.screenshot);
+  await dialog.getByRole('button', { name: 'Add task' }).click();
+  await dialog.waitFor({ state: 'detached', timeout: 5000 });
+  return Date.now();
+}
+
+async function apiGet(path) {
+  return page.evaluate(async (p) => {
+    const r = await fetch(`/api/v1${p}`, { credentials: 'same-origin' });
+    return { status: r.status, body: r.status === 200 ? await r.json() : null };
+  }, path);
+}
+
+before(async () => {
+  mkdirSync(SCREENSHOT_DIR, { recursive: true });
+  profile = mkdtempSync(join(tmpdir(), 'todo-e2e-'));
+  try {
+    context = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      headless: true,
+      viewport: { width: 1280, height: 860 },
+      colorScheme: 'light',
+      timezoneId: 'UTC',
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
+  } catch (e) {
+    throw new Error(`e2e: could not start Chromium at ${CHROMIUM} (apt-get install chromium): ${e.message}`);
+  }
+  page = context.pages()[0] ?? (await context.newPage());
+  page.setDefaultTimeout(8000);
+  page.on('pageerror', (e) => console.error(`e2e: page error: ${e.message}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error') console.error(`e2e: console error: ${m.text()}`);
+  });
+});
+
+after(async () => {
+  await context?.close();
+  if (profile) rmSync(profile, { recursive: true, force: true });
+});
+
+test('the web app, end to end', async (t) => {
+  await t.test('sign-in page loads and links to sign-up', async () => {
+    const res = await page.goto(`${BASE_URL}/`);
+    assert.ok(res && res.ok(), `GET ${BASE_URL}/ answered ${res?.status()}; is the backend serving frontend/dist?`);
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+    await shot('01-sign-in');
+    await page.getByRole('link', { name: 'Create an account' }).click();
+    await page.getByRole('heading', { name: 'Create your account' }).waitFor();
+  });
+
+  await t.test('sign-up checks the confirmation, then creates the account', async () => {
+    await page.getByLabel('Email').fill(email);
+    await page.getByLabel('Password', { exact: true }).fill(password);
+    await page.getByLabel('Confirm password').fill(`${password}!`);
+    await page.getByRole('button', { name: 'Create account' }).click();
+    await page.getByText('The passwords do not match.').waitFor();
+    await page.getByLabel('Confirm password').fill(password);
+    await page.getByRole('button', { name: 'Create account' }).click();
+    await page.getByText('Nothing to do. Nice.').waitFor();
+    await page.locator('.live-live').waitFor({ timeout: 5000 }).catch(() => {
+      throw new Error('the live-update stream (GET /api/v1/stream) did not connect');
+    });
+  });
+
+  await t.test('a task due yesterday is marked overdue and gets a suggestion live, within 2 s', async () => {
+    const saved = await openEditorAndSave({
+      title: 'Pay the electricity bill',
+      description: 'Account 4411-2',
+      priority: 'medium',
+      tags: 'home, bills',
+      date: day(-1),
+      time: '09:00',
+      screenshot: '03-edit-dialog',
+    });
+    await taskRow('Pay the electricity bill').locator('.due-overdue').waitFor();
+    const sg = page.locator('[data-testid=suggestions] li.sg-overdue');
+    try {
+      await sg.first().waitFor({ timeout: LIVE_BUDGET_MS + 500 });
+    } catch {
+      throw new Error(`no overdue suggestion appeared without reload within ${LIVE_BUDGET_MS} ms of saving (live updates or the overdue assistant)`);
+    }
+    const elapsed = Date.now() - saved;
+    console.log(`e2e: overdue suggestion visible ${elapsed} ms after saving`);
+    assert.ok(elapsed <= LIVE_BUDGET_MS, `overdue suggestion took ${elapsed} ms (budget ${LIVE_BUDGET_MS} ms)`);
+  });
+
+  await t.test('accept one suggestion and dismiss another', async () => {
+    await openEditorAndSave({ title: 'Renew passport', priority: 'low', date: day(-2), time: '10:00' });
+    const overdue = page.locator('[data-testid=suggestions] li.sg-overdue');
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=suggestions] li.sg-overdue').length >= 2, null, {
+      timeout: 4000,
+    }).catch(() => {
+      throw new Error('the second overdue suggestion did not appear');
+    });
+    await shot('04-suggestions');
+    const before = await apiGet('/suggestions');
+    const open = before.body.items.length;
+    const first = overdue.nth(0);
+    const firstTitle = await first.locator('.sg-title').innerText();
+    await first.getByRole('button', { name: /^Accept|^OK/ }).click();
+    await toast('Suggestion applied.');
+    await page.locator('[data-testid=suggestions] li.sg', { hasText: firstTitle }).first().waitFor({ state: 'detached' }).catch(() => undefined);
+    await overdue.nth(0).getByRole('button', { name: /^Dismiss/ }).click();
+    await toast('Suggestion dismissed.');
+    await page.waitForFunction(
+      async (n) => {
+        const r = await fetch('/api/v1/suggestions');
+        const b = await r.json();
+        return b.items.length <= n - 2;
+      },
+      open,
+      { timeout: 4000, polling: 250 },
+    );
+    const all = await apiGet('/suggestions?status=all');
+    const statuses = all.body.items.map((s) => s.status);
+    assert.ok(statuses.includes('accepted'), `no accepted suggestion: ${statuses}`);
+    assert.ok(statuses.includes('dismissed'), `no dismissed suggestion: ${statuses}`);
+  });
+
+  await t.test('completing a recurring task shows its next occurrence', async () => {
+    await openEditorAndSave({ title: 'Water the plants', date: day(1), time: '08:00', repeat: 'daily' });
+    const row = taskRow('Water the plants');
+    await row.first().waitFor();
+    assert.match(await row.first().innerText(), /Every day/);
+    await row.first().getByRole('checkbox').check();
+    await page.locator('li.task', { hasText: 'Water the plants' }).filter({ hasText: '#2' }).waitFor({ timeout: 5000 });
+    await toast('Next one due');
+    // The completed one leaves the open list once the list is re-read.
+    await page
+      .waitForFunction(() => [...document.querySelectorAll('li.task')].filter((li) => li.textContent.includes('Water the plants')).length === 1)
+      .catch(() => {
+        throw new Error('the open list should show only the next occurrence of the completed task');
+      });
+  });
+
+  await t.test('quick add creates a task from one line', async () => {
+    await page.keyboard.press('Escape');
+    await page.locator('body').click({ position: { x: 5, y: 500 } });
+    await page.keyboard.press('n');
+    const box = page.getByLabel('Quick add a task');
+    assert.equal(await box.evaluate((el) => el === document.activeElement), true, '`n` should focus quick add');
+    await box.fill('Buy oat milk #shopping');
+    await box.press('Enter');
+    await page.locator('li.task', { hasText: 'Buy oat milk' }).first().waitFor();
+  });
+
+  await t.test('search, filters and sort', async () => {
+    const titles = () => page.locator('li.task .task-title').allInnerTexts();
+    await page.getByLabel('Search tasks').fill('passport');
+    await page.waitForFunction(() => {
+      const t = [...document.querySelectorAll('li.task .task-title')].map((e) => e.textContent);
+      return t.length === 1 && t[0] === 'Renew passport';
+    });
+    await page.getByLabel('Search tasks').fill('zzz-nothing');
+    await page.getByText(/No tasks match/).waitFor();
+    await page.getByRole('button', { name: 'Clear filters' }).click();
+    await page.locator('li.task').nth(2).waitFor();
+
+    await page.getByLabel('Tag', { exact: true }).fill('bills');
+    await page.waitForFunction(() => document.querySelectorAll('li.task').length === 1);
+    assert.deepEqual(await titles(), ['Pay the electricity bill']);
+    await page.getByLabel('Tag', { exact: true }).fill('');
+
+    await page.getByLabel('Overdue only', { exact: true }).check();
+    await page.waitForFunction(() => {
+      const rows = [...document.querySelectorAll('li.task')];
+      return rows.length >= 1 && rows.every((e) => e.classList.contains('task-overdue'));
+    });
+    await page.getByLabel('Overdue only', { exact: true }).uncheck();
+
+    await page.getByLabel('Show', { exact: true }).selectOption('completed');
+    await page.waitForFunction(() => {
+      const t = [...document.querySelectorAll('li.task .task-title')].map((e) => e.textContent);
+      return t.length === 1 && t[0] === 'Water the plants';
+    });
+    await page.getByLabel('Show', { exact: true }).selectOption('open');
+
+    await page.getByLabel('Sort', { exact: true }).selectOption('title');
+    await page.waitForFunction(() => {
+      const t = [...document.querySelectorAll('li.task .task-title')].map((e) => e.textContent.toLowerCase());
+      return t.length >= 4 && t.every((x, i) => i === 0 || t[i - 1] <= x);
+    });
+    const sorted = await titles();
+    assert.deepEqual(sorted, [...sorted].sort((a, b) => a.toLowerCase().localeCompare(b.toLowerCase())));
+    await page.getByLabel('Sort', { exact: true }).selectOption('dueAt');
+    // Earliest due first, undated tasks last.
+    await page.waitForFunction(() => {
+      const due = [...document.querySelectorAll('li.task')].map((li) => {
+        const t = li.querySelector('time');
+        return t ? Date.parse(t.getAttribute('datetime')) : Infinity;
+      });
+      return due.length >= 4 && due.every((x, i) => i === 0 || due[i - 1] <= x) && due[0] !== Infinity;
+    });
+  });
+
+  await t.test('delete offers Undo, and deletes when not undone', async () => {
+    const row = () => page.locator('li.task', { hasText: 'Buy oat milk' });
+    await row().getByRole('button', { name: /^Delete/ }).click();
+    await row().waitFor({ state: 'detached' });
+    await page.locator('.toast', { hasText: 'Deleted' }).getByRole('button', { name: 'Undo' }).click();
+    await row().waitFor();
+    await row().getByRole('button', { name: /^Delete/ }).click();
+    await row().waitFor({ state: 'detached' });
+    await page.waitForFunction(
+      async () => {
+        const r = await fetch('/api/v1/tasks?search=oat&status=all');
+        return (await r.json()).items.length === 0;
+      },
+      null,
+      { timeout: 9000, polling: 500 },
+    );
+  });
+
+  await t.test('task list interactive time on reload', async () => {
+    await page.reload();
+    await page.locator('li.task').first().waitFor();
+    await page.getByLabel('Quick add a task').waitFor({ state: 'visible' });
+    const ms = await page.evaluate(() => Math.round(performance.now()));
+    console.log(`e2e: task list interactive in ${ms} ms`);
+    assert.ok(ms < 5000, `the task list took ${ms} ms to become interactive`);
+    await shot('02-task-list-light');
+    await page.getByRole('button', { name: 'Switch to dark theme' }).click();
+    await page.waitForFunction(() => document.documentElement.dataset.theme === 'dark');
+    await shot('05-task-list-dark');
+    await page.getByRole('button', { name: 'Switch to light theme' }).click();
+  });
+
+  await t.test('a lost session returns to sign-in and keeps what was typed', async () => {
+    await page.getByRole('button', { name: 'New task…' }).click();
+    const dialog = page.getByRole('dialog', { name: 'New task' });
+    await dialog.getByLabel('Title').fill('Draft kept across sign-in');
+    await context.clearCookies();
+    await dialog.getByRole('button', { name: 'Add task' }).click();
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+    await page.getByText(/what you were typing has been kept/).waitFor();
+    await page.getByLabel('Email').fill(email);
+    await page.getByLabel('Password').fill(password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    const restored = page.getByRole('dialog', { name: 'New task' });
+    await restored.waitFor();
+    assert.equal(await restored.getByLabel('Title').inputValue(), 'Draft kept across sign-in');
+    await restored.getByRole('button', { name: 'Cancel' }).click();
+  });
+
+  await t.test('settings change and persist', async () => {
+    await page.getByRole('button', { name: 'Settings' }).click();
+    await page.getByRole('heading', { name: 'Settings' }).waitFor();
+    await page.getByLabel('Default reminder', { exact: true }).selectOption('60');
+    await page.getByLabel('Time zone', { exact: true }).selectOption('Europe/Berlin');
+    await page.getByRole('button', { name: 'Save settings' }).click();
+    await toast('Settings saved.');
+    const prefs = await apiGet('/user/preferences');
+    assert.equal(prefs.body.reminderOffsetMinutes, 60);
+    assert.equal(prefs.body.timeZone, 'Europe/Berlin');
+    await shot('06-settings');
+    await page.getByRole('button', { name: 'Back to tasks' }).click();
+    await page.locator('li.task').first().waitFor();
+  });
+
+  await t.test('phone width', async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.locator('li.task').first().waitFor();
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    await shot('07-phone');
+    assert.ok(overflow <= 1, `the page scrolls sideways by ${overflow}px at phone width`);
+    await page.setViewportSize({ width: 1280, height: 860 });
+  });
+
+  await t.test('keyboard shortcuts are listed', async () => {
+    await page.locator('body').click({ position: { x: 5, y: 500 } });
+    await page.keyboard.press('?');
+    const dialog = page.getByRole('dialog', { name: 'Keyboard shortcuts' });
+    await dialog.waitFor();
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'detached' });
+  });
+
+  await t.test('sign out', async () => {
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+    const me = await apiGet('/auth/me');
+    assert.equal(me.status, 401, 'the session should be gone after signing out');
+  });
+});
