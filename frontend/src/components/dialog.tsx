@@ -14,6 +14,14 @@ interface Props {
 
 export function Dialog({ open, title, onClose, children, wide }: Props) {
   const ref = useRef<HTMLDialogElement>(null);
+  // The dialog unmounts instead of closing, so the browser would not return focus itself.
+  useEffect(() => {
+    if (!open) return;
+    const opener = document.activeElement as HTMLElement | null;
+    return () => {
+      if (opener && opener.isConnected) opener.focus();
+    };
+  }, [open]);
   useEffect(() => {
     const el = ref.current;
     if (!el) return;

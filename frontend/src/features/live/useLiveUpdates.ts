@@ -11,12 +11,15 @@ import { NO_EFFECTS, parseLiveEvent, reduceLive, type LiveEffects, type Reminder
 
 /** Coalesces bursts (a recurring completion, an accepted suggestion) into one refetch. */
 const FLUSH_MS = 120;
+/** After the server refused the stream outright (EventSource then stops retrying). */
+const RETRY_CLOSED_MS = 10_000;
 
 export type LiveStatus = 'connecting' | 'live' | 'offline';
 
 export function useLiveUpdates(enabled: boolean, onReminder: (r: ReminderEventData) => void): LiveStatus {
   const qc = useQueryClient();
   const [status, setStatus] = useState<LiveStatus>('connecting');
+  const [attempt, setAttempt] = useState(0);
   const reminderRef = useRef(onReminder);
   reminderRef.current = onReminder;
 
@@ -24,6 +27,7 @@ export function useLiveUpdates(enabled: boolean, onReminder: (r: ReminderEventDa
     if (!enabled || typeof EventSource === 'undefined') return;
     let pending: LiveEffects = NO_EFFECTS;
     let timer: ReturnType<typeof setTimeout> | null = null;
+    let retry: ReturnType<typeof setTimeout> | null = null;
     const flush = () => {
       timer = null;
       const e = pending;
@@ -49,14 +53,16 @@ export function useLiveUpdates(enabled: boolean, onReminder: (r: ReminderEventDa
       setStatus('offline');
       if (source.readyState === EventSource.CLOSED) {
         void qc.invalidateQueries({ queryKey: queryKeys.me });
+        retry = setTimeout(() => setAttempt((a) => a + 1), RETRY_CLOSED_MS);
       }
     };
     return () => {
       listeners.forEach(([t, l]) => source.removeEventListener(t, l as EventListener));
       source.close();
       if (timer) clearTimeout(timer);
+      if (retry) clearTimeout(retry);
     };
-  }, [enabled, qc]);
+  }, [enabled, qc, attempt]);
 
   return status;
 }

@@ -94,6 +94,7 @@ export const QuickAdd = forwardRef<HTMLInputElement, Props>(function QuickAdd({ 
         Quick add a task
       </label>
       <div className="quick-add-box">
+        <div className="quick-add-field">
         <div className="quick-add-mirror" aria-hidden="true" ref={mirror}>
           {segs.map((s, i) =>
             s.kind ? (
@@ -121,6 +122,7 @@ export const QuickAdd = forwardRef<HTMLInputElement, Props>(function QuickAdd({ 
           aria-describedby="quick-add-parsed"
           disabled={create.isPending}
         />
+        </div>
         <button type="button" className="btn btn-primary" onClick={() => void submit()} disabled={!text.trim() || create.isPending}>
           Add
         </button>
