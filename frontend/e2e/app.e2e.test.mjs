@@ -64,6 +64,16 @@ async function openEditorAndSave(fields) {
   return Date.now();
 }
 
+/** Retries `check` (in Node, against the API) until it returns true, or fails with `message`. */
+async function poll(check, timeout, message) {
+  const end = Date.now() + timeout;
+  for (;;) {
+    if (await check()) return;
+    if (Date.now() > end) throw new Error(message);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
 async function apiGet(path) {
   return page.evaluate(async (p) => {
     const r = await fetch(`/api/v1${p}`, { credentials: 'same-origin' });
@@ -171,14 +181,10 @@ test('the web app, end to end', async (t) => {
     await page.locator('[data-testid=suggestions] li.sg', { hasText: firstTitle }).first().waitFor({ state: 'detached' }).catch(() => undefined);
     await overdue.nth(0).getByRole('button', { name: /^Dismiss/ }).click();
     await toast('Suggestion dismissed.');
-    await page.waitForFunction(
-      async (n) => {
-        const r = await fetch('/api/v1/suggestions');
-        const b = await r.json();
-        return b.items.length <= n - 2;
-      },
-      open,
-      { timeout: 4000, polling: 250 },
+    await poll(
+      async () => (await apiGet('/suggestions')).body.items.length <= open - 2,
+      4000,
+      'accepting and dismissing did not resolve two suggestions on the server',
     );
     const all = await apiGet('/suggestions?status=all');
     const statuses = all.body.items.map((s) => s.status);
@@ -270,14 +276,10 @@ test('the web app, end to end', async (t) => {
     await row().waitFor();
     await row().getByRole('button', { name: /^Delete/ }).click();
     await row().waitFor({ state: 'detached' });
-    await page.waitForFunction(
-      async () => {
-        const r = await fetch('/api/v1/tasks?search=oat&status=all');
-        return (await r.json()).items.length === 0;
-      },
-      null,
-      { timeout: 9000, polling: 500 },
-    );
+    // Not undone: the DELETE goes out when the 5-second Undo window closes.
+    const gone = async () => (await apiGet('/tasks?search=oat&status=all')).body.items.length === 0;
+    assert.equal(await gone(), false, 'the task was deleted before the Undo window closed');
+    await poll(gone, 9000, 'the task was not deleted after the Undo window closed');
   });
 
   await t.test('task list interactive time on reload', async () => {
