@@ -9,7 +9,7 @@ import type { ReminderEventData } from '@/features/live/events';
 import { usePreferences } from '@/features/preferences/api';
 import { SuggestionsPanel } from '@/features/suggestions/components/SuggestionsPanel';
 import { useSuggestions } from '@/features/suggestions/api';
-import { defaultFilters, deleteTask, hideTask, useSetCompleted, type TaskFilters as Filters } from '@/features/tasks/api';
+import { defaultFilters, deleteTask, fetchTask, hideTask, useSetCompleted, type TaskFilters as Filters } from '@/features/tasks/api';
 import { EDITOR_DRAFT, TaskEditor, type EditorDraft } from '@/features/tasks/components/TaskEditor';
 import { QuickAdd } from '@/features/tasks/components/QuickAdd';
 import { TaskFilters } from '@/features/tasks/components/TaskFilters';
@@ -315,7 +315,17 @@ export function AppShell({ user, path, theme, setTheme }: Props) {
           )}
         </main>
         {showSuggestions && !onSettings && (
-          <SuggestionsPanel agentsEnabled={prefs.data?.autonomousAgentsEnabled} onError={showError} onDone={showInfo} now={now} />
+          <SuggestionsPanel
+            agentsEnabled={prefs.data?.autonomousAgentsEnabled}
+            onError={showError}
+            onDone={showInfo}
+            onOpenTask={(id) =>
+              void fetchTask(id)
+                .then(setEditing)
+                .catch((e) => showError(errorMessage(e)))
+            }
+            now={now}
+          />
         )}
         {showChat && (
           <Suspense fallback={null}>

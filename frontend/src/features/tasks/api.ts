@@ -56,6 +56,10 @@ export function taskListQuery(f: TaskFilters) {
   });
 }
 
+export function fetchTask(id: string): Promise<Task> {
+  return api<Task>(`/tasks/${id}`);
+}
+
 export function useTaskList(f: TaskFilters) {
   return useInfiniteQuery(taskListQuery(f));
 }

@@ -6,10 +6,11 @@ interface Props {
   agentsEnabled: boolean | undefined;
   onError: (message: string) => void;
   onDone: (message: string) => void;
+  onOpenTask: (taskId: string) => void;
   now: Date;
 }
 
-export function SuggestionsPanel({ agentsEnabled, onError, onDone, now }: Props) {
+export function SuggestionsPanel({ agentsEnabled, onError, onDone, onOpenTask, now }: Props) {
   const q = useSuggestions();
   const resolve = useResolveSuggestion();
   const total = q.data ? Object.values(q.data.openCounts).reduce((a, b) => a + b, 0) : 0;
@@ -51,12 +52,23 @@ export function SuggestionsPanel({ agentsEnabled, onError, onDone, now }: Props)
                   {s.message && s.message !== s.title && <p className="sg-message">{s.message}</p>}
                   <p className="sg-time muted">{relativeTime(s.createdAt, now)}</p>
                   <div className="sg-actions">
-                    <button type="button" className="btn btn-small btn-primary" onClick={() => act(s.id, 'accept')} aria-label={`Accept: ${s.title}`}>
-                      {s.proposedChange ? 'Accept' : 'OK'}
+                    {/* Accepting applies the proposed change; a suggestion without one is only acknowledged. */}
+                    <button
+                      type="button"
+                      className="btn btn-small btn-primary"
+                      onClick={() => act(s.id, 'accept')}
+                      aria-label={`${s.proposedChange ? 'Accept' : 'Got it'}: ${s.title}`}
+                    >
+                      {s.proposedChange ? 'Accept' : 'Got it'}
                     </button>
                     <button type="button" className="btn btn-small" onClick={() => act(s.id, 'dismiss')} aria-label={`Dismiss: ${s.title}`}>
                       Dismiss
                     </button>
+                    {s.taskId && (
+                      <button type="button" className="btn btn-small btn-ghost" onClick={() => onOpenTask(s.taskId!)} aria-label={`Open the task: ${s.title}`}>
+                        Open task
+                      </button>
+                    )}
                   </div>
                 </li>
               ))}
