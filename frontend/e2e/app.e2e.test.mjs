@@ -104,6 +104,29 @@ before(async () => {
   } catch (e) {
     throw new Error(`e2e: could not start Chromium at ${CHROMIUM} (apt-get install chromium): ${e.message}`);
   }
+  // Records browser notifications, so the test sees them whatever the headless shell does
+  // with them.
+  await context.addInitScript(() => {
+    const Real = window.Notification;
+    window.__notifications = [];
+    class Recording {
+      static get permission() {
+        return 'granted';
+      }
+      static requestPermission() {
+        return Promise.resolve('granted');
+      }
+      constructor(title, options) {
+        window.__notifications.push(title);
+        try {
+          return new Real(title, options);
+        } catch {
+          return this;
+        }
+      }
+    }
+    window.Notification = Recording;
+  });
   page = context.pages()[0] ?? (await context.newPage());
   page.setDefaultTimeout(8000);
   page.on('pageerror', (e) => console.error(`e2e: page error: ${e.message}`));
@@ -207,6 +230,32 @@ test('the web app, end to end', async (t) => {
       .catch(() => {
         throw new Error('the open list should show only the next occurrence of the completed task');
       });
+  });
+
+  await t.test('a reminder shows a toast and a browser notification', async () => {
+    // An absolute reminder a few seconds ahead; the reminder assistant checks every 15 s.
+    const created = await page.evaluate(async () => {
+      const r = await fetch('/api/v1/tasks', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          title: 'Stretch your legs',
+          dueAt: new Date(Date.now() + 3_600_000).toISOString(),
+          reminders: [{ at: new Date(Date.now() + 2_000).toISOString() }],
+        }),
+      });
+      return r.status;
+    });
+    assert.equal(created, 201);
+    await page
+      .locator('.toast-reminder', { hasText: 'Reminder: Stretch your legs' })
+      .waitFor({ timeout: 25_000 })
+      .catch(() => {
+        throw new Error('no reminder toast within 25 s of the reminder time');
+      });
+    const notes = await page.evaluate(() => window.__notifications);
+    assert.ok(notes.includes('Reminder: Stretch your legs'), `no browser notification: ${JSON.stringify(notes)}`);
+    await page.locator('.toast-reminder').getByRole('button', { name: 'Close message' }).click();
   });
 
   await t.test('quick add creates a task from one line', async () => {

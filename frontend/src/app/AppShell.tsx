@@ -94,7 +94,14 @@ export function AppShell({ user, path, theme, setTheme }: Props) {
   const onReminder = useCallback(
     (r: ReminderEventData) => {
       const when = r.dueAt ? ` — due ${formatDue(r.dueAt, new Date(), timeZone)}` : '';
-      toasts.show({ tone: 'reminder', message: `Reminder: ${r.title}${when}`, duration: 0 });
+      const canAsk = typeof Notification !== 'undefined' && Notification.permission === 'default';
+      toasts.show({
+        tone: 'reminder',
+        message: `Reminder: ${r.title}${when}`,
+        duration: 0,
+        // Asked at the moment it is useful, not on first visit, so the prompt makes sense.
+        action: canAsk ? { label: 'Notify me outside the app', onClick: () => void Notification.requestPermission() } : undefined,
+      });
       if (typeof Notification !== 'undefined' && Notification.permission === 'granted') {
         try {
           new Notification(`Reminder: ${r.title}`, { body: when ? when.slice(3) : undefined, tag: `reminder-${r.taskId}` });

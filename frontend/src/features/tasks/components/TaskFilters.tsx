@@ -14,7 +14,7 @@ const SORTS: { value: SortField; label: string }[] = [
   { value: 'dueAt', label: 'Due date' },
   { value: 'priority', label: 'Priority' },
   { value: 'title', label: 'Title' },
-  { value: 'updatedAt', label: 'Recently changed' },
+  { value: 'updatedAt', label: 'Updated' },
 ];
 
 /** The natural direction of each sort, so picking one needs no second choice. */
