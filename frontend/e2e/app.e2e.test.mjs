@@ -263,7 +263,11 @@ test('the web app, end to end', async (t) => {
     await page.locator('body').click({ position: { x: 5, y: 500 } });
     await page.keyboard.press('n');
     const box = page.getByLabel('Quick add a task');
-    assert.equal(await box.evaluate((el) => el === document.activeElement), true, '`n` should focus quick add');
+    await page
+      .waitForFunction(() => document.activeElement?.id === 'quick-add', null, { timeout: 2000 })
+      .catch(() => {
+        throw new Error('`n` should focus the quick-add box');
+      });
     await box.fill('Buy oat milk #shopping');
     await box.press('Enter');
     await page.locator('li.task', { hasText: 'Buy oat milk' }).first().waitFor();
@@ -394,6 +398,23 @@ test('the web app, end to end', async (t) => {
     await dialog.waitFor();
     await page.keyboard.press('Escape');
     await dialog.waitFor({ state: 'detached' });
+  });
+
+  await t.test('the assistant chat answers, or says it is unavailable', async () => {
+    await page.locator('body').click({ position: { x: 5, y: 500 } });
+    await page.keyboard.press('c');
+    const input = page.getByLabel('Message the assistant');
+    await input.waitFor();
+    await input.fill('What is due this week?');
+    await input.press('Enter');
+    const answered = page.locator('.chat li.msg-assistant:not(.muted)');
+    const unavailable = page.getByText('The assistant is not available on this server yet.');
+    await answered.or(unavailable).first().waitFor({ timeout: 30_000 }).catch(() => {
+      throw new Error('the chat panel neither answered nor said the assistant is unavailable');
+    });
+    console.log(`e2e: assistant chat ${(await unavailable.count()) ? 'unavailable on this server (shown as such)' : 'answered'}`);
+    await shot('08-chat');
+    await page.getByRole('button', { name: 'Close assistant' }).click();
   });
 
   await t.test('sign out', async () => {
