@@ -21,5 +21,7 @@ export default defineConfig({
     globals: true,
     setupFiles: ['./src/test/setup.ts'],
     include: ['src/**/*.test.{ts,tsx}'],
+    // CI machines have two cores shared with the Rust build; jsdom tests can be slow there.
+    testTimeout: 20_000,
   },
 });

@@ -10,7 +10,10 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
 import { chromium } from 'playwright-core';
+
+const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 
 const BASE_URL = (process.env.BASE_URL ?? '').replace(/\/$/, '');
 const SCREENSHOT_DIR = resolve(process.env.SCREENSHOT_DIR ?? new URL('../../target/e2e', import.meta.url).pathname);
@@ -39,6 +42,18 @@ async function shot(name) {
   console.log(`e2e: screenshot ${path}`);
 }
 
+/** Runs axe-core (WCAG 2 A/AA) on the page; serious and critical findings fail the test. */
+async function checkA11y(screen) {
+  if (!(await page.evaluate(() => 'axe' in window))) await page.addScriptTag({ path: AXE });
+  const violations = await page.evaluate(async () => {
+    const r = await window.axe.run(document, { runOnly: ['wcag2a', 'wcag2aa'], resultTypes: ['violations'] });
+    return r.violations
+      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+      .map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')}`);
+  });
+  assert.deepEqual(violations, [], `accessibility problems on ${screen}:\n${violations.join('\n')}`);
+}
+
 function taskRow(title) {
   return page.locator('li.task', { has: page.locator('.task-title', { hasText: title }) });
 }
@@ -58,7 +73,10 @@ async function openEditorAndSave(fields) {
   if (fields.date) await dialog.getByLabel('Due date').fill(fields.date);
   if (fields.time) await dialog.getByLabel('Time').fill(fields.time);
   if (fields.repeat) await dialog.getByLabel('Repeat').selectOption(fields.repeat);
-  if (fields.screenshot) await shot(fields.screenshot);
+  if (fields.screenshot) {
+    await shot(fields.screenshot);
+    await checkA11y('the task editor');
+  }
   await dialog.getByRole('button', { name: 'Add task' }).click();
   await dialog.waitFor({ state: 'detached', timeout: 5000 });
   return Date.now();
@@ -146,6 +164,7 @@ test('the web app, end to end', async (t) => {
     assert.ok(res && res.ok(), `GET ${BASE_URL}/ answered ${res?.status()}; is the backend serving frontend/dist?`);
     await page.getByRole('heading', { name: 'Sign in' }).waitFor();
     await shot('01-sign-in');
+    await checkA11y('the sign-in page');
     await page.getByRole('link', { name: 'Create an account' }).click();
     await page.getByRole('heading', { name: 'Create your account' }).waitFor();
   });
@@ -336,6 +355,70 @@ test('the web app, end to end', async (t) => {
     await poll(gone, 9000, 'the task was not deleted after the Undo window closed');
   });
 
+  await t.test('editing a task changes it in place', async () => {
+    await taskRow('Renew passport').getByRole('button', { name: 'Edit “Renew passport”' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Edit task' });
+    await dialog.waitFor();
+    assert.equal(await dialog.getByLabel('Title').inputValue(), 'Renew passport');
+    await dialog.getByLabel('Priority').selectOption('urgent');
+    await dialog.getByLabel('Tags').fill('errands');
+    await dialog.getByRole('button', { name: 'Save changes' }).click();
+    await dialog.waitFor({ state: 'detached' });
+    await taskRow('Renew passport').locator('.prio-urgent').waitFor();
+    await taskRow('Renew passport').getByRole('button', { name: 'Show tasks tagged errands' }).waitFor();
+  });
+
+  await t.test('a change made in another tab appears without reload', async () => {
+    const other = await context.newPage();
+    try {
+      await other.goto(`${BASE_URL}/`);
+      await other.getByLabel('Quick add a task').fill('Made in the other tab');
+      await other.getByLabel('Quick add a task').press('Enter');
+      await other.locator('li.task', { hasText: 'Made in the other tab' }).waitFor();
+    } finally {
+      await other.close();
+    }
+    await page.locator('li.task', { hasText: 'Made in the other tab' }).waitFor({ timeout: LIVE_BUDGET_MS }).catch(() => {
+      throw new Error(`a task created in another tab did not appear within ${LIVE_BUDGET_MS} ms`);
+    });
+  });
+
+  await t.test('the list loads more as it scrolls', async () => {
+    const made = await page.evaluate(async () => {
+      let ok = 0;
+      for (let i = 1; i <= 35; i++) {
+        const r = await fetch('/api/v1/tasks', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ title: `Bulk item ${String(i).padStart(2, '0')}`, priority: 'low' }),
+        });
+        if (r.status === 201) ok++;
+      }
+      return ok;
+    });
+    assert.equal(made, 35);
+    await page.getByLabel('Search tasks').fill('Bulk item');
+    await page
+      .waitForFunction(
+        () => {
+          const rows = [...document.querySelectorAll('li.task')];
+          return rows.length === 30 && rows.every((r) => r.textContent.includes('Bulk item'));
+        },
+        null,
+        { timeout: 5000 },
+      )
+      .catch(() => {
+        throw new Error('the first page of the search should hold 30 tasks');
+      });
+    await page.locator('.list-end').scrollIntoViewIfNeeded();
+    await page.waitForFunction(() => document.querySelectorAll('li.task').length === 35, null, { timeout: 5000 }).catch(async () => {
+      const seen = await page.locator('li.task').count();
+      const end = await page.locator('.list-end').innerText();
+      throw new Error(`scrolling to the end did not load the remaining tasks: ${seen} of 35 shown, list end says “${end}”`);
+    });
+    await page.getByLabel('Search tasks').fill('');
+  });
+
   await t.test('task list interactive time on reload', async () => {
     await page.reload();
     await page.locator('li.task').first().waitFor();
@@ -344,9 +427,11 @@ test('the web app, end to end', async (t) => {
     console.log(`e2e: task list interactive in ${ms} ms`);
     assert.ok(ms < 5000, `the task list took ${ms} ms to become interactive`);
     await shot('02-task-list-light');
+    await checkA11y('the task list (light)');
     await page.getByRole('button', { name: 'Switch to dark theme' }).click();
     await page.waitForFunction(() => document.documentElement.dataset.theme === 'dark');
     await shot('05-task-list-dark');
+    await checkA11y('the task list (dark)');
     await page.getByRole('button', { name: 'Switch to light theme' }).click();
   });
 
@@ -378,6 +463,7 @@ test('the web app, end to end', async (t) => {
     assert.equal(prefs.body.reminderOffsetMinutes, 60);
     assert.equal(prefs.body.timeZone, 'Europe/Berlin');
     await shot('06-settings');
+    await checkA11y('the settings page');
     await page.getByRole('button', { name: 'Back to tasks' }).click();
     await page.locator('li.task').first().waitFor();
   });

@@ -2,7 +2,7 @@
  * Task endpoints, their query keys and hooks. Mutations update every cached list at once
  * (optimistically) and put the old lists back if the server refuses.
  */
-import { infiniteQueryOptions, useInfiniteQuery, useMutation, useQueryClient, type QueryClient } from '@tanstack/react-query';
+import { infiniteQueryOptions, keepPreviousData, useInfiniteQuery, useMutation, useQueryClient, type QueryClient } from '@tanstack/react-query';
 import { api, ApiError } from '@/lib/api-client';
 import { queryKeys } from '@/lib/query-keys';
 import type { CompletionResponse, CreateTaskInput, Priority, Task, TaskPage, UpdateTaskInput } from '@/lib/types';
@@ -60,8 +60,10 @@ export function fetchTask(id: string): Promise<Task> {
   return api<Task>(`/tasks/${id}`);
 }
 
+/** While a new search or filter loads, the previous results stay on screen (dimmed) instead
+ * of a skeleton, so typing in the search box does not make the page jump. */
 export function useTaskList(f: TaskFilters) {
-  return useInfiniteQuery(taskListQuery(f));
+  return useInfiniteQuery({ ...taskListQuery(f), placeholderData: keepPreviousData });
 }
 
 type Snapshot = [readonly unknown[], TaskPages | undefined][];

@@ -1,4 +1,4 @@
-import { useEffect, useRef } from 'react';
+import { useEffect, useState } from 'react';
 import { errorMessage } from '@/lib/api-client';
 import type { Task } from '@/lib/types';
 import { useTaskList, type TaskFilters } from '../api';
@@ -21,11 +21,13 @@ interface Props {
 
 export function TaskList(p: Props) {
   const q = useTaskList(p.filters);
-  const sentinel = useRef<HTMLDivElement>(null);
+  // A callback ref, not useRef: the sentinel is replaced whenever the list re-renders from a
+  // loading state (e.g. a new search), and the observer must follow the new element.
+  const [sentinel, setSentinel] = useState<HTMLDivElement | null>(null);
   const { hasNextPage, isFetchingNextPage, fetchNextPage } = q;
 
   useEffect(() => {
-    const el = sentinel.current;
+    const el = sentinel;
     if (!el || !hasNextPage || typeof IntersectionObserver === 'undefined') return;
     const io = new IntersectionObserver(
       (entries) => {
@@ -35,7 +37,7 @@ export function TaskList(p: Props) {
     );
     io.observe(el);
     return () => io.disconnect();
-  }, [hasNextPage, isFetchingNextPage, fetchNextPage]);
+  }, [sentinel, hasNextPage, isFetchingNextPage, fetchNextPage]);
 
   if (q.isPending) {
     return (
@@ -65,12 +67,12 @@ export function TaskList(p: Props) {
 
   return (
     <>
-      <ul className="task-list" aria-label="Tasks" data-testid="task-list">
+      <ul className={`task-list${q.isPlaceholderData ? ' is-stale' : ''}`} aria-label="Tasks" aria-busy={q.isPlaceholderData} data-testid="task-list">
         {tasks.map((t) => (
           <TaskItem key={t.id} task={t} now={p.now} timeZone={p.timeZone} onToggle={p.onToggle} onEdit={p.onEdit} onDelete={p.onDelete} onTag={p.onTag} />
         ))}
       </ul>
-      <div ref={sentinel} className="list-end">
+      <div ref={setSentinel} className="list-end">
         {isFetchingNextPage ? (
           'Loading more…'
         ) : hasNextPage ? (
