@@ -179,21 +179,26 @@ export function AppShell({ user, path, theme, setTheme }: Props) {
     [qc, toasts],
   );
 
-  // Leaving the page inside an Undo window still deletes: the user did not undo.
-  useEffect(() => {
-    const flush = () => {
-      pendingDeletes.current.forEach((p, id) => {
-        clearTimeout(p.timer);
-        void deleteTask(id, true).catch(() => undefined);
-      });
-      pendingDeletes.current.clear();
-    };
-    window.addEventListener('pagehide', flush);
-    return () => {
-      window.removeEventListener('pagehide', flush);
-      flush();
-    };
+  // Leaving the page (or signing out) inside an Undo window still deletes: the user did
+  // not undo.
+  const flushDeletes = useCallback(() => {
+    const sent: Promise<void>[] = [];
+    pendingDeletes.current.forEach((p, id) => {
+      clearTimeout(p.timer);
+      sent.push(deleteTask(id, true).catch(() => undefined));
+    });
+    pendingDeletes.current.clear();
+    return Promise.all(sent);
   }, []);
+
+  useEffect(() => {
+    const onHide = () => void flushDeletes();
+    window.addEventListener('pagehide', onHide);
+    return () => {
+      window.removeEventListener('pagehide', onHide);
+      void flushDeletes();
+    };
+  }, [flushDeletes]);
 
   const toggleTheme = useCallback(() => {
     const next = effectiveTheme(theme) === 'dark' ? 'light' : 'dark';
@@ -231,9 +236,11 @@ export function AppShell({ user, path, theme, setTheme }: Props) {
   }, [toggleTheme]);
 
   const doSignOut = () =>
-    signOut.mutate(undefined, {
-      onSettled: () => navigate(paths.signIn, { replace: true }),
-    });
+    void flushDeletes().then(() =>
+      signOut.mutate(undefined, {
+        onSettled: () => navigate(paths.signIn, { replace: true }),
+      }),
+    );
 
   const showError = useCallback((m: string) => toasts.show({ tone: 'error', message: m }), [toasts]);
   const showInfo = useCallback((m: string) => toasts.show({ tone: 'success', message: m }), [toasts]);
@@ -275,7 +282,7 @@ export function AppShell({ user, path, theme, setTheme }: Props) {
           <button type="button" className="icon-btn" onClick={toggleTheme} aria-label={effectiveTheme(theme) === 'dark' ? 'Switch to light theme' : 'Switch to dark theme'}>
             {effectiveTheme(theme) === 'dark' ? '☀' : '☾'}
           </button>
-          <button type="button" className="icon-btn" onClick={() => setShowHelp(true)} aria-label="Keyboard shortcuts">
+          <button type="button" className="icon-btn shortcuts-btn" onClick={() => setShowHelp(true)} aria-label="Keyboard shortcuts">
             ?
           </button>
           <button type="button" className="btn btn-ghost" onClick={() => navigate(paths.settings)} aria-current={onSettings ? 'page' : undefined}>
