@@ -8,7 +8,8 @@
 #   3. every rendered manifest against the Kubernetes 1.33 schemas, and every Dapr resource
 #      (chart, k8s/dapr, dapr/components) against the Dapr CRD schemas in ../shared/schemas/dapr
 #   4. checkov over the rendered chart
-#   5. pytest k8s/tests: properties of the rendered chart, the values schema, the Dockerfiles
+#   5. pytest k8s/tests: properties of the rendered chart, the values schema, the Dockerfiles'
+#      steps (dependency layer, COPY sources, ports and users, NGINX serving the one-page app)
 #   6. the steps the images rely on, without Docker: the release binaries' `migrate` against a
 #      fresh database (through DIRECT_URL) and `healthcheck` against running instances
 #
@@ -115,6 +116,11 @@ done
 
 # --- 5. chart and image tests -----------------------------------------------------------------
 
+# NGINX from Debian, to run the frontend image's configuration (docker/nginx.conf) for real.
+if ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  step "installing nginx-light (apt-get)"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >/dev/null
+fi
 step "pytest k8s/tests"
 "$venv/bin/pytest" -q -p no:cacheprovider k8s/tests
 
