@@ -135,7 +135,7 @@ readinessProbe:
 
 {{/* Dapr sidecar annotations. Call with (dict "ctx" $ "appId" id "port" port "healthPath" path). */}}
 {{- define "todo-app.daprAnnotations" -}}
-{{- $d := .ctx.Values.dapr }}
+{{- $d := .ctx.Values.dapr -}}
 dapr.io/enabled: "true"
 dapr.io/app-id: {{ .appId | quote }}
 dapr.io/app-port: {{ .port | quote }}
@@ -162,7 +162,7 @@ dapr.io/app-token-secret: {{ . | quote }}
 {{- end }}
 
 {{- define "todo-app.metricsAnnotations" -}}
-{{- if .ctx.Values.metrics.scrapeAnnotations }}
+{{- if .ctx.Values.metrics.scrapeAnnotations -}}
 prometheus.io/scrape: "true"
 prometheus.io/port: {{ .port | quote }}
 prometheus.io/path: {{ .ctx.Values.metrics.path | quote }}
