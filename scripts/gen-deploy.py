@@ -261,7 +261,9 @@ def outputs(spec: dict) -> dict[Path, str]:
         ROOT / "k8s/helm/todo-app/values-doks.yaml": to_yaml(
             values_doks(spec),
             "# DigitalOcean Kubernetes overrides for the todo-app chart (see k8s/README.md):\n"
-            "#   helm upgrade --install todo-app k8s/helm/todo-app -n todo -f k8s/helm/todo-app/values-doks.yaml\n",
+            "#   helm upgrade --install todo-app k8s/helm/todo-app -n todo -f k8s/helm/todo-app/values-doks.yaml\n"
+            "# Database: external Neon, by reference only (Secret todo-app-secrets: DATABASE_URL = the\n"
+            "# pooled endpoint, DIRECT_URL = the direct one). Kafka: DO Managed Kafka (Secret kafka-creds).\n",
         ),
         ROOT / "k8s/dapr/pubsub-kafka.yaml": to_yaml(
             pubsub_component(spec),
