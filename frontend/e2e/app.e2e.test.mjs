@@ -420,13 +420,24 @@ test('the web app, end to end', async (t) => {
     await page.getByLabel('Search tasks').fill('');
   });
 
-  await t.test('task list interactive time on reload', async () => {
+  await t.test('task list interactive time', async () => {
+    // Interactive = the tasks are listed and the quick-add box takes input; performance.now()
+    // counts from navigation start. Measured with an empty cache (first visit) and warm.
+    const measure = async () => {
+      await page.locator('li.task').first().waitFor();
+      await page.getByLabel('Quick add a task').waitFor({ state: 'visible' });
+      await page.waitForFunction(() => !document.getElementById('quick-add')?.disabled);
+      return page.evaluate(() => Math.round(performance.now()));
+    };
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('Network.clearBrowserCache');
+    await page.goto(`${BASE_URL}/`);
+    const cold = await measure();
     await page.reload();
-    await page.locator('li.task').first().waitFor();
-    await page.getByLabel('Quick add a task').waitFor({ state: 'visible' });
-    const ms = await page.evaluate(() => Math.round(performance.now()));
-    console.log(`e2e: task list interactive in ${ms} ms`);
-    assert.ok(ms < 5000, `the task list took ${ms} ms to become interactive`);
+    const warm = await measure();
+    console.log(`e2e: task list interactive in ${cold} ms`);
+    console.log(`e2e: task list interactive in ${warm} ms with a warm cache`);
+    assert.ok(cold < 5000, `the task list took ${cold} ms to become interactive`);
     await shot('02-task-list-light');
     await checkA11y('the task list (light)');
     await page.getByRole('button', { name: 'Switch to dark theme' }).click();

@@ -60,7 +60,7 @@ export const QuickAdd = forwardRef<HTMLInputElement, Props>(function QuickAdd({ 
       try {
         const result = parsed?.text === text ? parsed.result : await parseQuickAdd(text);
         if (result === null) setParserMissing(true);
-        else if (result.task.title?.trim()) input = { ...result.task, title: result.task.title.trim() } as CreateTaskInput;
+        else if (result.task.title?.trim()) input = toCreate(result.task);
       } catch {
         // Creating the plain task beats refusing the user's input.
       }
@@ -137,6 +137,18 @@ export const QuickAdd = forwardRef<HTMLInputElement, Props>(function QuickAdd({ 
     </div>
   );
 });
+
+/** The API refuses unknown fields on create, so only the fields it knows are passed on. */
+function toCreate(parsed: ParseResult['task']): CreateTaskInput {
+  const input: CreateTaskInput = { title: parsed.title!.trim() };
+  if (parsed.description) input.description = parsed.description;
+  if (parsed.priority) input.priority = parsed.priority;
+  if (parsed.tags?.length) input.tags = parsed.tags;
+  if (parsed.dueAt) input.dueAt = parsed.dueAt;
+  if (parsed.recurrence) input.recurrence = parsed.recurrence;
+  if (parsed.reminders?.length) input.reminders = parsed.reminders;
+  return input;
+}
 
 function describeParsed(r: ParseResult, timeZone: string): { kind: string; label: string }[] {
   const out: { kind: string; label: string }[] = [];
