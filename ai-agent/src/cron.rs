@@ -118,6 +118,7 @@ pub async fn tick(job: CronJob, pool: &PgPool, settings: &Settings) {
                 return;
             }
             Err(e) => {
+                metrics::counter!("agent_cron_pass_failures_total", "job" => job.name()).increment(1);
                 if e.is_transient() {
                     tracing::warn!(job = job.name(), error.message = %e, "cron pass failed; the next tick retries");
                 } else {
@@ -128,6 +129,10 @@ pub async fn tick(job: CronJob, pool: &PgPool, settings: &Settings) {
             }
         };
         let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
+        metrics::histogram!("agent_cron_pass_duration_seconds", "job" => job.name())
+            .record(started.elapsed().as_secs_f64());
+        metrics::counter!("agent_cron_rows_examined_total", "job" => job.name())
+            .increment(u64::try_from(report.examined).unwrap_or(0));
         macro_rules! log_pass {
             ($level:ident) => {
                 tracing::$level!(

@@ -27,7 +27,9 @@ pub async fn trace_request(req: Request, next: Next) -> Response {
     let started = Instant::now();
     let response = next.run(req).instrument(span.clone()).await;
     let status = response.status().as_u16();
-    let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let elapsed = started.elapsed();
+    let duration_ms = elapsed.as_secs_f64() * 1000.0;
+    platform::metrics::record_http(method.as_str(), &route, status, elapsed);
     span.in_scope(|| {
         if status >= 500 {
             tracing::error!(status, duration_ms, "request finished");

@@ -50,10 +50,12 @@ pub async fn trace_request(mut req: Request, next: Next) -> Response {
     let started = Instant::now();
     let mut response = next.run(req).instrument(span.clone()).await;
     let status = response.status().as_u16();
-    let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let elapsed = started.elapsed();
+    let duration_ms = elapsed.as_secs_f64() * 1000.0;
+    platform::metrics::record_http(method.as_str(), &route, status, elapsed);
     span.in_scope(|| {
-        // Probes hit every few seconds; keep them out of the default log level.
-        if route == "/health" || route == "/ready" {
+        // Probes and scrapes hit every few seconds; keep them out of the default log level.
+        if route == "/health" || route == "/ready" || route == "/metrics" {
             tracing::debug!(status, duration_ms, "request finished");
         } else if status >= 500 {
             tracing::error!(status, duration_ms, "request finished");

@@ -48,6 +48,12 @@ pub struct AppState {
 )]
 struct ApiDoc;
 
+/// Prometheus text exposition; outside `/api/v1` and the session, like the probes (the port is
+/// not exposed publicly: the ingress routes only `/api`).
+async fn metrics(axum::extract::State(state): axum::extract::State<AppState>) -> axum::response::Response {
+    platform::metrics::render(&state.db)
+}
+
 /// The whole application as a router, ready to serve; tests drive this same router.
 pub fn app(state: AppState) -> Router {
     let (api, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
@@ -67,6 +73,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(api)
         .merge(SwaggerUi::new("/api/v1/docs").url("/api/v1/openapi.json", openapi))
+        .route("/metrics", axum::routing::get(metrics))
         .fallback(|| async { AppError::NotFound })
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
         .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, timeout))
