@@ -3,6 +3,7 @@
 mod context;
 mod extract;
 mod middleware;
+mod openapi;
 
 use std::{sync::Arc, time::Duration};
 
@@ -56,7 +57,7 @@ async fn metrics(axum::extract::State(state): axum::extract::State<AppState>) ->
 
 /// The whole application as a router, ready to serve; tests drive this same router.
 pub fn app(state: AppState) -> Router {
-    let (api, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let (api, mut openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest(
             "/api/v1",
             OpenApiRouter::new()
@@ -69,6 +70,7 @@ pub fn app(state: AppState) -> Router {
         .routes(utoipa_axum::routes!(health::health))
         .routes(utoipa_axum::routes!(health::ready))
         .split_for_parts();
+    utoipa::Modify::modify(&openapi::CommonResponses, &mut openapi);
     let timeout = Duration::from_secs(state.config.request_timeout_secs);
     Router::new()
         .merge(api)

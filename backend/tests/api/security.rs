@@ -53,6 +53,9 @@ async fn every_operation_but_the_public_ones_needs_a_session(db: PgPool) {
     for public in PUBLIC {
         assert!(ops.iter().any(|(m, p)| (m.as_str(), p.as_str()) == *public), "{public:?} is documented");
     }
+    let doc = json(anonymous.get("/api/v1/openapi.json").await).await;
+    let documented: Vec<(String, String)> =
+        ops.iter().filter(|(m, p)| doc["paths"][p][m]["responses"].get("401").is_some()).cloned().collect();
     let mut checked = 0;
     for (m, path) in &ops {
         if PUBLIC.contains(&(m.as_str(), path.as_str())) {
@@ -65,6 +68,7 @@ async fn every_operation_but_the_public_ones_needs_a_session(db: PgPool) {
         }
         let res = request.send().await.unwrap();
         problem(res, StatusCode::UNAUTHORIZED, "unauthenticated").await;
+        assert!(documented.contains(&(m.clone(), path.clone())), "{m} {path} documents its 401");
         checked += 1;
     }
     assert!(checked >= 12, "checked {checked} operations");
