@@ -9,3 +9,4 @@ pub mod metrics;
 pub mod outbox;
 pub mod shutdown;
 pub mod telemetry;
+pub mod trace;
