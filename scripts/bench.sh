@@ -4,6 +4,7 @@
 # arguments go to loadtest (`./dev bench -- --users 500 --duration 30`, see
 # `target/release/loadtest --help`). The report is printed and kept in
 # target/bench/report-<timestamp>.txt; the one line starting with `{` is its JSON summary.
+# `./dev bench cron` runs the cron sweep benchmark instead (scripts/bench-cron.sh).
 #
 #   BENCH_DB_CONNECTIONS   the backend's pool size (default 16, see below)
 #   BENCH_BACKEND_ENV      extra `NAME=value` words for the backend's environment
@@ -13,6 +14,12 @@ root=$PWD
 source scripts/postgres.sh
 
 if [ "${1:-}" = "--" ]; then shift; fi
+# `./dev bench cron`: the cron sweep benchmark over a million tasks instead of the load test.
+if [ "${1:-}" = "cron" ]; then
+  shift
+  cargo build --release --locked -p backend -p ai-agent
+  exec scripts/bench-cron.sh "$@"
+fi
 
 # 16 on 2 cores: a request's transaction spends most of its life waiting for round trips
 # between the backend and PostgreSQL and for the WAL flush at commit, not on a core, so a few

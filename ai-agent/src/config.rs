@@ -27,6 +27,14 @@ pub enum Command {
     Serve(Box<Config>),
     /// Process the stored dead letters again (after fixing their cause) and exit; idempotent.
     ReplayDeadLetters(Box<Config>),
+    /// Run one cron job's passes now, until its backlog is done, print what they did as JSON and
+    /// exit; for operators and the cron benchmark (`scripts/bench-cron.sh`).
+    RunPass {
+        /// overdue, prioritization, reminders or housekeeping.
+        job: String,
+        #[command(flatten)]
+        config: Box<Config>,
+    },
     /// Probe a running instance's `/health` and exit 0 when it answers; for container health
     /// checks in images without shell tools.
     Healthcheck {
@@ -137,7 +145,7 @@ impl Config {
         let cli = Cli::parse_from(["ai-agent", "serve", "--database-url", database_url]);
         match cli.command {
             Command::Serve(config) => *config,
-            Command::Healthcheck { .. } | Command::ReplayDeadLetters(_) => {
+            Command::Healthcheck { .. } | Command::ReplayDeadLetters(_) | Command::RunPass { .. } => {
                 unreachable!("the serve subcommand was given")
             }
         }

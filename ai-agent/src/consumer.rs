@@ -75,6 +75,7 @@ pub async fn receive_task_event(
                 error.message = %e,
                 "the delivery is not a CloudEvent; dropping it to the dead-letter topic"
             );
+            record_delivery("unknown", "dropped", started);
             return DeliveryStatus::Drop;
         }
     };
@@ -90,6 +91,7 @@ pub async fn receive_task_event(
                 error.message = %e,
                 "the CloudEvent carries no task event this build can read; dropping it to the dead-letter topic"
             );
+            record_delivery("unknown", "dropped", started);
             return DeliveryStatus::Drop;
         }
     };
@@ -122,6 +124,12 @@ pub async fn receive_task_event(
             (DeliveryStatus::Retry, "error", "processing failed", Reaction::default(), Some(failure))
         }
     };
+    let metric_outcome = match (&failure, reason) {
+        (Some(_), _) => "retry",
+        (None, "already processed") => "duplicate",
+        (None, _) => outcome,
+    };
+    record_delivery(event.event_type().as_str(), metric_outcome, started);
     let handler = failure.as_ref().map(|f| f.handler.unwrap_or("consumer"));
     let error = failure.as_ref().map(|f| &f.error);
     // One line per processed event, with the same fields whatever the outcome.
@@ -157,6 +165,17 @@ pub async fn receive_task_event(
         Some(_) => log_line!(error, "event processing failed; the sidecar will deliver it again"),
     }
     status
+}
+
+/// `agent_events_processed_total{event_type, outcome}` and the processing-time histogram.
+/// Outcomes: `suggestion_created`, `skipped` (handled, nothing to suggest, or no handler),
+/// `duplicate` (a redelivery), `retry` (failed, answered RETRY), `dropped` (unreadable).
+fn record_delivery(event_type: &str, outcome: &'static str, started: Instant) {
+    let event_type = event_type.to_owned();
+    metrics::counter!("agent_events_processed_total", "event_type" => event_type.clone(), "outcome" => outcome)
+        .increment(1);
+    metrics::histogram!("agent_event_processing_duration_seconds", "event_type" => event_type)
+        .record(started.elapsed().as_secs_f64());
 }
 
 /// The transaction: record the id, run the handlers, commit; or roll back all of it.
@@ -212,6 +231,9 @@ pub async fn receive_dead_letter(pool: &PgPool, body: &[u8]) -> DeliveryStatus {
 
     match record_dead_letter(pool, &letter).await {
         Ok(recorded) => {
+            if recorded {
+                metrics::counter!("agent_dead_letters_total").increment(1);
+            }
             tracing::warn!(
                 cloudEventId = event_id.unwrap_or_default(),
                 eventType = event_type.unwrap_or_default(),

@@ -44,6 +44,22 @@ async fn main() -> anyhow::Result<()> {
             anyhow::ensure!(!report.interrupted, "processing failed transiently; run the replay again later");
             Ok(())
         }
+        Command::RunPass { job, config } => {
+            telemetry::init(config.log_format, "warn");
+            let job = ai_agent::cron::CronJob::ALL
+                .into_iter()
+                .find(|j| j.name() == job)
+                .with_context(|| format!("unknown job `{job}`"))?;
+            let pool = db::lazy_pool(
+                &config.database_url,
+                2,
+                std::time::Duration::from_secs(config.database_acquire_timeout_secs),
+            )?;
+            let settings = ai_agent::agents::Settings::from_config(&config.agents);
+            let report = ai_agent::cron::drain(job, &pool, &settings).await?;
+            println!("{}", serde_json::to_string(&report)?);
+            Ok(())
+        }
         Command::Healthcheck { url } => {
             let client = reqwest::Client::builder().timeout(std::time::Duration::from_secs(3)).build()?;
             let status =

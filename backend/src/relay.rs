@@ -113,15 +113,39 @@ impl Relay {
                 traceparent: event.traceparent.as_deref(),
                 data: &event.payload,
             };
-            match self.dapr.publish(&self.pubsub, &event.topic, &message).await {
+            let started = Instant::now();
+            let result = self.dapr.publish(&self.pubsub, &event.topic, &message).await;
+            metrics::histogram!("outbox_publish_duration_seconds").record(started.elapsed().as_secs_f64());
+            match result {
                 Ok(()) => {
+                    metrics::counter!("outbox_events_published_total").increment(1);
                     tracing::debug!(event.id = %id, event.type = %event.event_type, correlation_id = %event.correlation_id, "event published");
                     done.push(event.outbox_id);
                 }
-                Err(error) => return KeyOutcome { published: done, failure: Some((event.outbox_id, error)) },
+                Err(error) => {
+                    let kind = if error.is_retryable() { "unavailable" } else { "rejected" };
+                    metrics::counter!("outbox_publish_failures_total", "kind" => kind).increment(1);
+                    return KeyOutcome { published: done, failure: Some((event.outbox_id, error)) };
+                }
             }
         }
         KeyOutcome { published: done, failure: None }
+    }
+
+    /// How often the backlog gauges are refreshed: often enough for a scrape every 15 s, rarely
+    /// enough that a busy relay does not count the backlog on every pass.
+    const GAUGE_EVERY: Duration = Duration::from_secs(1);
+
+    /// Sets `outbox_backlog_events` and `outbox_oldest_unpublished_age_seconds`; left as they
+    /// were when the database cannot be reached (the relay's own warning says so).
+    async fn sample_backlog(&self) {
+        if let Ok(backlog) = db::outbox::backlog(&self.db).await {
+            metrics::gauge!("outbox_backlog_events").set(backlog.unpublished as f64);
+            let age = backlog
+                .oldest_created_at
+                .map_or(0.0, |t| (chrono::Utc::now() - t).num_milliseconds().max(0) as f64 / 1000.0);
+            metrics::gauge!("outbox_oldest_unpublished_age_seconds").set(age);
+        }
     }
 
     /// Relays until `shutdown`. `listen_pool` must reach the database directly (not through a
@@ -129,9 +153,14 @@ impl Relay {
     pub async fn run(self, listen_pool: PgPool, poll_interval: Duration, shutdown: CancellationToken) {
         let mut listener = connect_listener(&listen_pool, true).await;
         let mut backoff = Backoff::new();
+        let mut gauges_sampled: Option<Instant> = None;
         loop {
             if shutdown.is_cancelled() {
                 break;
+            }
+            if gauges_sampled.is_none_or(|t| t.elapsed() >= Self::GAUGE_EVERY) {
+                gauges_sampled = Some(Instant::now());
+                self.sample_backlog().await;
             }
             // A database that was down at start-up (or a lost connection) leaves the relay
             // polling; keep trying to get the commit notifications back.

@@ -168,8 +168,18 @@ pub(crate) async fn propose(
     .await?;
     let mut reaction = Reaction::default();
     match inserted {
-        Inserted::Created(_) => reaction.suggestions_created = 1,
-        Inserted::Disabled | Inserted::RateLimited => reaction.suggestions_suppressed = 1,
+        Inserted::Created(_) => {
+            reaction.suggestions_created = 1;
+            // Counted when written: a transaction that later rolls back (then redelivered)
+            // counts again, so this may run slightly ahead of the table.
+            metrics::counter!("agent_suggestions_created_total", "kind" => suggestion.kind.as_str())
+                .increment(1);
+        }
+        Inserted::Disabled | Inserted::RateLimited => {
+            reaction.suggestions_suppressed = 1;
+            let reason = if matches!(inserted, Inserted::Disabled) { "disabled" } else { "rate_limited" };
+            metrics::counter!("agent_suggestions_suppressed_total", "reason" => reason).increment(1);
+        }
         Inserted::Duplicate => {}
     }
     Ok((inserted, reaction))

@@ -23,11 +23,20 @@ pub async fn trace_request(req: Request, next: Next) -> Response {
         .get::<MatchedPath>()
         .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
     let method = req.method().clone();
-    let span = tracing::info_span!("http_request", %method, route);
+    // The sidecar forwards the publisher's trace; its id goes on every line of the handling.
+    let trace_id = req
+        .headers()
+        .get("traceparent")
+        .and_then(|v| v.to_str().ok())
+        .and_then(platform::trace::TraceParent::parse)
+        .map(|t| t.trace_id);
+    let span = tracing::info_span!("http_request", %method, route, trace_id = trace_id.as_deref());
     let started = Instant::now();
     let response = next.run(req).instrument(span.clone()).await;
     let status = response.status().as_u16();
-    let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let elapsed = started.elapsed();
+    let duration_ms = elapsed.as_secs_f64() * 1000.0;
+    platform::metrics::record_http(method.as_str(), &route, status, elapsed);
     span.in_scope(|| {
         if status >= 500 {
             tracing::error!(status, duration_ms, "request finished");

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use axum::{
     Router,
-    extract::DefaultBodyLimit,
+    extract::{DefaultBodyLimit, State},
     http::StatusCode,
     middleware::{from_fn, from_fn_with_state},
     response::IntoResponse,
@@ -62,6 +62,10 @@ pub fn app(state: AppState) -> Router {
         .merge(sidecar)
         .route("/health", get(health::health))
         .route("/ready", get(health::ready))
+        .route(
+            "/metrics",
+            get(|State(state): State<AppState>| async move { platform::metrics::render(&state.db) }),
+        )
         .fallback(|| async { AppError::NotFound })
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
         // A timed-out delivery is dropped mid-transaction, which rolls back; the 503 makes the

@@ -91,3 +91,78 @@ async fn an_overdue_task_becomes_exactly_one_suggestion_visible_through_the_api(
         latencies[latencies.len() - 1]
     );
 }
+
+/// W3C trace context end to end: the `traceparent` of the API request is in the outbox row,
+/// the CloudEvent the sidecar got, the delivery to the agent, and the event the agent published
+/// while handling it; a request without one starts a trace of its own.
+#[sqlx::test(migrator = "ai_agent::MIGRATOR")]
+async fn the_request_trace_reaches_the_sidecar_and_the_agents_handling(db: PgPool) {
+    let shutdown = CancellationToken::new();
+    let _stop = shutdown.clone().drop_guard();
+    let agent_listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let agent_url = format!("http://{}", agent_listener.local_addr().unwrap());
+    let mut agent = ai_agent::Config::for_database_url("postgres://unused@127.0.0.1/unused");
+    agent.agents.cron_enabled = false;
+    tokio::spawn(ai_agent::run(agent, db.clone(), agent_listener, shutdown.clone()));
+    let dapr = Emulator::builder().app_url(agent_url).start().await.unwrap();
+    let backend_listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", backend_listener.local_addr().unwrap());
+    let mut backend = backend::Config::for_database_url("postgres://unused@127.0.0.1/unused");
+    backend.auth_rate_limit_per_minute = 0;
+    backend.outbox.dapr_http_endpoint = Some(dapr.base_url().to_owned());
+    let pools = backend::Pools { db: db.clone(), listen: db.clone() };
+    tokio::spawn(backend::run(backend, pools, backend_listener, shutdown.clone()));
+
+    let client = reqwest::Client::builder().cookie_store(true).build().unwrap();
+    client
+        .post(format!("{base}/api/v1/auth/signup"))
+        .json(&json!({"email": "trace@example.com", "password": "correct horse battery"}))
+        .send()
+        .await
+        .unwrap();
+    let trace_id = "0af7651916cd43dd8448eb211c80319c";
+    let traceparent = format!("00-{trace_id}-b7ad6b7169203331-01");
+    let res = client
+        .post(format!("{base}/api/v1/tasks"))
+        .header("traceparent", &traceparent)
+        .json(&json!({"title": "Traced", "dueAt": "2020-01-01T09:00:00Z"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+
+    // The sidecar got the request's trace with the event...
+    let published = dapr.wait_for(events::TOPIC, 1, Duration::from_secs(10)).await.unwrap();
+    assert_eq!(published[0].headers["traceparent"], traceparent.as_str());
+    assert_eq!(published[0].cloud_event.as_ref().unwrap()["traceparent"], traceparent.as_str());
+    // ...delivered it to the agent with that trace...
+    let deliveries = dapr.wait_for_deliveries(events::TOPIC, 1, Duration::from_secs(10)).await.unwrap();
+    assert!(!deliveries.is_empty());
+    // ...and the agent's handling continued it: the tasks.overdue event it published while
+    // handling the delivery carries the same trace id.
+    let mut agent_trace: Option<String> = None;
+    for _ in 0..200 {
+        agent_trace = sqlx::query_scalar("select traceparent from outbox where event_type = 'tasks.overdue'")
+            .fetch_optional(&db)
+            .await
+            .unwrap()
+            .flatten();
+        if agent_trace.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    let agent_trace = agent_trace.expect("the agent published tasks.overdue with a traceparent");
+    assert_eq!(platform::trace::TraceParent::parse(&agent_trace).unwrap().trace_id, trace_id);
+
+    // Without a traceparent, the backend starts a trace: the event still carries one.
+    client.post(format!("{base}/api/v1/tasks")).json(&json!({"title": "Untraced"})).send().await.unwrap();
+    let generated: Option<String> = sqlx::query_scalar(
+        "select o.traceparent from outbox o join task t on t.task_id = o.task_id where t.title = 'Untraced'",
+    )
+    .fetch_one(&db)
+    .await
+    .unwrap();
+    let generated = platform::trace::TraceParent::parse(&generated.unwrap()).expect("a valid traceparent");
+    assert_ne!(generated.trace_id, trace_id);
+}

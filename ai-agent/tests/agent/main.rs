@@ -10,6 +10,7 @@ mod end_to_end;
 mod helpers;
 mod housekeeping;
 mod lifecycle;
+mod metrics;
 mod overdue;
 mod prioritization;
 mod registry;

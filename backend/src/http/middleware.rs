@@ -9,6 +9,7 @@ use axum::{
     middleware::Next,
     response::{IntoResponse, Response},
 };
+use platform::trace::TraceParent;
 use tracing::Instrument;
 
 use super::AppState;
@@ -38,6 +39,20 @@ pub async fn trace_request(mut req: Request, next: Next) -> Response {
         .map(str::to_owned)
         .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
     req.extensions_mut().insert(CorrelationId(correlation_id.clone()));
+    // Continue the caller's trace, or start one, so every event this request causes (and
+    // whatever the assistants do about it) shares one trace id.
+    let trace = req
+        .headers()
+        .get("traceparent")
+        .and_then(|v| v.to_str().ok())
+        .and_then(TraceParent::parse)
+        .unwrap_or_else(|| {
+            let trace = TraceParent::generate();
+            if let Ok(value) = HeaderValue::from_str(&trace.header()) {
+                req.headers_mut().insert("traceparent", value);
+            }
+            trace
+        });
 
     // The route template, not the raw path: low-cardinality and free of ids.
     let route = req
@@ -45,15 +60,16 @@ pub async fn trace_request(mut req: Request, next: Next) -> Response {
         .get::<MatchedPath>()
         .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
     let method = req.method().clone();
-    let span =
-        tracing::info_span!("http_request", %method, route, correlation_id, user_id = tracing::field::Empty);
+    let span = tracing::info_span!("http_request", %method, route, correlation_id, trace_id = %trace.trace_id, user_id = tracing::field::Empty);
     let started = Instant::now();
     let mut response = next.run(req).instrument(span.clone()).await;
     let status = response.status().as_u16();
-    let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let elapsed = started.elapsed();
+    let duration_ms = elapsed.as_secs_f64() * 1000.0;
+    platform::metrics::record_http(method.as_str(), &route, status, elapsed);
     span.in_scope(|| {
-        // Probes hit every few seconds; keep them out of the default log level.
-        if route == "/health" || route == "/ready" {
+        // Probes and scrapes hit every few seconds; keep them out of the default log level.
+        if route == "/health" || route == "/ready" || route == "/metrics" {
             tracing::debug!(status, duration_ms, "request finished");
         } else if status >= 500 {
             tracing::error!(status, duration_ms, "request finished");

@@ -3,6 +3,7 @@
 mod context;
 mod extract;
 mod middleware;
+mod openapi;
 
 use std::{sync::Arc, time::Duration};
 
@@ -54,9 +55,15 @@ pub struct AppState {
 )]
 struct ApiDoc;
 
+/// Prometheus text exposition; outside `/api/v1` and the session, like the probes (the port is
+/// not exposed publicly: the ingress routes only `/api`).
+async fn metrics(axum::extract::State(state): axum::extract::State<AppState>) -> axum::response::Response {
+    platform::metrics::render(&state.db)
+}
+
 /// The whole application as a router, ready to serve; tests drive this same router.
 pub fn app(state: AppState) -> Router {
-    let (api, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let (api, mut openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest(
             "/api/v1",
             OpenApiRouter::new()
@@ -70,9 +77,12 @@ pub fn app(state: AppState) -> Router {
         .routes(utoipa_axum::routes!(health::health))
         .routes(utoipa_axum::routes!(health::ready))
         .split_for_parts();
+    utoipa::Modify::modify(&openapi::CommonResponses, &mut openapi);
     let timeout = Duration::from_secs(state.config.request_timeout_secs);
-    let router =
-        Router::new().merge(api).merge(SwaggerUi::new("/api/v1/docs").url("/api/v1/openapi.json", openapi));
+    let router = Router::new()
+        .merge(api)
+        .merge(SwaggerUi::new("/api/v1/docs").url("/api/v1/openapi.json", openapi))
+        .route("/metrics", axum::routing::get(metrics));
     let router = match &state.config.web_dir {
         Some(dir) => router.merge(web::router(dir)),
         None => router.fallback(|| async { AppError::NotFound }),

@@ -40,16 +40,16 @@ const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
 /// The user's tasks, filtered, sorted and paged with a keyset cursor.
 #[utoipa::path(get, path = "/tasks", tag = "tasks",
     params(
-        ("status" = Option<String>, Query, description = "`open`, `completed` or `all` (default)"),
+        ("status" = Option<String>, Query, description = "`open`, `completed` or `all` (default)", pattern = r"^\s*(open|completed|all)\s*$"),
         ("priority" = Option<Vec<String>>, Query, description = "One or more of low, medium, high, urgent (repeat or comma-separate)"),
         ("tag" = Option<Vec<String>>, Query, description = "Tasks with any of these tags (case-insensitive)"),
         ("search" = Option<String>, Query, description = "Case-insensitive text in title or description"),
         ("dueBefore" = Option<String>, Query, description = "RFC 3339, or a date (includes that whole day)"),
         ("dueAfter" = Option<String>, Query, description = "RFC 3339, or a date (from the start of that day)"),
         ("overdue" = Option<bool>, Query, description = "Only open tasks past their due time (`true`) or none of them (`false`)"),
-        ("sort" = Option<String>, Query, description = "createdAt (default), updatedAt, dueAt, priority or title"),
-        ("order" = Option<String>, Query, description = "asc or desc (default)"),
-        ("limit" = Option<u32>, Query, description = "1–200, default 50"),
+        ("sort" = Option<String>, Query, description = "createdAt (default), updatedAt, dueAt, priority or title", pattern = r"^\s*(createdAt|updatedAt|dueAt|priority|title)\s*$"),
+        ("order" = Option<String>, Query, description = "asc or desc (default)", pattern = r"^\s*(asc|desc)\s*$"),
+        ("limit" = Option<u32>, Query, description = "1–200, default 50", minimum = 1, maximum = 200),
         ("cursor" = Option<String>, Query, description = "`nextCursor` of the previous page"),
     ),
     responses(

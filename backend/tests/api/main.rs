@@ -7,10 +7,12 @@
 mod auth;
 mod helpers;
 mod listing;
+mod metrics;
 mod operations;
 mod preferences;
 mod recurrence;
 mod relay;
+mod security;
 mod stream;
 mod suggestions;
 mod tasks;

@@ -5,6 +5,8 @@
 
 pub mod cli;
 pub mod db;
+pub mod metrics;
 pub mod outbox;
 pub mod shutdown;
 pub mod telemetry;
+pub mod trace;
