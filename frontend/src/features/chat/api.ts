@@ -6,6 +6,7 @@ import type { Task } from '@/lib/types';
 export interface ChatAction {
   kind: string;
   tasks: Task[];
+  suggestions?: unknown[];
 }
 
 export interface ChatReply {
@@ -41,9 +42,53 @@ export function useSendChat() {
   return useMutation({
     mutationFn: ({ message, conversationId }: { message: string; conversationId?: string }) => sendChat(message, conversationId),
     onSuccess: (reply) => {
-      if (reply.actions.some((a) => a.kind !== 'listed')) void qc.invalidateQueries({ queryKey: queryKeys.tasks });
+      // Listing tasks or suggestions changes nothing; every other action does.
+      if (reply.actions.some((a) => a.kind !== 'listed' && a.kind !== 'suggestions')) {
+        void qc.invalidateQueries({ queryKey: queryKeys.tasks });
+        void qc.invalidateQueries({ queryKey: queryKeys.suggestions });
+      }
     },
   });
+}
+
+interface ConversationSummary {
+  id: string;
+  title: string;
+  awaitingConfirmation: boolean;
+  updatedAt: string;
+}
+
+interface ConversationDetail extends ConversationSummary {
+  messages: { role: string; content: string; actions?: ChatAction[] }[];
+}
+
+export interface RestoredConversation {
+  id: string;
+  awaitingConfirmation: boolean;
+  messages: ChatMessage[];
+}
+
+/** The most recent conversation, to continue where the user left off; null when none. */
+export async function latestConversation(): Promise<RestoredConversation | null> {
+  let list: { items: ConversationSummary[] };
+  try {
+    list = await api<{ items: ConversationSummary[] }>('/ai/conversations');
+  } catch (e) {
+    if (e instanceof ApiError && (e.status === 404 || e.status === 405 || e.status === 501)) throw new AssistantUnavailable();
+    throw e;
+  }
+  const latest = [...list.items].sort((a, b) => b.updatedAt.localeCompare(a.updatedAt))[0];
+  if (!latest) return null;
+  const detail = await api<ConversationDetail>(`/ai/conversations/${latest.id}`);
+  return {
+    id: detail.id,
+    awaitingConfirmation: detail.awaitingConfirmation,
+    messages: detail.messages.map((m) => ({
+      role: m.role === 'user' ? 'user' : 'assistant',
+      content: m.content,
+      actions: Array.isArray(m.actions) ? m.actions : [],
+    })),
+  };
 }
 
 export function deleteConversation(id: string): Promise<void> {
@@ -60,11 +105,13 @@ const ACTION_VERBS: Record<string, string> = {
   reopened: 'Reopened',
   deleted: 'Deleted',
   listed: 'Found',
+  suggestions: 'Suggestions',
 };
 
 export function describeAction(a: ChatAction): string {
   const verb = ACTION_VERBS[a.kind] ?? a.kind.charAt(0).toUpperCase() + a.kind.slice(1);
   const n = a.tasks.length;
+  if (a.kind === 'suggestions') return `${a.suggestions?.length ?? 0} open suggestions`;
   if (n === 0) return `${verb}: nothing`;
   if (n === 1) return `${verb}: ${a.tasks[0]!.title}`;
   return `${verb} ${n} tasks`;

@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { errorMessage } from '@/lib/api-client';
 import { clearDraft, loadDraft, saveDraft } from '@/lib/drafts';
-import { AssistantUnavailable, deleteConversation, describeAction, useSendChat, type ChatMessage } from '../api';
+import { AssistantUnavailable, deleteConversation, describeAction, latestConversation, useSendChat, type ChatMessage } from '../api';
 
 const DRAFT = 'chat';
 
@@ -22,13 +22,30 @@ export function ChatPanel({ onClose }: Props) {
 
   useEffect(() => {
     inputRef.current?.focus();
+    let live = true;
+    // Continue the latest conversation, so closing the panel loses nothing.
+    latestConversation()
+      .then((c) => {
+        if (!live || !c) return;
+        setConversationId(c.id);
+        setAwaiting(c.awaitingConfirmation);
+        setMessages((m) => (m.length ? m : c.messages));
+      })
+      .catch((e) => {
+        if (!live) return;
+        if (e instanceof AssistantUnavailable) setUnavailable(true);
+      });
+    return () => {
+      live = false;
+    };
   }, []);
   useEffect(() => {
     if (input) saveDraft(DRAFT, input);
     else clearDraft(DRAFT);
   }, [input]);
   useEffect(() => {
-    listRef.current?.lastElementChild?.scrollIntoView({ block: 'end' });
+    const list = listRef.current;
+    if (list) list.scrollTop = list.scrollHeight;
   }, [messages]);
 
   const say = async (text: string) => {
@@ -124,6 +141,7 @@ export function ChatPanel({ onClose }: Props) {
               id="chat-input"
               ref={inputRef}
               rows={2}
+              maxLength={2000}
               value={input}
               placeholder="Message the assistant"
               onChange={(e) => setInput(e.target.value)}

@@ -60,7 +60,9 @@ export const QuickAdd = forwardRef<HTMLInputElement, Props>(function QuickAdd({ 
       try {
         const result = parsed?.text === text ? parsed.result : await parseQuickAdd(text);
         if (result === null) setParserMissing(true);
-        else if (result.task.title?.trim()) input = toCreate(result.task);
+        // Nothing left once the recognised parts are taken out ("tomorrow 5pm"): the whole
+        // line is the title.
+        else input = toCreate({ ...result.task, title: result.task.title?.trim() || raw });
       } catch {
         // Creating the plain task beats refusing the user's input.
       }
