@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 
 pub mod auth;
+pub mod chat;
 pub mod config;
 pub mod db;
 pub mod domain;
@@ -58,7 +59,10 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     let config = Arc::new(config);
     let auth_limiter = Arc::new(auth::AuthRateLimiter::new(config.auth_rate_limit_per_minute));
-    let state = AppState { db: pools.db.clone(), config: config.clone(), auth_limiter: auth_limiter.clone() };
+    let chat =
+        Arc::new(chat::ChatState::from_config(&config.chat).context("invalid chat assistant settings")?);
+    let state =
+        AppState { db: pools.db.clone(), config: config.clone(), auth_limiter: auth_limiter.clone(), chat };
     let mut background = tokio::task::JoinSet::new();
 
     if config.outbox.relay_enabled {

@@ -24,7 +24,8 @@ pub use extract::{AppJson, AppPath, parse_json};
 pub use middleware::CorrelationId;
 
 use crate::{
-    auth, auth::AuthRateLimiter, config::Config, error::AppError, health, preferences, suggestions, tasks,
+    auth, auth::AuthRateLimiter, chat, config::Config, error::AppError, health, preferences, suggestions,
+    tasks,
 };
 
 #[derive(Clone)]
@@ -32,6 +33,7 @@ pub struct AppState {
     pub db: PgPool,
     pub config: Arc<Config>,
     pub auth_limiter: Arc<AuthRateLimiter>,
+    pub chat: Arc<chat::ChatState>,
 }
 
 #[derive(OpenApi)]
@@ -43,6 +45,7 @@ pub struct AppState {
         (name = "tasks", description = "The signed-in user's tasks"),
         (name = "preferences", description = "The signed-in user's preferences"),
         (name = "suggestions", description = "What the assistants suggest, and accepting or dismissing it"),
+        (name = "assistant", description = "The chat assistant: manage tasks in natural language"),
         (name = "operations", description = "Probes"),
     )
 )]
@@ -58,6 +61,7 @@ pub fn app(state: AppState) -> Router {
                 .merge(tasks::router())
                 .merge(preferences::router())
                 .merge(suggestions::router())
+                .merge(chat::router())
                 .layer(from_fn_with_state(state.clone(), middleware::csrf_guard)),
         )
         .routes(utoipa_axum::routes!(health::health))
