@@ -81,7 +81,8 @@ pub async fn run(
         background.spawn(relay.run(pools.listen.clone(), config.outbox.poll_interval(), shutdown.clone()));
     }
     let retention = Duration::from_secs(u64::from(config.outbox.retention_hours) * 3600);
-    background.spawn(maintenance::run(pools.db.clone(), retention, auth_limiter, shutdown.clone()));
+    let limiters = vec![auth_limiter, state.chat.limiter.clone()];
+    background.spawn(maintenance::run(pools.db.clone(), retention, limiters, shutdown.clone()));
 
     let address = listener.local_addr()?;
     tracing::info!(%address, "serving the API");

@@ -36,12 +36,17 @@ pub async fn take_turn(
     let history = db::chat::recent_messages(pool, id, HISTORY).await?;
     db::chat::insert_message(pool, id, "user", message, &json!([])).await?;
 
-    let pending: Option<PendingAction> =
-        conversation.pending_action.as_ref().and_then(|p| serde_json::from_value(p.0.clone()).ok());
-    let outcome = match (pending, confirmation(message)) {
-        (Some(pending), Some(yes)) => {
-            let live = conversation.pending_expires_at.is_some_and(|at| at > now);
-            if !live {
+    // A yes/no settles the pending request, if there is one; whoever clears it first owns it.
+    let answer = confirmation(message);
+    let pending = match (&conversation.pending_action, answer) {
+        (Some(_), Some(_)) => db::chat::take_pending(pool, id).await?.and_then(|(action, expires)| {
+            Some((serde_json::from_value::<PendingAction>(action.0).ok()?, expires))
+        }),
+        _ => None,
+    };
+    let outcome = match (pending, answer) {
+        (Some((pending, expires_at)), Some(yes)) => {
+            if expires_at <= now {
                 Outcome::reply(
                     "That request has expired, so nothing was changed. Ask again if you still want it.",
                 )

@@ -83,7 +83,7 @@ pub trait Engine: Send + Sync {
 /// The assistant's share of the application state.
 pub struct ChatState {
     pub engine: Arc<dyn Engine>,
-    pub limiter: AuthRateLimiter,
+    pub limiter: Arc<AuthRateLimiter>,
     pub max_message_chars: usize,
     pub confirmation_ttl: Duration,
 }
@@ -96,7 +96,7 @@ impl ChatState {
         };
         Ok(Self {
             engine,
-            limiter: AuthRateLimiter::new(config.chat_rate_limit_per_minute),
+            limiter: Arc::new(AuthRateLimiter::new(config.chat_rate_limit_per_minute)),
             max_message_chars: config.chat_max_message_chars,
             confirmation_ttl: Duration::from_secs(config.chat_confirmation_ttl_secs),
         })

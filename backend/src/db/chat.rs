@@ -102,6 +102,25 @@ pub async fn delete_conversation(
     Ok(done.rows_affected() > 0)
 }
 
+/// Claims the conversation's pending action, so two concurrent "yes" answers cannot both
+/// carry it out: the one that clears it gets it (with its expiry), the other gets `None`.
+#[tracing::instrument(skip_all, fields(conversation.id = %conversation_id))]
+pub async fn take_pending(
+    db: impl PgExecutor<'_>,
+    conversation_id: Uuid,
+) -> sqlx::Result<Option<(Json<serde_json::Value>, DateTime<Utc>)>> {
+    sqlx::query_as(
+        "update chat_conversation c set pending_action = null, pending_expires_at = null
+         from (select conversation_id, pending_action, pending_expires_at from chat_conversation
+               where conversation_id = $1 and pending_action is not null for update) old
+         where c.conversation_id = old.conversation_id
+         returning old.pending_action, old.pending_expires_at",
+    )
+    .bind(conversation_id)
+    .fetch_optional(db)
+    .await
+}
+
 /// Records what the conversation refers to now and what waits for confirmation.
 #[tracing::instrument(skip_all, fields(conversation.id = %conversation_id))]
 pub async fn save_state(
