@@ -13,8 +13,11 @@ create table chat_conversation (
     pending_expires_at timestamptz,
     created_at         timestamptz not null default now(),
     updated_at         timestamptz not null default now(),
-    check ((pending_action is null) = (pending_expires_at is null))
+    constraint chat_conversation_pending_complete check ((pending_action is null) = (pending_expires_at is null))
 );
+
+-- `updated_at` is the conversation's last activity: every turn touches the row.
+select trigger_updated_at('chat_conversation');
 
 -- The conversation list: a user's conversations, most recently active first.
 create index chat_conversation_user_recent on chat_conversation (user_id, updated_at desc, conversation_id desc);
@@ -29,5 +32,6 @@ create table chat_message (
     created_at      timestamptz not null default now()
 );
 
+-- Messages are never edited, so they have no `updated_at`.
 -- A conversation's messages in order (message ids are UUIDv7, so they sort by creation).
 create index chat_message_conversation on chat_message (conversation_id, message_id);

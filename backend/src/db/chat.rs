@@ -130,8 +130,7 @@ pub async fn save_state(
     pending: Option<(&serde_json::Value, DateTime<Utc>)>,
 ) -> sqlx::Result<()> {
     sqlx::query(
-        "update chat_conversation set last_task_ids = $2, pending_action = $3, pending_expires_at = $4,
-             updated_at = now()
+        "update chat_conversation set last_task_ids = $2, pending_action = $3, pending_expires_at = $4
          where conversation_id = $1",
     )
     .bind(conversation_id)
