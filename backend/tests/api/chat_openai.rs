@@ -223,3 +223,30 @@ async fn a_provider_failing_after_a_change_reports_the_change(db: PgPool) {
     assert_eq!(res["actions"][0]["kind"], "created");
     assert!(res["reply"].as_str().unwrap().contains("failed"), "{res}");
 }
+
+#[sqlx::test(migrator = "backend::MIGRATOR")]
+async fn a_bad_tool_call_goes_back_to_the_model_as_an_error(db: PgPool) {
+    let server = MockServer::start().await;
+    mount(&server, |n, _| match n {
+        0 => call("call_1", "update_task", json!({"taskId": "not-an-id", "priority": "high"})),
+        1 => call("call_2", "create_task", json!({"title": ""})),
+        2 => call("call_3", "drop_database", json!({})),
+        _ => say("Sorry, I could not do that."),
+    })
+    .await;
+    let app = app_with(db, &server, 5).await;
+    let user = app.signed_up().await;
+    let res = user.say("make something high priority", None).await;
+    assert_eq!(res["reply"], "Sorry, I could not do that.");
+    assert!(res["actions"].as_array().unwrap().is_empty());
+    let requests = server.received_requests().await.unwrap();
+    let last: Value = serde_json::from_slice(&requests[3].body).unwrap();
+    let errors: Vec<String> = tool_results(&last)
+        .iter()
+        .map(|r| r["untrusted_data"]["error"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    assert!(errors[0].contains("taskId"), "{errors:?}");
+    assert!(errors[1].contains("title"), "{errors:?}");
+    assert!(errors[2].contains("no tool called drop_database"), "{errors:?}");
+    assert!(user.tasks().await.is_empty());
+}

@@ -484,7 +484,7 @@ const LIST_STARTS: [&str; 21] = [
     "do i have",
     "tell me",
     "get my",
-    "my ",
+    "my tasks",
     "view",
     "how many",
 ];
@@ -496,6 +496,7 @@ fn list(lower: &str) -> Option<Query> {
         || lower == "everything"
         || lower.ends_with(" tasks")
         || lower.starts_with("tasks")
+        || (lower.starts_with("my ") && lower.contains("task"))
         || lower.contains("overdue");
     if !asks {
         return None;
@@ -787,6 +788,9 @@ mod tests {
             ("no", Intent::Confirm(false)),
             ("help", Intent::Help),
             ("what can you do?", Intent::Help),
+            ("my report is due friday", Intent::Update(named("report"), due("2026-11-27"))),
+            ("my tasks for today", Intent::List(q(|q| q.due = Some(Window::Today)))),
+            ("Could you show me what's overdue?", Intent::List(q(|q| q.due = Some(Window::Overdue)))),
             ("sing me a song", Intent::Unknown),
             ("asdf qwerty", Intent::Unknown),
             ("make it purple", Intent::Unknown),
