@@ -80,9 +80,13 @@ pub trait Engine: Send + Sync {
     async fn respond(&self, turn: &Turn<'_>) -> Result<Outcome>;
 }
 
+/// Where "now" comes from for relative dates ("tomorrow", "this week"); fixed in tests.
+pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
+
 /// The assistant's share of the application state.
 pub struct ChatState {
     pub engine: Arc<dyn Engine>,
+    pub clock: Clock,
     pub limiter: Arc<AuthRateLimiter>,
     pub max_message_chars: usize,
     pub confirmation_ttl: Duration,
@@ -96,6 +100,7 @@ impl ChatState {
         };
         Ok(Self {
             engine,
+            clock: Arc::new(Utc::now),
             limiter: Arc::new(AuthRateLimiter::new(config.chat_rate_limit_per_minute)),
             max_message_chars: config.chat_max_message_chars,
             confirmation_ttl: Duration::from_secs(config.chat_confirmation_ttl_secs),
@@ -219,7 +224,8 @@ async fn chat(
     }
     chat.limiter.check(&[format!("chat:{}", auth.user_id)])?;
     let prefs = Preferences::load(&state.db, auth.user_id).await?;
-    let tools = Toolbox { db: &state.db, ctx: &ctx, user_id: auth.user_id, prefs: &prefs, now: Utc::now() };
+    let tools =
+        Toolbox { db: &state.db, ctx: &ctx, user_id: auth.user_id, prefs: &prefs, now: (chat.clock)() };
     let response = conversation::take_turn(chat, tools, body.conversation_id, message).await?;
     Ok(axum::Json(response))
 }
@@ -317,5 +323,5 @@ async fn parse_task(
         return Err(crate::domain::FieldError::new("text", "must be a single line").into());
     }
     let prefs = Preferences::load(&state.db, auth.user_id).await?;
-    Ok(axum::Json(quick_add::parse(&body.text, Utc::now(), prefs.time_zone)))
+    Ok(axum::Json(quick_add::parse(&body.text, (state.chat.clock)(), prefs.time_zone)))
 }

@@ -1,13 +1,16 @@
 //! The chat assistant with its built-in engine, and the quick-add parse endpoint.
 
-use std::time::Duration;
+use std::{net::SocketAddr, sync::Arc, time::Duration};
+
+use backend::{AppState, Config, auth::AuthRateLimiter, chat::ChatState};
+use chrono::{TimeZone, Utc};
 
 use events::TOPIC;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sqlx::PgPool;
 
-use crate::helpers::{TestApp, User, json, problem, problem_fields};
+use crate::helpers::{Client, TestApp, User, json, problem, problem_fields};
 
 const WAIT: Duration = Duration::from_secs(10);
 
@@ -366,4 +369,48 @@ async fn the_chat_routes_are_in_the_openapi_document(db: PgPool) {
         assert!(doc["paths"][path].is_object(), "{path} missing");
     }
     assert!(doc["tags"].as_array().unwrap().iter().any(|t| t["name"] == "assistant"));
+}
+
+#[sqlx::test(migrator = "backend::MIGRATOR")]
+async fn relative_dates_resolve_against_the_clock_in_the_users_time_zone(db: PgPool) {
+    // The router on its own, with a fixed clock: Friday 27 November 2026, 09:00 UTC.
+    let mut config = Config::for_database_url("postgres://unused@127.0.0.1/unused");
+    config.chat.chat_engine = backend::config::ChatEngineKind::Offline;
+    let mut chat = ChatState::from_config(&config.chat).unwrap();
+    chat.clock = Arc::new(|| Utc.with_ymd_and_hms(2026, 11, 27, 9, 0, 0).unwrap());
+    let state = AppState {
+        db,
+        config: Arc::new(config),
+        auth_limiter: Arc::new(AuthRateLimiter::new(0)),
+        chat: Arc::new(chat),
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let server =
+        axum::serve(listener, backend::app(state).into_make_service_with_connect_info::<SocketAddr>());
+    tokio::spawn(async move { server.await });
+    let client = Client { http: reqwest::Client::builder().cookie_store(true).build().unwrap(), base };
+    let res = client
+        .post(
+            "/api/v1/auth/signup",
+            &json!({"email": "clock@example.com", "password": "correct horse battery"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let res = client.patch("/api/v1/user/preferences", &json!({"timeZone": "America/New_York"})).await;
+    assert_eq!(res.status(), StatusCode::OK);
+
+    let due = |text: &'static str| {
+        let client = client.clone();
+        async move {
+            json(client.post("/api/v1/tasks/parse", &json!({"text": text})).await).await["task"]["dueAt"]
+                .clone()
+        }
+    };
+    assert_eq!(due("call mom tomorrow 9am").await, "2026-11-28T09:00:00-05:00");
+    assert_eq!(due("pay rent mon").await, "2026-11-30");
+    assert_eq!(due("report in 2 hours").await, "2026-11-27T06:00:00-05:00");
+    // 04:00 in New York is still Friday; at 09:00 UTC it is 04:00 there, so 5am is today.
+    assert_eq!(due("gym 5am").await, "2026-11-27T05:00:00-05:00");
+    assert_eq!(due("standup every weekday 9:30").await, "2026-11-27T09:30:00-05:00");
 }
