@@ -57,6 +57,7 @@ pub async fn take_turn(
                 let reply = match pending {
                     PendingAction::Delete { .. } => format!("Deleted {count} task{s}."),
                     PendingAction::Complete { .. } => format!("Marked {count} task{s} done."),
+                    PendingAction::Update { .. } => format!("Updated {count} task{s}."),
                 };
                 let referenced = actions
                     .iter()

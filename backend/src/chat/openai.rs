@@ -317,9 +317,7 @@ impl Run {
 
     /// Records a deletion or bulk change for the user to confirm; nothing changes now.
     async fn propose(&mut self, turn: &Turn<'_>, pending: PendingAction) -> Result<Value> {
-        let ids = match &pending {
-            PendingAction::Delete { task_ids } | PendingAction::Complete { task_ids } => task_ids.clone(),
-        };
+        let ids = pending.task_ids().to_vec();
         let mut tasks = Vec::new();
         for id in &ids {
             tasks.push(turn.tools.response(&turn.tools.get(*id).await?));

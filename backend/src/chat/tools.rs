@@ -57,6 +57,50 @@ impl ChatAction {
 pub enum PendingAction {
     Delete { task_ids: Vec<Uuid> },
     Complete { task_ids: Vec<Uuid> },
+    Update { task_ids: Vec<Uuid>, change: TaskChange },
+}
+
+impl PendingAction {
+    pub fn task_ids(&self) -> &[Uuid] {
+        match self {
+            Self::Delete { task_ids } | Self::Complete { task_ids } | Self::Update { task_ids, .. } => {
+                task_ids
+            }
+        }
+    }
+}
+
+/// A change the user asked for in words: fields to set and tags to add.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TaskChange {
+    pub title: Option<String>,
+    pub priority: Option<crate::domain::Priority>,
+    pub due_at: Option<String>,
+    #[serde(default)]
+    pub add_tags: Vec<String>,
+}
+
+impl TaskChange {
+    /// The PATCH that makes this change to `task` (tags are added to the ones it has).
+    pub fn patch_for(&self, task: &Task) -> UpdateTaskRequest {
+        let mut patch = UpdateTaskRequest {
+            title: self.title.clone().map(Some),
+            priority: self.priority.map(Some),
+            due_at: self.due_at.clone().map(Some),
+            ..UpdateTaskRequest::default()
+        };
+        if !self.add_tags.is_empty() {
+            let mut tags = task.fields.tags.as_slice().to_vec();
+            for tag in &self.add_tags {
+                if !tags.iter().any(|t| t.to_lowercase() == tag.to_lowercase()) {
+                    tags.push(tag.clone());
+                }
+            }
+            patch.tags = Some(Some(tags));
+        }
+        patch
+    }
 }
 
 /// The user's task operations for one chat turn.
@@ -153,6 +197,22 @@ impl Toolbox<'_> {
                     }
                 }
                 Ok(vec![ChatAction::tasks(ActionKind::Completed, completed)])
+            }
+            PendingAction::Update { task_ids, change } => {
+                let mut updated = Vec::new();
+                for id in task_ids {
+                    let result = match self.get(*id).await {
+                        Ok(task) => self.update(*id, change.patch_for(&task)).await,
+                        Err(e) => Err(e),
+                    };
+                    match result {
+                        Ok(task) => updated.push(self.response(&task)),
+                        // Gone meanwhile, or the change does not fit this one task: skip it.
+                        Err(AppError::NotFound | AppError::Validation(_)) => {}
+                        Err(e) => return Err(e),
+                    }
+                }
+                Ok(vec![ChatAction::tasks(ActionKind::Updated, updated)])
             }
         }
     }

@@ -158,7 +158,16 @@ async fn an_ambiguous_reference_is_a_question_never_a_guess(db: PgPool) {
     }
     let tasks = user.tasks().await;
     assert!(tasks.iter().all(|t| t["completed"] == false && t["priority"] == "medium"));
-    assert_eq!(tasks.len(), 2);
+    assert_eq!(tasks.len(), 2, "nothing was guessed");
+
+    let shown = user.say("show my tasks", None).await;
+    let listing = shown["conversationId"].as_str().unwrap();
+    let asked = user.say("make them urgent", Some(listing)).await;
+    assert_eq!(asked["awaitingConfirmation"], true, "a bulk change asks first: {asked}");
+    assert!(user.tasks().await.iter().all(|t| t["priority"] == "medium"));
+    let changed = user.say("yes", Some(listing)).await;
+    assert_eq!(changed["actions"][0]["kind"], "updated");
+    assert!(user.tasks().await.iter().all(|t| t["priority"] == "urgent"));
 
     let bulk = user.say("delete all tasks", None).await;
     assert_eq!(bulk["awaitingConfirmation"], true, "a bulk change asks first");

@@ -65,13 +65,7 @@ pub enum Target {
     All(Query),
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Change {
-    pub title: Option<String>,
-    pub priority: Option<Priority>,
-    pub due_at: Option<String>,
-    pub add_tags: Vec<String>,
-}
+pub use crate::chat::tools::TaskChange as Change;
 
 pub const YES: [&str; 13] = [
     "yes",
@@ -791,6 +785,11 @@ mod tests {
             ("my report is due friday", Intent::Update(named("report"), due("2026-11-27"))),
             ("my tasks for today", Intent::List(q(|q| q.due = Some(Window::Today)))),
             ("Could you show me what's overdue?", Intent::List(q(|q| q.due = Some(Window::Overdue)))),
+            (
+                "make all overdue tasks high priority",
+                Intent::Update(Target::All(q(|q| q.due = Some(Window::Overdue))), prio(High)),
+            ),
+            ("move them to friday", Intent::Update(THEM, due("2026-11-27"))),
             ("sing me a song", Intent::Unknown),
             ("asdf qwerty", Intent::Unknown),
             ("make it purple", Intent::Unknown),

@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 use async_trait::async_trait;
 use chrono::{Datelike, Days};
 use chrono_tz::Tz;
-use intent::{Change, Intent, Query, Status, Target, Window};
+use intent::{Intent, Query, Status, Target, Window};
 
 use super::{
     Engine, Outcome, Turn,
@@ -18,7 +18,7 @@ use crate::{
     domain::task::start_of_day,
     error::Result,
     tasks::{
-        dto::{TaskResponse, UpdateTaskRequest},
+        dto::TaskResponse,
         list::{ListQuery, SortField, SortOrder, StatusFilter},
         service::Task,
     },
@@ -124,11 +124,21 @@ impl Engine for OfflineEngine {
                 Ok(confirm(tools, question, PendingAction::Delete { task_ids: ids(&tasks) }, &tasks))
             }
             Intent::Update(target, change) => {
-                let task = match one(resolve(turn, &target, Status::All).await?, tools) {
+                let bulk = matches!(target, Target::All(_) | Target::Last { plural: true });
+                let resolved = resolve(turn, &target, Status::All).await?;
+                if let Resolved::Tasks(tasks) = &resolved
+                    && bulk
+                    && tasks.len() > 1
+                    && change.title.is_none()
+                {
+                    let pending = PendingAction::Update { task_ids: ids(tasks), change };
+                    return Ok(confirm(tools, "Change these tasks", pending, tasks));
+                }
+                let task = match one(resolved, tools) {
                     Ok(task) => task,
                     Err(outcome) => return Ok(*outcome),
                 };
-                let patch = patch(&task, change);
+                let patch = change.patch_for(&task);
                 match tools.update(task.row.task_id, patch).await {
                     Ok(updated) => {
                         let response = tools.response(&updated);
@@ -220,25 +230,6 @@ fn describe(task: &TaskResponse, tz: Tz) -> String {
         out.push_str(", done");
     }
     out
-}
-
-fn patch(task: &Task, change: Change) -> UpdateTaskRequest {
-    let mut patch = UpdateTaskRequest {
-        title: change.title.map(Some),
-        priority: change.priority.map(Some),
-        due_at: change.due_at.map(Some),
-        ..UpdateTaskRequest::default()
-    };
-    if !change.add_tags.is_empty() {
-        let mut tags = task.fields.tags.as_slice().to_vec();
-        for tag in change.add_tags {
-            if !tags.iter().any(|t| t.to_lowercase() == tag.to_lowercase()) {
-                tags.push(tag);
-            }
-        }
-        patch.tags = Some(Some(tags));
-    }
-    patch
 }
 
 /// The list query for a question, with its time window in the user's zone.
