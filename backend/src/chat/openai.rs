@@ -193,12 +193,17 @@ fn assistant(
     })
 }
 
+/// Task changes one message may make without a confirmation; more is a bulk change, which
+/// the model has to propose (complete_task with several ids) for the user to confirm.
+const DIRECT_CHANGES: usize = 3;
+
 /// What one turn has done so far.
 #[derive(Default)]
 struct Run {
     actions: Vec<ChatAction>,
     pending: Option<PendingAction>,
     referenced: Option<Vec<Uuid>>,
+    changes: usize,
 }
 
 impl Run {
@@ -238,6 +243,15 @@ impl Run {
                 AppError::Validation(vec![crate::domain::FieldError::new("taskId", "must be a task id")])
             })
         };
+        if matches!(name, "update_task" | "complete_task" | "reopen_task") {
+            self.changes += 1;
+            if self.changes > DIRECT_CHANGES {
+                return Ok(json!({ "error": format!(
+                    "at most {DIRECT_CHANGES} tasks may be changed one by one in a message; for more, \
+                     call complete_task once with all their ids (the user confirms it) or ask the user"
+                ) }));
+            }
+        }
         let outcome: Result<Value> = async {
             match name {
                 "create_task" => {

@@ -250,3 +250,37 @@ async fn a_bad_tool_call_goes_back_to_the_model_as_an_error(db: PgPool) {
     assert!(errors[2].contains("no tool called drop_database"), "{errors:?}");
     assert!(user.tasks().await.is_empty());
 }
+
+#[sqlx::test(migrator = "backend::MIGRATOR")]
+async fn many_changes_one_by_one_are_cut_off_as_an_unconfirmed_bulk_change(db: PgPool) {
+    let server = MockServer::start().await;
+    mount(&server, |n, body| match n {
+        0 => call("call_0", "list_tasks", json!({})),
+        1 => {
+            let listed = &tool_results(body)[0]["untrusted_data"]["tasks"];
+            let calls: Vec<Value> = listed
+                .as_array()
+                .unwrap()
+                .iter()
+                .enumerate()
+                .map(|(i, t)| json!({"id": format!("call_{}", i + 1), "type": "function",
+                    "function": {"name": "complete_task", "arguments": json!({"taskIds": [t["id"]]}).to_string()}}))
+                .collect();
+            completion(json!({"role": "assistant", "content": null, "tool_calls": calls}))
+        }
+        _ => say("I completed some of them."),
+    })
+    .await;
+    let app = app_with(db, &server, 5).await;
+    let user = app.signed_up().await;
+    for i in 0..5 {
+        user.create_task(json!({"title": format!("Task {i}")})).await;
+    }
+    let res = user.say("complete everything", None).await;
+    let done = user.tasks().await.iter().filter(|t| t["completed"] == true).count();
+    assert_eq!(done, 3, "{res}");
+    let requests = server.received_requests().await.unwrap();
+    let last: Value = serde_json::from_slice(&requests[2].body).unwrap();
+    let results = tool_results(&last);
+    assert!(results[4]["untrusted_data"]["error"].as_str().unwrap().contains("at most 3"), "{results:?}");
+}
