@@ -126,6 +126,9 @@ pub struct Config {
     #[command(flatten)]
     pub outbox: OutboxConfig,
 
+    #[command(flatten)]
+    pub chat: ChatConfig,
+
     /// Log output: `json` (one object per line) or `pretty` (for a terminal).
     #[arg(long, env = "LOG_FORMAT", default_value = "json")]
     pub log_format: crate::telemetry::LogFormat,
@@ -168,6 +171,58 @@ pub struct OutboxConfig {
     /// How long published rows are kept before they are purged, in hours.
     #[arg(long, env = "OUTBOX_RETENTION_HOURS", default_value_t = 168)]
     pub retention_hours: u32,
+}
+
+/// Which engine the chat assistant runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ChatEngineKind {
+    /// OpenAI-compatible when `OPENAI_API_KEY` is set, the built-in engine otherwise.
+    Auto,
+    /// The built-in rule-based engine; needs no provider.
+    Offline,
+    /// An OpenAI-compatible chat-completions server with tool calling.
+    Openai,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ChatConfig {
+    /// The chat assistant's engine: `auto`, `offline` or `openai`.
+    #[arg(long, env = "CHAT_ENGINE", value_enum, default_value = "auto")]
+    pub chat_engine: ChatEngineKind,
+
+    /// API key of the OpenAI-compatible provider; setting it turns the `auto` engine to OpenAI.
+    #[arg(long, env = "OPENAI_API_KEY", hide_env_values = true)]
+    pub openai_api_key: Option<SecretString>,
+
+    /// Base URL of the OpenAI-compatible API (a local server works too, e.g.
+    /// `http://127.0.0.1:11434/v1`).
+    #[arg(long, env = "OPENAI_BASE_URL", default_value = "https://api.openai.com/v1")]
+    pub openai_base_url: String,
+
+    /// Model name sent to the provider; it must support tool (function) calling.
+    #[arg(long, env = "OPENAI_MODEL", default_value = "gpt-4o-mini")]
+    pub openai_model: String,
+
+    /// Time allowed for one provider call, in seconds; a slower answer is a 504 (or, when the
+    /// turn already changed tasks, a reply saying so). Keep the rounds within REQUEST_TIMEOUT_SECS.
+    #[arg(long, env = "CHAT_PROVIDER_TIMEOUT_SECS", default_value_t = 20)]
+    pub chat_provider_timeout_secs: u64,
+
+    /// Most model calls in one chat turn (each may run tools) before the assistant stops.
+    #[arg(long, env = "CHAT_MAX_TOOL_ROUNDS", default_value_t = 5)]
+    pub chat_max_tool_rounds: u32,
+
+    /// Chat messages allowed per user per minute (per replica). 0 turns the limit off.
+    #[arg(long, env = "CHAT_RATE_LIMIT_PER_MINUTE", default_value_t = 20)]
+    pub chat_rate_limit_per_minute: u32,
+
+    /// Longest chat message in characters; longer ones are refused with 422.
+    #[arg(long, env = "CHAT_MAX_MESSAGE_CHARS", default_value_t = 2000)]
+    pub chat_max_message_chars: usize,
+
+    /// How long a deletion or bulk change waits for the user's "yes", in seconds.
+    #[arg(long, env = "CHAT_CONFIRMATION_TTL_SECS", default_value_t = 300)]
+    pub chat_confirmation_ttl_secs: u64,
 }
 
 impl OutboxConfig {

@@ -47,6 +47,14 @@ pub enum AppError {
     #[error("{detail}")]
     Unprocessable { code: &'static str, detail: String },
 
+    /// Fields that are well-formed but unacceptable, e.g. a chat message over the length limit.
+    #[error("the request has fields this server cannot accept")]
+    UnprocessableFields { code: &'static str, errors: Vec<FieldError> },
+
+    /// The chat assistant's model provider failed or did not answer in time.
+    #[error("{detail}")]
+    Provider { timed_out: bool, detail: String },
+
     #[error("the request body is larger than this server accepts")]
     PayloadTooLarge,
 
@@ -103,7 +111,9 @@ impl AppError {
             Self::Forbidden { .. } => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::Conflict { .. } => StatusCode::CONFLICT,
-            Self::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Unprocessable { .. } | Self::UnprocessableFields { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Provider { timed_out: true, .. } => StatusCode::GATEWAY_TIMEOUT,
+            Self::Provider { timed_out: false, .. } => StatusCode::BAD_GATEWAY,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -118,7 +128,10 @@ impl AppError {
             Self::BadRequest { code, .. }
             | Self::Forbidden { code, .. }
             | Self::Conflict { code, .. }
-            | Self::Unprocessable { code, .. } => code,
+            | Self::Unprocessable { code, .. }
+            | Self::UnprocessableFields { code, .. } => code,
+            Self::Provider { timed_out: true, .. } => "assistant_timeout",
+            Self::Provider { timed_out: false, .. } => "assistant_unavailable",
             Self::Unauthenticated => "unauthenticated",
             Self::InvalidCredentials => "invalid_credentials",
             Self::NotFound => "not_found",
@@ -167,14 +180,14 @@ impl IntoResponse for AppError {
             other => tracing::debug!(error.message = %other, "request rejected"),
         }
         let errors = match &self {
-            Self::Validation(fields) => fields
+            Self::Validation(fields) | Self::UnprocessableFields { errors: fields, .. } => fields
                 .iter()
                 .map(|f| ProblemField { field: f.field.clone(), message: f.message.clone() })
                 .collect(),
             _ => Vec::new(),
         };
         let detail = match &self {
-            Self::Validation(fields) => {
+            Self::Validation(fields) | Self::UnprocessableFields { errors: fields, .. } => {
                 fields.iter().map(|f| format!("{}: {}", f.field, f.message)).collect::<Vec<_>>().join("; ")
             }
             other => other.to_string(),

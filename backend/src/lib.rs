@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 
 pub mod auth;
+pub mod chat;
 pub mod config;
 pub mod db;
 pub mod domain;
@@ -60,12 +61,15 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     let config = Arc::new(config);
     let auth_limiter = Arc::new(auth::AuthRateLimiter::new(config.auth_rate_limit_per_minute));
+    let chat =
+        Arc::new(chat::ChatState::from_config(&config.chat).context("invalid chat assistant settings")?);
     let state = AppState {
         db: pools.db.clone(),
         config: config.clone(),
         auth_limiter: auth_limiter.clone(),
         stream: stream::Hub::default(),
         shutdown: shutdown.clone(),
+        chat,
     };
     let mut background = tokio::task::JoinSet::new();
     background.spawn(state.stream.clone().run(pools.listen.clone(), shutdown.clone()));
@@ -86,7 +90,8 @@ pub async fn run(
         background.spawn(relay.run(pools.listen.clone(), config.outbox.poll_interval(), shutdown.clone()));
     }
     let retention = Duration::from_secs(u64::from(config.outbox.retention_hours) * 3600);
-    background.spawn(maintenance::run(pools.db.clone(), retention, auth_limiter, shutdown.clone()));
+    let limiters = vec![auth_limiter, state.chat.limiter.clone()];
+    background.spawn(maintenance::run(pools.db.clone(), retention, limiters, shutdown.clone()));
 
     let address = listener.local_addr()?;
     tracing::info!(%address, "serving the API");

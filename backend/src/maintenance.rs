@@ -28,7 +28,7 @@ pub async fn purge_once(db: &PgPool, outbox_retention: Duration) -> sqlx::Result
 pub async fn run(
     db: PgPool,
     outbox_retention: Duration,
-    limiter: Arc<AuthRateLimiter>,
+    limiters: Vec<Arc<AuthRateLimiter>>,
     shutdown: CancellationToken,
 ) {
     let mut every = tokio::time::interval(Duration::from_secs(3600));
@@ -37,7 +37,9 @@ pub async fn run(
             () = shutdown.cancelled() => break,
             _ = every.tick() => {}
         }
-        limiter.shrink();
+        for limiter in &limiters {
+            limiter.shrink();
+        }
         match purge_once(&db, outbox_retention).await {
             Ok(removed) => tracing::info!(removed, "housekeeping done"),
             Err(e) => tracing::warn!(error.message = %e, "housekeeping failed; retrying in an hour"),

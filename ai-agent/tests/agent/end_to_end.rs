@@ -166,3 +166,65 @@ async fn the_request_trace_reaches_the_sidecar_and_the_agents_handling(db: PgPoo
     let generated = platform::trace::TraceParent::parse(&generated.unwrap()).expect("a valid traceparent");
     assert_ne!(generated.trace_id, trace_id);
 }
+
+/// The spec's headline flow through the chat: "add task Submit report due yesterday" → the
+/// task's `tasks.created` event → the overdue assistant's suggestion → the chat lists it.
+#[sqlx::test(migrator = "ai_agent::MIGRATOR")]
+async fn a_task_added_in_the_chat_gets_an_overdue_suggestion_the_chat_can_list(db: PgPool) {
+    let shutdown = CancellationToken::new();
+    let _stop = shutdown.clone().drop_guard();
+
+    let agent_listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let agent_url = format!("http://{}", agent_listener.local_addr().unwrap());
+    let mut agent = ai_agent::Config::for_database_url("postgres://unused@127.0.0.1/unused");
+    agent.agents.cron_enabled = false; // the event alone must produce the suggestion
+    tokio::spawn(ai_agent::run(agent, db.clone(), agent_listener, shutdown.clone()));
+    let dapr = Emulator::builder().app_url(agent_url).start().await.unwrap();
+
+    let backend_listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", backend_listener.local_addr().unwrap());
+    let mut backend = backend::Config::for_database_url("postgres://unused@127.0.0.1/unused");
+    backend.auth_rate_limit_per_minute = 0;
+    backend.outbox.dapr_http_endpoint = Some(dapr.base_url().to_owned());
+    backend.chat.chat_engine = backend::config::ChatEngineKind::Offline;
+    backend.chat.chat_rate_limit_per_minute = 0; // the test polls through the chat
+    let pools = backend::Pools { db: db.clone(), listen: db.clone() };
+    tokio::spawn(backend::run(backend, pools, backend_listener, shutdown.clone()));
+
+    let client = reqwest::Client::builder().cookie_store(true).build().unwrap();
+    let res = client
+        .post(format!("{base}/api/v1/auth/signup"))
+        .json(&json!({"email": "chat-e2e@example.com", "password": "correct horse battery"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let chat = |message: &str, conversation: Option<Value>| {
+        let mut body = json!({"message": message});
+        if let Some(id) = conversation {
+            body["conversationId"] = id;
+        }
+        let request = client.post(format!("{base}/api/v1/ai/chat")).json(&body);
+        async move {
+            let res = request.send().await.unwrap();
+            assert_eq!(res.status(), 200);
+            res.json::<Value>().await.unwrap()
+        }
+    };
+
+    let added = chat("add task Submit report due yesterday", None).await;
+    assert_eq!(added["actions"][0]["kind"], "created", "{added}");
+    let task_id = added["actions"][0]["tasks"][0]["id"].clone();
+    let started = Instant::now();
+    loop {
+        let listed = chat("show my suggestions", Some(added["conversationId"].clone())).await;
+        let suggestions = listed["actions"][0]["suggestions"].as_array().cloned().unwrap_or_default();
+        if let Some(s) = suggestions.iter().find(|s| s["taskId"] == task_id) {
+            assert_eq!(s["kind"], "overdue");
+            assert!(listed["reply"].as_str().unwrap().contains("1 open suggestion"), "{listed}");
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(10), "no overdue suggestion reached the chat");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}

@@ -6,6 +6,7 @@
 //! and the build then needs no database. Every query here runs in the integration tests
 //! against a real PostgreSQL, which is what catches a mismatch.
 
+pub mod chat;
 pub mod idempotency;
 pub mod outbox;
 pub mod preferences;

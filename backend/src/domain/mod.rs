@@ -2,6 +2,7 @@
 //! edge; everything behind the handlers takes only parsed types.
 
 pub mod account;
+pub mod quick_add;
 pub mod recurrence;
 pub mod task;
 pub mod time_zone;

@@ -26,8 +26,8 @@ pub use extract::{AppJson, AppPath, parse_json};
 pub use middleware::CorrelationId;
 
 use crate::{
-    auth, auth::AuthRateLimiter, config::Config, error::AppError, health, preferences, stream, suggestions,
-    tasks, web,
+    auth, auth::AuthRateLimiter, chat, config::Config, error::AppError, health, preferences, stream,
+    suggestions, tasks, web,
 };
 
 #[derive(Clone)]
@@ -38,6 +38,7 @@ pub struct AppState {
     pub stream: stream::Hub,
     /// Fires on SIGTERM; long-lived responses (live-update streams) end on it.
     pub shutdown: CancellationToken,
+    pub chat: Arc<chat::ChatState>,
 }
 
 #[derive(OpenApi)]
@@ -50,6 +51,7 @@ pub struct AppState {
         (name = "preferences", description = "The signed-in user's preferences"),
         (name = "suggestions", description = "What the assistants suggest, and accepting or dismissing it"),
         (name = "stream", description = "Live updates for open browser tabs (Server-Sent Events)"),
+        (name = "assistant", description = "The chat assistant: manage tasks in natural language"),
         (name = "operations", description = "Probes"),
     )
 )]
@@ -72,6 +74,7 @@ pub fn app(state: AppState) -> Router {
                 .merge(preferences::router())
                 .merge(suggestions::router())
                 .merge(stream::router())
+                .merge(chat::router())
                 .layer(from_fn_with_state(state.clone(), middleware::csrf_guard)),
         )
         .routes(utoipa_axum::routes!(health::health))

@@ -36,6 +36,10 @@ impl TestApp {
     ) -> Self {
         let mut config = Config::for_database_url("postgres://unused@127.0.0.1/unused");
         config.auth_rate_limit_per_minute = 0;
+        // The built-in chat engine whatever the environment says; tests that want the
+        // OpenAI-compatible one point it at a stand-in.
+        config.chat.chat_engine = backend::config::ChatEngineKind::Offline;
+        config.chat.chat_rate_limit_per_minute = 0;
         config.outbox.dapr_http_endpoint = Some(dapr.base_url().to_owned());
         config.outbox.publish_timeout_ms = 1000;
         tweak(&mut config);
@@ -102,6 +106,25 @@ pub struct User {
 }
 
 impl User {
+    /// Sends a chat message and returns the response JSON, asserting success.
+    pub async fn say(&self, message: &str, conversation: Option<&str>) -> Value {
+        let mut body = json!({"message": message});
+        if let Some(id) = conversation {
+            body["conversationId"] = json!(id);
+        }
+        let res = self.client.post("/api/v1/ai/chat", &body).await;
+        assert_eq!(res.status(), StatusCode::OK, "saying {message:?}");
+        res.json().await.expect("json")
+    }
+
+    /// The user's tasks (first page, all statuses).
+    pub async fn tasks(&self) -> Vec<Value> {
+        let res = self.client.get("/api/v1/tasks?limit=200").await;
+        assert_eq!(res.status(), StatusCode::OK);
+        let page: Value = res.json().await.expect("json");
+        page["items"].as_array().cloned().unwrap_or_default()
+    }
+
     /// Creates a task and returns its JSON, asserting success.
     pub async fn create_task(&self, body: Value) -> Value {
         let res = self.client.post("/api/v1/tasks", &body).await;

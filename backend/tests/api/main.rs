@@ -5,6 +5,8 @@
 #![allow(clippy::unwrap_used)]
 
 mod auth;
+mod chat;
+mod chat_openai;
 mod helpers;
 mod listing;
 mod metrics;

@@ -1,0 +1,725 @@
+//! The quick-add parser: one line of text ("Submit report fri 5pm !high #work every week") into
+//! the fields of a new task plus the spans it recognised, so a UI can highlight them. The chat
+//! assistant's offline engine uses the same parser for the task part of "add …" messages, and
+//! its date phrases for "move X to friday".
+//!
+//! Relative dates ("tomorrow", "fri", "in 3 days") are resolved against `now` in the user's time
+//! zone; a date without a time is sent as a plain date, which the task API reads as the end of
+//! that day. Span offsets are UTF-16 code units, the indices a browser's JavaScript strings use.
+
+use chrono::{DateTime, Datelike, Days, Duration, LocalResult, Months, NaiveDate, NaiveTime, TimeZone, Utc};
+use chrono_tz::Tz;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::{
+    Priority,
+    recurrence::{Frequency, RecurrenceInput, Weekday},
+};
+use crate::tasks::dto::CreateTaskRequest;
+
+/// The task a line proposes, shaped like a create request so a client can send it as is.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ProposedTask {
+    /// What is left of the line once the recognised parts are taken out; absent when nothing is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub priority: Option<Priority>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<String>>,
+    /// A date (end of that day) or an RFC 3339 date-time with the user's offset.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub due_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recurrence: Option<RecurrenceInput>,
+}
+
+impl ProposedTask {
+    pub fn into_create_request(self) -> CreateTaskRequest {
+        CreateTaskRequest {
+            title: self.title,
+            description: None,
+            priority: self.priority,
+            tags: self.tags,
+            due_at: self.due_at,
+            recurrence: self.recurrence,
+            reminders: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum SpanKind {
+    Date,
+    Time,
+    Priority,
+    Tag,
+    Recurrence,
+}
+
+/// A recognised part of the line. `start`/`end` are UTF-16 code-unit offsets (end exclusive).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct Span {
+    pub start: usize,
+    pub end: usize,
+    pub kind: SpanKind,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct QuickAdd {
+    pub task: ProposedTask,
+    pub spans: Vec<Span>,
+}
+
+/// Parses one line.
+pub fn parse(text: &str, now: DateTime<Utc>, tz: Tz) -> QuickAdd {
+    Parser::new(text, now, tz).run()
+}
+
+/// Just the due time in `text` ("friday 5pm", "tomorrow", "in 2 days"), as `dueAt` would take it.
+pub fn parse_due_phrase(text: &str, now: DateTime<Utc>, tz: Tz) -> Option<String> {
+    let parsed = parse(text, now, tz);
+    let only_time = parsed.spans.iter().all(|s| matches!(s.kind, SpanKind::Date | SpanKind::Time));
+    (only_time && !parsed.spans.is_empty()).then_some(parsed.task.due_at).flatten()
+}
+
+struct Token<'a> {
+    raw: &'a str,
+    /// Lowercase, without trailing punctuation.
+    word: String,
+    start: usize,
+    end: usize,
+}
+
+#[derive(Clone, Copy)]
+enum When {
+    Date(NaiveDate),
+    /// A date that also implies a time ("tonight").
+    DateTime(NaiveDate, NaiveTime),
+    Instant(DateTime<Utc>),
+}
+
+enum Found {
+    Priority(Priority),
+    Tags(Vec<String>),
+    Recurrence(RecurrenceInput),
+    When(When),
+    Time(NaiveTime),
+}
+
+struct Parser<'a> {
+    text: &'a str,
+    tokens: Vec<Token<'a>>,
+    used: Vec<bool>,
+    today: NaiveDate,
+    now: DateTime<Utc>,
+    tz: Tz,
+}
+
+const CONNECTORS_WHEN: [&str; 6] = ["due", "by", "on", "at", "before", "until"];
+
+impl<'a> Parser<'a> {
+    fn new(text: &'a str, now: DateTime<Utc>, tz: Tz) -> Self {
+        let mut tokens = Vec::new();
+        let mut start = None;
+        for (i, c) in text.char_indices().chain(std::iter::once((text.len(), ' '))) {
+            match (c.is_whitespace(), start) {
+                (true, Some(s)) => {
+                    let raw = &text[s..i];
+                    let word = raw.trim_end_matches([',', '.', ';', ':', '?']).to_lowercase();
+                    tokens.push(Token { raw, word, start: s, end: i });
+                    start = None;
+                }
+                (false, None) => start = Some(i),
+                _ => {}
+            }
+        }
+        let used = vec![false; tokens.len()];
+        Self { text, tokens, used, today: now.with_timezone(&tz).date_naive(), now, tz }
+    }
+
+    fn word(&self, i: usize) -> &str {
+        self.tokens.get(i).map_or("", |t| t.word.as_str())
+    }
+
+    fn run(mut self) -> QuickAdd {
+        let mut task = ProposedTask::default();
+        let mut spans = Vec::new();
+        let (mut when, mut time, mut tags) = (None, None, Vec::new());
+        let mut i = 0;
+        while i < self.tokens.len() {
+            if self.used[i] {
+                i += 1;
+                continue;
+            }
+            let Some((len, found)) = self.recognise(i, when.is_none(), time.is_none()) else {
+                i += 1;
+                continue;
+            };
+            let kind = match found {
+                Found::Priority(p) if task.priority.is_none() => {
+                    task.priority = Some(p);
+                    SpanKind::Priority
+                }
+                Found::Tags(mut t) => {
+                    tags.append(&mut t);
+                    SpanKind::Tag
+                }
+                Found::Recurrence(r) if task.recurrence.is_none() => {
+                    task.recurrence = Some(r);
+                    SpanKind::Recurrence
+                }
+                Found::When(w) => {
+                    when = Some(w);
+                    SpanKind::Date
+                }
+                Found::Time(t) => {
+                    time = Some(t);
+                    SpanKind::Time
+                }
+                _ => {
+                    i += 1;
+                    continue;
+                }
+            };
+            let mut first = i;
+            let connectors: &[&str] = match kind {
+                SpanKind::Date | SpanKind::Time => &CONNECTORS_WHEN,
+                SpanKind::Priority => &["with", "at"],
+                SpanKind::Tag | SpanKind::Recurrence => &[],
+            };
+            if first > 0 && !self.used[first - 1] && connectors.contains(&self.word(first - 1)) {
+                first -= 1;
+            }
+            for u in &mut self.used[first..i + len] {
+                *u = true;
+            }
+            let (start, end) = (self.tokens[first].start, self.tokens[i + len - 1].end);
+            let end = start + self.text[start..end].trim_end_matches([',', '.', ';']).len();
+            spans.push(Span {
+                start: utf16_len(&self.text[..start]),
+                end: utf16_len(&self.text[..end]),
+                kind,
+                text: self.text[start..end].to_owned(),
+            });
+            i += len;
+        }
+        if !tags.is_empty() {
+            let mut unique: Vec<String> = Vec::new();
+            for t in tags {
+                if !unique.iter().any(|u| u.to_lowercase() == t.to_lowercase()) {
+                    unique.push(t);
+                }
+            }
+            task.tags = Some(unique);
+        }
+        task.due_at = self.due(when, time, task.recurrence.as_ref());
+        task.title = self.title();
+        spans.sort_by_key(|s| s.start);
+        QuickAdd { task, spans }
+    }
+
+    fn title(&self) -> Option<String> {
+        let words: Vec<&str> =
+            self.tokens.iter().zip(&self.used).filter(|(_, used)| !**used).map(|(t, _)| t.raw).collect();
+        let mut title = words.join(" ");
+        loop {
+            let trimmed = title.trim_end_matches([',', ';', ':', '-', ' ']).to_owned();
+            let lower = trimmed.to_lowercase();
+            let dangling = ["due", "by", "on", "at", "with", "and", "tagged"]
+                .iter()
+                .find(|w| lower.ends_with(&format!(" {w}")));
+            match dangling {
+                Some(w) => title = trimmed[..trimmed.len() - w.len() - 1].to_owned(),
+                None => {
+                    title = trimmed;
+                    break;
+                }
+            }
+        }
+        let title = title.trim().trim_start_matches([',', ';', ':', '-']).trim().to_owned();
+        (!title.is_empty()).then_some(title)
+    }
+
+    fn due(
+        &self,
+        when: Option<When>,
+        time: Option<NaiveTime>,
+        recurrence: Option<&RecurrenceInput>,
+    ) -> Option<String> {
+        let when = when.or_else(|| {
+            let first = recurrence.map(|r| self.first_occurrence(r))?;
+            Some(When::Date(first))
+        });
+        match (when, time) {
+            (Some(When::Instant(at)), _) => Some(at.with_timezone(&self.tz).to_rfc3339()),
+            (Some(When::DateTime(d, t)), None) | (Some(When::Date(d) | When::DateTime(d, _)), Some(t)) => {
+                self.local(d, t)
+            }
+            (Some(When::Date(d)), None) => Some(d.format("%Y-%m-%d").to_string()),
+            (None, Some(t)) => {
+                let today = self.local_instant(self.today, t);
+                let date = if today.is_some_and(|at| at > self.now) {
+                    self.today
+                } else {
+                    self.today + Days::new(1)
+                };
+                self.local(date, t)
+            }
+            (None, None) => None,
+        }
+    }
+
+    fn first_occurrence(&self, rule: &RecurrenceInput) -> NaiveDate {
+        match rule.weekdays.as_deref() {
+            Some(days) if !days.is_empty() => (0..7)
+                .map(|n| self.today + Days::new(n))
+                .find(|d| days.contains(&Weekday::from(d.weekday())))
+                .unwrap_or(self.today),
+            _ => self.today,
+        }
+    }
+
+    fn local_instant(&self, date: NaiveDate, time: NaiveTime) -> Option<DateTime<Utc>> {
+        match self.tz.from_local_datetime(&date.and_time(time)) {
+            LocalResult::Single(at) | LocalResult::Ambiguous(at, _) => Some(at.with_timezone(&Utc)),
+            // In a spring-forward gap: an hour later is the same wall-clock intent.
+            LocalResult::None => self
+                .tz
+                .from_local_datetime(&(date.and_time(time) + Duration::hours(1)))
+                .earliest()
+                .map(|at| at.with_timezone(&Utc)),
+        }
+    }
+
+    fn local(&self, date: NaiveDate, time: NaiveTime) -> Option<String> {
+        self.local_instant(date, time).map(|at| at.with_timezone(&self.tz).to_rfc3339())
+    }
+
+    /// The longest thing recognised at token `i`: (tokens taken, what it is).
+    fn recognise(&self, i: usize, want_when: bool, want_time: bool) -> Option<(usize, Found)> {
+        let free = |n: usize| (i..i + n).all(|k| k < self.tokens.len() && !self.used[k]);
+        let hit = |found: Option<(usize, Found)>| found.filter(|(n, _)| free(*n));
+        hit(self.priority(i))
+            .or_else(|| hit(self.tag(i)))
+            .or_else(|| hit(self.recurrence(i)))
+            .or_else(|| if want_when { hit(self.when(i)) } else { None })
+            .or_else(|| if want_time { hit(self.time(i)) } else { None })
+    }
+
+    fn priority(&self, i: usize) -> Option<(usize, Found)> {
+        let w = self.word(i);
+        if let Some(name) = w.strip_prefix('!') {
+            return priority_word(name).map(|p| (1, Found::Priority(p)));
+        }
+        if let Some(name) = w.strip_suffix("-priority") {
+            return priority_word(name).map(|p| (1, Found::Priority(p)));
+        }
+        if w == "priority" {
+            return priority_word(self.word(i + 1)).map(|p| (2, Found::Priority(p)));
+        }
+        let p = priority_word(w)?;
+        (self.word(i + 1) == "priority").then_some((2, Found::Priority(p)))
+    }
+
+    fn tag(&self, i: usize) -> Option<(usize, Found)> {
+        let t = &self.tokens[i];
+        if let Some(tag) = t.raw.strip_prefix('#') {
+            let tag = tag.trim_end_matches([',', '.', ';', ':', '?', '!']);
+            return (!tag.is_empty() && !tag.contains('#')).then(|| (1, Found::Tags(vec![tag.to_owned()])));
+        }
+        if t.word != "tagged" {
+            return None;
+        }
+        let mut tags = Vec::new();
+        let mut n = 1;
+        while let Some(next) = self.tokens.get(i + n) {
+            if next.word.is_empty() || CONNECTORS_WHEN.contains(&next.word.as_str()) {
+                break;
+            }
+            let tag = next.raw.trim_start_matches('#').trim_end_matches([',', '.', ';', ':']);
+            tags.push(tag.to_owned());
+            n += 1;
+            let continues = next.raw.ends_with(',')
+                || (self.word(i + n) == "and" && self.tokens.get(i + n + 1).is_some() && {
+                    n += 1;
+                    true
+                });
+            if !continues {
+                break;
+            }
+        }
+        (!tags.is_empty()).then_some((n, Found::Tags(tags)))
+    }
+
+    fn recurrence(&self, i: usize) -> Option<(usize, Found)> {
+        let rule = |frequency, interval: i64| RecurrenceInput {
+            frequency,
+            interval: (interval > 1).then_some(interval),
+            weekdays: None,
+            nth_weekday: None,
+            until: None,
+            count: None,
+            basis: None,
+        };
+        let w = self.word(i);
+        let single = match w {
+            "daily" => Some(Frequency::Daily),
+            "weekly" => Some(Frequency::Weekly),
+            "monthly" => Some(Frequency::Monthly),
+            "yearly" | "annually" => Some(Frequency::Yearly),
+            _ => None,
+        };
+        if let Some(f) = single {
+            return Some((1, Found::Recurrence(rule(f, 1))));
+        }
+        if !matches!(w, "every" | "each") {
+            return None;
+        }
+        let (mut n, interval) = match self.word(i + 1) {
+            "other" => (2, 2),
+            word => match word.parse::<i64>() {
+                Ok(k) if (1..=999).contains(&k) => (2, k),
+                _ => (1, 1),
+            },
+        };
+        let unit = self.word(i + n);
+        let frequency = match unit.trim_end_matches('s') {
+            "day" => Some(Frequency::Daily),
+            "week" => Some(Frequency::Weekly),
+            "month" => Some(Frequency::Monthly),
+            "year" => Some(Frequency::Yearly),
+            _ => None,
+        };
+        if let Some(f) = frequency {
+            return Some((n + 1, Found::Recurrence(rule(f, interval))));
+        }
+        let days: Option<Vec<Weekday>> = match unit {
+            "weekday" | "weekdays" => Some(Weekday::ALL[..5].to_vec()),
+            "weekend" | "weekends" => Some(Weekday::ALL[5..].to_vec()),
+            _ => None,
+        };
+        if let Some(days) = days {
+            let mut r = rule(Frequency::Weekly, interval);
+            r.weekdays = Some(days);
+            return Some((n + 1, Found::Recurrence(r)));
+        }
+        let mut days = Vec::new();
+        while let Some(day) = weekday_word(self.word(i + n)) {
+            if !days.contains(&day) {
+                days.push(day);
+            }
+            n += 1;
+            if self.word(i + n) == "and" && weekday_word(self.word(i + n + 1)).is_some() {
+                n += 1;
+            }
+        }
+        if days.is_empty() {
+            return None;
+        }
+        days.sort();
+        let mut r = rule(Frequency::Weekly, interval);
+        r.weekdays = Some(days);
+        Some((n, Found::Recurrence(r)))
+    }
+
+    fn when(&self, i: usize) -> Option<(usize, Found)> {
+        let date = |d: NaiveDate| Found::When(When::Date(d));
+        let w = self.word(i);
+        let today = self.today;
+        let found = match w {
+            "today" | "tod" => Some((1, date(today))),
+            "tonight" => Some((1, Found::When(When::DateTime(today, hm(20, 0))))),
+            "tomorrow" | "tmrw" | "tmr" | "tomorow" => Some((1, date(today + Days::new(1)))),
+            "yesterday" => Some((1, date(today - Days::new(1)))),
+            _ => None,
+        };
+        if found.is_some() {
+            return found;
+        }
+        if let Some(day) = weekday_word(w) {
+            return Some((1, date(self.coming(day, false))));
+        }
+        let next = self.word(i + 1);
+        match (w, next) {
+            ("next" | "this", day) if weekday_word(day).is_some() => {
+                let day = weekday_word(day)?;
+                return Some((2, date(self.coming(day, w == "next"))));
+            }
+            ("next", "week") => return Some((2, date(self.coming(Weekday::Mon, true)))),
+            ("this", "week") | ("this", "weekend") => {
+                let target = if next == "week" { Weekday::Sun } else { Weekday::Sat };
+                return Some((2, date(self.coming(target, false))));
+            }
+            ("next", "month") => {
+                let first = today.with_day(1)?.checked_add_months(Months::new(1))?;
+                return Some((2, date(first)));
+            }
+            ("end", "of") => {
+                let third = self.word(i + 2);
+                let (n, unit) = if third == "the" { (4, self.word(i + 3)) } else { (3, third) };
+                let d = match unit {
+                    "week" => self.coming(Weekday::Sun, false),
+                    "month" => today.with_day(1)?.checked_add_months(Months::new(1))? - Days::new(1),
+                    _ => return None,
+                };
+                return Some((n, date(d)));
+            }
+            ("in", amount) => {
+                let count = match amount {
+                    "a" | "an" | "one" => 1,
+                    other => other.parse::<u32>().ok().filter(|n| (1..=1000).contains(n))?,
+                };
+                let unit = self.word(i + 2);
+                let found = match unit.trim_end_matches('s') {
+                    "day" => date(today + Days::new(u64::from(count))),
+                    "week" => date(today + Days::new(7 * u64::from(count))),
+                    "month" => date(today.checked_add_months(Months::new(count))?),
+                    "hour" => Found::When(When::Instant(self.now + Duration::hours(i64::from(count)))),
+                    "minute" | "min" => {
+                        Found::When(When::Instant(self.now + Duration::minutes(i64::from(count))))
+                    }
+                    _ => return None,
+                };
+                return Some((3, found));
+            }
+            _ => {}
+        }
+        if let Ok(d) = NaiveDate::parse_from_str(w, "%Y-%m-%d") {
+            return Some((1, date(d)));
+        }
+        // "dec 1", "december 1st", "1 dec", "1st december"
+        if let (Some(month), Some(day)) = (month_word(w), day_number(next)) {
+            return Some((2, date(self.month_day(month, day)?)));
+        }
+        if let (Some(day), Some(month)) = (day_number(w), month_word(next)) {
+            return Some((2, date(self.month_day(month, day)?)));
+        }
+        None
+    }
+
+    /// The next `month`/`day` from today (today included).
+    fn month_day(&self, month: u32, day: u32) -> Option<NaiveDate> {
+        let this_year = NaiveDate::from_ymd_opt(self.today.year(), month, day)?;
+        if this_year >= self.today {
+            Some(this_year)
+        } else {
+            NaiveDate::from_ymd_opt(self.today.year() + 1, month, day)
+        }
+    }
+
+    /// The coming `day`: today counts unless `strictly_after`.
+    fn coming(&self, day: Weekday, strictly_after: bool) -> NaiveDate {
+        let from = self.today.weekday().num_days_from_monday();
+        let to = chrono::Weekday::from(day).num_days_from_monday();
+        let mut ahead = (7 + to - from) % 7;
+        if ahead == 0 && strictly_after {
+            ahead = 7;
+        }
+        self.today + Days::new(u64::from(ahead))
+    }
+
+    fn time(&self, i: usize) -> Option<(usize, Found)> {
+        let w = self.word(i);
+        match w {
+            "noon" | "midday" => return Some((1, Found::Time(hm(12, 0)))),
+            "midnight" => return Some((1, Found::Time(hm(23, 59)))),
+            _ => {}
+        }
+        if let Some(t) = clock_time(w) {
+            return Some((1, Found::Time(t)));
+        }
+        // "5 pm"
+        if let Some(suffix) =
+            matches!(self.word(i + 1), "am" | "pm" | "a.m" | "p.m").then(|| self.word(i + 1))
+            && let Some(t) = clock_time(&format!("{w}{}", suffix.replace('.', "")))
+        {
+            return Some((2, Found::Time(t)));
+        }
+        // "at 9": a bare hour only after "at".
+        if w == "at" {
+            let hour = self.word(i + 1).parse::<u32>().ok().filter(|h| *h <= 23)?;
+            let hour = if (1..=6).contains(&hour) { hour + 12 } else { hour };
+            return Some((2, Found::Time(hm(hour, 0))));
+        }
+        None
+    }
+}
+
+fn hm(h: u32, m: u32) -> NaiveTime {
+    NaiveTime::from_hms_opt(h, m, 0).unwrap_or(NaiveTime::MIN)
+}
+
+/// "5pm", "5:30pm", "11am", "17:00", "9:15".
+fn clock_time(w: &str) -> Option<NaiveTime> {
+    let (digits, meridiem) = if let Some(d) = w.strip_suffix("pm") {
+        (d, Some(true))
+    } else if let Some(d) = w.strip_suffix("am") {
+        (d, Some(false))
+    } else {
+        (w, None)
+    };
+    let (h, m) = match digits.split_once(':') {
+        Some((h, m)) if m.len() == 2 => (h.parse::<u32>().ok()?, m.parse::<u32>().ok()?),
+        None if meridiem.is_some() => (digits.parse::<u32>().ok()?, 0),
+        _ => return None,
+    };
+    let hours = digits.split(':').next()?;
+    if m > 59 || hours.is_empty() || hours.len() > 2 || !hours.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let h = match meridiem {
+        Some(pm) if (1..=12).contains(&h) => (h % 12) + if pm { 12 } else { 0 },
+        Some(_) => return None,
+        None if h <= 23 => h,
+        None => return None,
+    };
+    NaiveTime::from_hms_opt(h, m, 0)
+}
+
+pub(crate) fn priority_word(w: &str) -> Option<Priority> {
+    match w {
+        "low" => Some(Priority::Low),
+        "medium" | "med" | "normal" => Some(Priority::Medium),
+        "high" => Some(Priority::High),
+        "urgent" | "top" | "highest" => Some(Priority::Urgent),
+        _ => None,
+    }
+}
+
+fn weekday_word(w: &str) -> Option<Weekday> {
+    let w = w.trim_end_matches('s');
+    Some(match w {
+        "mon" | "monday" => Weekday::Mon,
+        "tue" | "tues" | "tuesday" => Weekday::Tue,
+        "wed" | "weds" | "wednesday" => Weekday::Wed,
+        "thu" | "thur" | "thurs" | "thursday" => Weekday::Thu,
+        "fri" | "friday" => Weekday::Fri,
+        // Not "sat" and "sun": as words they are far more common than as days.
+        "saturday" => Weekday::Sat,
+        "sunday" => Weekday::Sun,
+        _ => return None,
+    })
+}
+
+fn month_word(w: &str) -> Option<u32> {
+    const MONTHS: [&str; 12] = [
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+    ];
+    let w = w.trim_end_matches('.');
+    if w.len() < 3 {
+        return None;
+    }
+    MONTHS.iter().position(|m| m.starts_with(w)).and_then(|i| u32::try_from(i + 1).ok())
+}
+
+fn day_number(w: &str) -> Option<u32> {
+    let digits = w.trim_end_matches(|c: char| c.is_ascii_alphabetic());
+    let suffix = &w[digits.len()..];
+    if !matches!(suffix, "" | "st" | "nd" | "rd" | "th") {
+        return None;
+    }
+    digits.parse::<u32>().ok().filter(|d| (1..=31).contains(d))
+}
+
+fn utf16_len(s: &str) -> usize {
+    s.encode_utf16().count()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Friday 27 November 2026, 10:00 in Berlin.
+    fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 27, 9, 0, 0).unwrap()
+    }
+
+    fn p(text: &str) -> QuickAdd {
+        parse(text, now(), Tz::Europe__Berlin)
+    }
+
+    #[test]
+    fn the_headline_line_is_taken_apart() {
+        let q = p("Submit report fri 5pm !high #work every week");
+        assert_eq!(q.task.title.as_deref(), Some("Submit report"));
+        assert_eq!(q.task.priority, Some(Priority::High));
+        assert_eq!(q.task.tags, Some(vec!["work".to_owned()]));
+        assert_eq!(q.task.due_at.as_deref(), Some("2026-11-27T17:00:00+01:00"));
+        assert_eq!(q.task.recurrence.as_ref().map(|r| r.frequency), Some(Frequency::Weekly));
+        let kinds: Vec<_> = q.spans.iter().map(|s| (s.kind, s.text.as_str(), s.start, s.end)).collect();
+        assert_eq!(
+            kinds,
+            [
+                (SpanKind::Date, "fri", 14, 17),
+                (SpanKind::Time, "5pm", 18, 21),
+                (SpanKind::Priority, "!high", 22, 27),
+                (SpanKind::Tag, "#work", 28, 33),
+                (SpanKind::Recurrence, "every week", 34, 44),
+            ]
+        );
+    }
+
+    #[test]
+    fn offsets_count_utf16_units() {
+        let q = p("Café 😀 tomorrow");
+        assert_eq!(q.task.title.as_deref(), Some("Café 😀"));
+        assert_eq!((q.spans[0].start, q.spans[0].end), (8, 16));
+        assert_eq!(q.task.due_at.as_deref(), Some("2026-11-28"));
+    }
+
+    #[test]
+    fn clock_times() {
+        assert_eq!(clock_time("5pm"), Some(hm(17, 0)));
+        assert_eq!(clock_time("12am"), Some(hm(0, 0)));
+        assert_eq!(clock_time("12pm"), Some(hm(12, 0)));
+        assert_eq!(clock_time("5:30pm"), Some(hm(17, 30)));
+        assert_eq!(clock_time("17:00"), Some(hm(17, 0)));
+        assert_eq!(clock_time("2026"), None);
+        assert_eq!(clock_time("13pm"), None);
+        assert_eq!(clock_time("5"), None);
+    }
+
+    #[test]
+    fn a_time_alone_is_today_or_tomorrow() {
+        assert_eq!(p("call 11am").task.due_at.as_deref(), Some("2026-11-27T11:00:00+01:00"));
+        assert_eq!(p("call 9am").task.due_at.as_deref(), Some("2026-11-28T09:00:00+01:00"));
+    }
+
+    #[test]
+    fn dates_resolve_in_the_users_zone() {
+        let due = |t: &str| p(t).task.due_at;
+        assert_eq!(due("x next friday").as_deref(), Some("2026-12-04"));
+        assert_eq!(due("x monday").as_deref(), Some("2026-11-30"));
+        assert_eq!(due("x dec 3").as_deref(), Some("2026-12-03"));
+        assert_eq!(due("x 1st march").as_deref(), Some("2027-03-01"));
+        assert_eq!(due("x in 3 days").as_deref(), Some("2026-11-30"));
+        assert_eq!(due("x end of month").as_deref(), Some("2026-11-30"));
+        assert_eq!(due("x next month").as_deref(), Some("2026-12-01"));
+        assert_eq!(due("x 2027-01-05").as_deref(), Some("2027-01-05"));
+        assert_eq!(due("x tonight").as_deref(), Some("2026-11-27T20:00:00+01:00"));
+        assert_eq!(due("x in 2 hours").as_deref(), Some("2026-11-27T12:00:00+01:00"));
+    }
+
+    #[test]
+    fn plain_words_stay_in_the_title() {
+        let q = p("Read may report and buy 3 apples");
+        assert_eq!(q.task.title.as_deref(), Some("Read may report and buy 3 apples"));
+        assert!(q.spans.is_empty());
+    }
+}
