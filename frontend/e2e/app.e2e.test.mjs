@@ -235,6 +235,23 @@ test('the web app, end to end', async (t) => {
     assert.ok(statuses.includes('dismissed'), `no dismissed suggestion: ${statuses}`);
   });
 
+  await t.test('accepting a suggestion applies its change to the task, live', async () => {
+    // Medium and due tomorrow: the prioritisation assistant proposes raising it.
+    await openEditorAndSave({ title: 'Prepare slides', priority: 'medium', date: day(1), time: '12:00' });
+    const sg = page.locator('[data-testid=suggestions] li.sg-priority', { hasText: 'Prepare slides' });
+    await sg.first().waitFor({ timeout: 5000 }).catch(() => {
+      throw new Error('no priority suggestion for a medium task due tomorrow within 5 s');
+    });
+    await sg.first().getByRole('button', { name: /^Accept:/ }).click();
+    await toast('Suggestion applied.');
+    await taskRow('Prepare slides')
+      .locator('.prio-high, .prio-urgent')
+      .waitFor({ timeout: 4000 })
+      .catch(() => {
+        throw new Error('accepting the priority suggestion did not raise the task priority on screen');
+      });
+  });
+
   await t.test('completing a recurring task shows its next occurrence', async () => {
     await openEditorAndSave({ title: 'Water the plants', date: day(1), time: '08:00', repeat: 'daily' });
     const row = taskRow('Water the plants');
@@ -288,9 +305,27 @@ test('the web app, end to end', async (t) => {
       .catch(() => {
         throw new Error('`n` should focus the quick-add box');
       });
-    await box.fill('Buy oat milk #shopping');
+    await box.fill('Buy oat milk tomorrow #shopping');
+    // With the server's parser the tag and date are highlighted as typed; without it the line
+    // becomes a plain task.
+    const parsed = await page
+      .locator('.quick-add mark.hl-tag')
+      .waitFor({ timeout: 1500 })
+      .then(() => true)
+      .catch(() => false);
+    if (parsed) {
+      assert.equal(await page.locator('.quick-add mark.hl-tag').innerText(), '#shopping');
+      assert.equal(await page.locator('.quick-add mark.hl-date').innerText(), 'tomorrow');
+      await shot('09-quick-add');
+    }
     await box.press('Enter');
-    await page.locator('li.task', { hasText: 'Buy oat milk' }).first().waitFor();
+    const row = page.locator('li.task', { hasText: 'Buy oat milk' }).first();
+    await row.waitFor();
+    if (parsed) {
+      await row.getByRole('button', { name: 'Show tasks tagged shopping' }).waitFor();
+      assert.match(await row.innerText(), /Tomorrow/);
+    }
+    console.log(`e2e: quick-add parser ${parsed ? 'highlighted the tag and date, and the task got them' : 'not on this server (plain task created)'}`);
   });
 
   await t.test('search, filters and sort', async () => {

@@ -5,7 +5,7 @@
  */
 import { forwardRef, useEffect, useRef, useState, type KeyboardEvent } from 'react';
 import { errorMessage } from '@/lib/api-client';
-import { formatDue } from '@/lib/dates';
+import { formatDue, toApiDue } from '@/lib/dates';
 import { clearDraft, loadDraft, saveDraft } from '@/lib/drafts';
 import type { CreateTaskInput, Recurrence } from '@/lib/types';
 import { parseQuickAdd, useCreateTask, type ParseResult } from '../api';
@@ -156,7 +156,8 @@ function describeParsed(r: ParseResult, timeZone: string): { kind: string; label
   const out: { kind: string; label: string }[] = [];
   const t = r.task;
   if (t.dueAt) {
-    const iso = /^\d{4}-\d{2}-\d{2}$/.test(t.dueAt) ? `${t.dueAt}T23:59:00` : t.dueAt;
+    // A date alone means the end of that day in the user's zone, as the API reads it.
+    const iso = /^\d{4}-\d{2}-\d{2}$/.test(t.dueAt) ? (toApiDue(t.dueAt, '23:59', timeZone) ?? t.dueAt) : t.dueAt;
     const d = new Date(iso);
     out.push({ kind: 'date', label: `Due ${Number.isNaN(d.getTime()) ? t.dueAt : formatDue(d.toISOString(), new Date(), timeZone)}` });
   }
