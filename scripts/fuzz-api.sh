@@ -106,6 +106,12 @@ for i in 1 2 3; do
     -d "{\"title\":\"Seed $i\",\"priority\":\"low\",\"dueAt\":\"2020-01-0${i}T10:00:00Z\",\"tags\":[\"seed\"]}" "$base_url/api/v1/tasks"
 done
 
+# Suggestions come from the ai-agent, which does not run here; write a few as it would, so
+# accept and dismiss reach their logic instead of answering 404 throughout.
+psql -X -q "$database_url" -c "insert into suggestion (suggestion_id, user_id, task_id, kind, title, message, proposed_change, dedupe_key, expires_at)
+  select gen_random_uuid(), user_id, task_id, 'priority', 'Raise the priority', 'Due soon', '{\"priority\":\"high\"}',
+         'fuzz:' || task_id, now() + interval '7 days' from task" >/dev/null
+
 mkdir -p target/fuzz
 seed_args=()
 if [ "${FUZZ_SEED:-1}" != random ]; then seed_args=(--seed "${FUZZ_SEED:-1}"); fi
