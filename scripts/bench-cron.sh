@@ -93,8 +93,8 @@ echo "==> to shape B: 9 in 10 overdue tasks completed, suggestions cleared"
 sql -c "delete from suggestion; delete from outbox;
         update task set completed_at = now() where task_id in
           (select task_id from task where completed_at is null and due_at < now() order by task_id
-           limit (select count(*) * 9 / 10 from task where completed_at is null and due_at < now()));
-        vacuum analyze"
+           limit (select count(*) * 9 / 10 from task where completed_at is null and due_at < now()))"
+sql -c "vacuum analyze"
 shape B
 run B overdue 't.due_at < \$1'
 
@@ -102,7 +102,7 @@ echo "==> to shape C: nine in ten of the other tasks deleted"
 sql -c "delete from suggestion; delete from outbox;
         delete from task where task_id in
           (select task_id from task where not (completed_at is null and due_at < now()) order by task_id
-           limit (select count(*) * 9 / 10 from task where not (completed_at is null and due_at < now())));
-        vacuum analyze"
+           limit (select count(*) * 9 / 10 from task where not (completed_at is null and due_at < now())))"
+sql -c "vacuum analyze"
 shape C
 run C overdue 't.due_at < \$1'

@@ -32,7 +32,7 @@ db_connections=${BENCH_DB_CONNECTIONS:-16}
 command -v curl >/dev/null || { echo "curl is needed to wait for the services" >&2; exit 1; }
 
 echo "==> building release binaries"
-cargo build --release --locked -p backend -p dapr-emulator -p loadtest
+cargo build --release --locked -p backend -p ai-agent -p dapr-emulator -p loadtest
 
 tmp=$(mktemp -d /tmp/todo-bench.XXXXXX)
 # The postgres user must reach the cluster directory inside it.
@@ -59,9 +59,7 @@ database_url="postgres://postgres@127.0.0.1:$pg_port/todo"
 pg_pid=$(head -n 1 "$tmp/pg/postmaster.pid")
 
 dapr_port=$(free_port)
-RUST_LOG=warn target/release/dapr-emulator --port "$dapr_port" >"$tmp/emulator.log" 2>&1 &
-emulator_pid=$!
-pids+=("$emulator_pid")
+agent_port=$(free_port)
 
 api_port=$(free_port)
 base_url="http://127.0.0.1:$api_port"
@@ -82,7 +80,7 @@ pids+=("$backend_pid")
 
 echo "==> waiting for the backend on $base_url"
 for _ in $(seq 1 150); do
-  if curl -fsS "$base_url/ready" >/dev/null 2>&1 && curl -fsS "http://127.0.0.1:$dapr_port/v1.0/healthz" >/dev/null 2>&1; then
+  if curl -fsS "$base_url/ready" >/dev/null 2>&1; then
     break
   fi
   if ! kill -0 "$backend_pid" 2>/dev/null; then
@@ -91,6 +89,30 @@ for _ in $(seq 1 150); do
   sleep 0.2
 done
 curl -fsS "$base_url/ready" >/dev/null || { echo "the backend did not become ready" >&2; tail -n 30 "$tmp/backend.log" >&2; exit 1; }
+
+# The assistants, so the report has change → suggestion latency. Started after the backend
+# applied the migrations, and before the stand-in, which discovers their subscription at start.
+# No cron passes (only events make suggestions here) and no hourly cap (a virtual user makes
+# far more tasks than a person).
+env DATABASE_URL="$database_url" LISTEN_ADDR="127.0.0.1:$agent_port" DAPR_HTTP_PORT="$dapr_port" \
+  CRON_ENABLED=false SUGGESTIONS_PER_HOUR=1000000 LOG_FORMAT=json RUST_LOG=warn \
+  target/release/ai-agent serve >"$tmp/agent.log" 2>&1 &
+agent_pid=$!
+pids+=("$agent_pid")
+for _ in $(seq 1 150); do
+  curl -fsS "http://127.0.0.1:$agent_port/ready" >/dev/null 2>&1 && break
+  sleep 0.2
+done
+curl -fsS "http://127.0.0.1:$agent_port/ready" >/dev/null || { echo "the ai-agent did not become ready" >&2; tail -n 30 "$tmp/agent.log" >&2; exit 1; }
+
+RUST_LOG=warn target/release/dapr-emulator --port "$dapr_port" --app-url "http://127.0.0.1:$agent_port" \
+  >"$tmp/emulator.log" 2>&1 &
+emulator_pid=$!
+pids+=("$emulator_pid")
+for _ in $(seq 1 50); do
+  curl -fsS "http://127.0.0.1:$dapr_port/v1.0/healthz" >/dev/null 2>&1 && break
+  sleep 0.2
+done
 
 mkdir -p target/bench
 report="target/bench/report-$(date -u +%Y%m%dT%H%M%SZ).txt"
@@ -110,6 +132,7 @@ target/release/loadtest \
   --database-url "$database_url" \
   --backend-pid "$backend_pid" \
   --emulator-pid "$emulator_pid" \
+  --agent-pid "$agent_pid" \
   --postgres-pid "$pg_pid" \
   "$@" | tee -a "$report"
 

@@ -76,7 +76,7 @@ const STATUSES: [&str; 5] = ["open", "accepted", "dismissed", "expired", "all"];
 /// The user's suggestions, newest first (at most 200).
 #[utoipa::path(get, path = "/suggestions", tag = "suggestions",
     params(("status" = Option<String>, Query, description = "open (default), accepted, dismissed, expired or all",
-        pattern = r"^\s*(open|accepted|dismissed|expired|all)\s*$")),
+        pattern = "^(open|accepted|dismissed|expired|all)$")),
     responses(
         (status = 200, body = SuggestionList),
         (status = 400, body = Problem, content_type = "application/problem+json"),

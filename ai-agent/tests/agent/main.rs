@@ -16,5 +16,6 @@ mod prioritization;
 mod registry;
 mod reminders;
 mod replay;
+mod security;
 mod sidecar;
 mod subscribe;

@@ -38,7 +38,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Credentials {
-    #[schema(example = "ada@example.com", required = true)]
+    #[schema(example = "ada@example.com", value_type = String)]
     email: Option<String>,
     #[schema(value_type = String, format = Password, min_length = 8, max_length = 128)]
     password: Option<SecretString>,

@@ -109,6 +109,11 @@ impl ListQuery {
         let mut cursor = None;
         for (key, value) in form_urlencoded::parse(raw.unwrap_or_default().as_bytes()) {
             let value = value.trim();
+            // PostgreSQL text cannot hold NUL; refuse it here rather than fail in the query.
+            if value.contains('\0') {
+                errors.push(FieldError::new(key.as_ref(), "must not contain NUL characters"));
+                continue;
+            }
             let result = match key.as_ref() {
                 "status" => parse_status(value).map(|s| query.status = s),
                 "priority" => split(value)

@@ -312,6 +312,13 @@ async fn oversized_and_deeply_nested_bodies_are_refused_cleanly(db: PgPool) {
             .unwrap();
         assert!(patch.status().is_client_error(), "depth {depth}: {}", patch.status());
     }
+    // NUL characters, which PostgreSQL text cannot store (found by the API fuzzing as a 500).
+    let res = user.client.post("/api/v1/tasks", &json!({"title": "a\u{0}b", "tags": ["x\u{0}"]})).await;
+    problem(res, StatusCode::BAD_REQUEST, "validation_failed").await;
+    for query in ["search=a%00b", "tag=%00", "tag=ok&search=x%00"] {
+        let res = user.client.get(&format!("/api/v1/tasks?{query}")).await;
+        problem(res, StatusCode::BAD_REQUEST, "validation_failed").await;
+    }
     // Still serving.
     assert_eq!(user.client.get("/api/v1/tasks").await.status(), StatusCode::OK);
 }

@@ -131,6 +131,37 @@ impl Database {
         .await?)
     }
 
+    /// Percentiles of `suggestion.created_at - outbox.created_at` for suggestions the ai-agent
+    /// made from events created in `[from, to)`: change began → suggestion written, the whole
+    /// path through the relay, the sidecar and the agent. `events` counts those suggestions;
+    /// zero when no ai-agent ran.
+    pub async fn suggestion_latency(
+        &self,
+        from: Option<DateTime<Utc>>,
+        to: Option<DateTime<Utc>>,
+    ) -> anyhow::Result<EventLatency> {
+        Ok(sqlx::query_as(
+            "with e as (
+                 select (extract(epoch from (s.created_at - o.created_at)) * 1000)::float8 as ms
+                 from suggestion s join outbox o on o.event_id::text = s.source_event
+                 where ($1::timestamptz is null or o.created_at >= $1)
+                   and ($2::timestamptz is null or o.created_at < $2))
+             select count(*) as events,
+                    count(ms) as published,
+                    percentile_cont(0.50) within group (order by ms) as p50_ms,
+                    percentile_cont(0.95) within group (order by ms) as p95_ms,
+                    percentile_cont(0.99) within group (order by ms) as p99_ms,
+                    max(ms) as max_ms,
+                    min(ms) as min_ms,
+                    avg(ms) as mean_ms
+             from e",
+        )
+        .bind(from)
+        .bind(to)
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
     /// Every statement of this database since the last reset, most total time first.
     pub async fn statement_costs(&self) -> anyhow::Result<Vec<StatementCost>> {
         if !self.has_statements {

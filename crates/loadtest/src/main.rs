@@ -105,6 +105,9 @@ struct Args {
     #[arg(long)]
     backend_pid: Option<u32>,
 
+    /// ai-agent process whose memory to report.
+    #[arg(long)]
+    agent_pid: Option<u32>,
     /// Dapr emulator process whose memory to report.
     #[arg(long)]
     emulator_pid: Option<u32>,
@@ -143,6 +146,7 @@ async fn main() -> anyhow::Result<()> {
     let mut processes: Vec<Watched> = Vec::new();
     processes.extend(args.backend_pid.map(|pid| watch("backend", pid, false, true)));
     processes.extend(args.emulator_pid.map(|pid| watch("emulator", pid, false, true)));
+    processes.extend(args.agent_pid.map(|pid| watch("ai-agent", pid, false, true)));
     processes.extend(args.postgres_pid.map(|pid| watch("postgres", pid, true, false)));
     processes.push(watch("loadtest", std::process::id(), false, true));
 
@@ -347,9 +351,13 @@ async fn database_figures(
     let drain = db.wait_for_drain(drain_timeout).await?;
     let window = db.event_latency(window_from, Some(window_to)).await?;
     let whole_run = db.event_latency(None, None).await?;
+    // The agent processes what the relay just published; give the last deliveries a moment.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let to_suggestion = db.suggestion_latency(window_from, Some(window_to)).await?;
     let outbox_cost = db.has_statements.then(|| OutboxCost::pick(&statements));
     let top = statements.into_iter().take(8).collect();
-    let events = Events { window, whole_run, backlog_at_stop, drain_s: drain.map(|d| d.as_secs_f64()) };
+    let events =
+        Events { window, whole_run, to_suggestion, backlog_at_stop, drain_s: drain.map(|d| d.as_secs_f64()) };
     Ok((Some(events), outbox_cost, top))
 }
 

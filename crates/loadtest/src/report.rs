@@ -65,6 +65,9 @@ pub struct Events {
     pub window: EventLatency,
     /// Every event of the run, the seeding burst included.
     pub whole_run: EventLatency,
+    /// Change → suggestion written by the ai-agent, for events of the measured window (empty
+    /// when the run had no ai-agent).
+    pub to_suggestion: EventLatency,
     /// Left unpublished at the moment the load stopped.
     pub backlog_at_stop: Backlog,
     /// Seconds from the load stopping until the backlog was empty; `None` if it did not
@@ -226,6 +229,13 @@ impl Report {
             );
             latency_line(&mut out, "measured window", &events.window);
             latency_line(&mut out, "whole run", &events.whole_run);
+            if events.to_suggestion.events > 0 {
+                let _ = writeln!(
+                    out,
+                    "  end to end, change → suggestion written by the ai-agent (suggestion.created_at - outbox.created_at):"
+                );
+                latency_line(&mut out, "measured window", &events.to_suggestion);
+            }
             let _ = writeln!(
                 out,
                 "  backlog when the load stopped: {} unpublished (oldest {} s); drained {}",

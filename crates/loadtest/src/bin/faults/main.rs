@@ -44,7 +44,7 @@ struct Args {
     #[arg(long, default_value = "target/faults")]
     log_dir: PathBuf,
     /// Writes per scenario.
-    #[arg(long, default_value_t = 150)]
+    #[arg(long, default_value_t = 300)]
     writes: usize,
     /// Concurrent writers.
     #[arg(long, default_value_t = 4)]

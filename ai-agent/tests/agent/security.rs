@@ -1,0 +1,41 @@
+//! The app token on every sidecar route: a delivery with a missing or wrong token is refused
+//! before anything is processed. The probes and `/metrics` stay open (the sidecar's health
+//! probe and Prometheus carry no token).
+
+use ai_agent::AppState;
+use axum::{
+    body::Body,
+    http::{Request, StatusCode},
+};
+use secrecy::SecretString;
+
+use crate::helpers::{TaskSeed, ago, cloud_event, config, created, processed_count, send, task, user};
+
+#[sqlx::test(migrator = "ai_agent::MIGRATOR")]
+async fn deliveries_without_the_right_app_token_change_nothing(db: sqlx::PgPool) {
+    let mut config = config();
+    config.app_api_token = Some(SecretString::from("the-app-token".to_owned()));
+    let app = ai_agent::app(AppState::new(db.clone(), config));
+    let user = user(&db).await;
+    let task = task(&db, user, TaskSeed::due(ago(10))).await;
+    let body = cloud_event(&created(task, user, None)).to_string();
+
+    for route in ["/events/tasks-lifecycle", "/events/dead-letters"] {
+        for token in [None, Some("wrong"), Some("the-app-token-but-longer"), Some("")] {
+            let mut request = Request::post(route).header("content-type", "application/cloudevents+json");
+            if let Some(token) = token {
+                request = request.header("dapr-api-token", token);
+            }
+            let answer = send(app.clone(), request.body(Body::from(body.clone())).unwrap()).await;
+            assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "{route} with {token:?}");
+            assert_eq!(answer.body["code"], "unauthenticated");
+        }
+    }
+    assert_eq!(processed_count(&db).await, 0, "nothing was processed");
+    let suggestions: i64 =
+        sqlx::query_scalar("select count(*) from suggestion").fetch_one(&db).await.unwrap();
+    assert_eq!(suggestions, 0);
+
+    let metrics = send(app.clone(), Request::get("/metrics").body(Body::empty()).unwrap()).await;
+    assert_eq!(metrics.status, StatusCode::OK);
+}
