@@ -130,8 +130,9 @@ max_time=${FUZZ_MAX_TIME:-120}
 # reused with another body), so those checks report correct 400/422 answers; and
 # ensure_resource_availability, which reports an Idempotency-Key replay of a task deleted since
 # as "created resource not found".
+# Run from target/fuzz: schemathesis keeps its cache (.schemathesis/) in the working directory.
 fuzz() {
-  "$venv/bin/schemathesis" run "$base_url/api/v1/openapi.json" \
+  (cd "$root/target/fuzz" && "$root/$venv/bin/schemathesis" run "$base_url/api/v1/openapi.json" \
     --url "$base_url" \
     --checks not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance,use_after_free,missing_required_header,unsupported_method \
     --max-examples "${FUZZ_MAX_EXAMPLES:-25}" \
@@ -140,16 +141,16 @@ fuzz() {
     --generation-database none \
     --no-color \
     "${seed_args[@]}" \
-    "$@"
+    "$@")
 }
 started=$(date +%s)
 status=0
 echo "==> schemathesis: sign-up and sign-in, without a session"
 fuzz --include-path-regex '^/api/v1/auth/sign(up|in)$' --max-time $((max_time / 5)) \
-  --report junit --report-junit-path target/fuzz/junit-auth.xml || status=1
+  --report junit --report-junit-path "$root/target/fuzz/junit-auth.xml" || status=1
 echo "==> schemathesis: every other operation, signed in"
 fuzz -H "Cookie: $cookie" --exclude-path-regex '^/api/v1/auth/sign(up|in|out)$' --max-time "$max_time" \
-  --report junit --report-junit-path target/fuzz/junit-api.xml || status=1
+  --report junit --report-junit-path "$root/target/fuzz/junit-api.xml" || status=1
 server_errors=$(grep -c '"status":5' "$tmp/backend.log" || true)
 echo "==> fuzzing took $(( $(date +%s) - started )) s; server errors in the backend log: $server_errors"
 exit "$status"
