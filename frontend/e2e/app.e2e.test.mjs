@@ -548,7 +548,7 @@ test('the web app, end to end', async (t) => {
       await answered.waitFor({ timeout: 30_000 }).catch(() => {
         throw new Error('the assistant did not answer within 30 s');
       });
-      console.log(`e2e: assistant chat answered: ${(await answered.innerText()).slice(0, 80)}`);
+      console.log(`e2e: assistant chat answered: ${(await answered.locator('p').first().innerText()).replace(/\s+/g, ' ').slice(0, 80)}`);
     }
     await shot('08-chat');
     await page.getByRole('button', { name: 'Close assistant' }).click();
