@@ -11,36 +11,54 @@ use tokio_util::sync::CancellationToken;
 
 const TASKS: usize = 200;
 
+/// The whole pipeline on free ports: the ai-agent (event path only, no cron), the Dapr
+/// stand-in delivering to it, and the backend publishing to the stand-in, plus a client
+/// signed up as a fresh user. Bind every field: a handle dropped early stops its part.
+struct Pipeline {
+    base: String,
+    client: reqwest::Client,
+    dapr: dapr_emulator::EmulatorHandle,
+    _stop: tokio_util::sync::DropGuard,
+}
+
+impl Pipeline {
+    async fn start(db: &PgPool, tweak_agent: impl FnOnce(&mut ai_agent::Config)) -> Self {
+        let shutdown = CancellationToken::new();
+        let agent_listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let agent_url = format!("http://{}", agent_listener.local_addr().unwrap());
+        let mut agent = ai_agent::Config::for_database_url("postgres://unused@127.0.0.1/unused");
+        agent.agents.cron_enabled = false; // only the event path may produce the suggestions
+        tweak_agent(&mut agent);
+        tokio::spawn(ai_agent::run(agent, db.clone(), agent_listener, shutdown.clone()));
+        let dapr = Emulator::builder().app_url(agent_url).start().await.unwrap();
+
+        let backend_listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", backend_listener.local_addr().unwrap());
+        let mut backend = backend::Config::for_database_url("postgres://unused@127.0.0.1/unused");
+        backend.auth_rate_limit_per_minute = 0;
+        backend.outbox.dapr_http_endpoint = Some(dapr.base_url().to_owned());
+        backend.chat.chat_engine = backend::config::ChatEngineKind::Offline;
+        backend.chat.chat_rate_limit_per_minute = 0; // tests poll through the chat
+        let pools = backend::Pools { db: db.clone(), listen: db.clone() };
+        tokio::spawn(backend::run(backend, pools, backend_listener, shutdown.clone()));
+
+        let client = reqwest::Client::builder().cookie_store(true).build().unwrap();
+        let res = client
+            .post(format!("{base}/api/v1/auth/signup"))
+            .json(&json!({"email": "e2e@example.com", "password": "correct horse battery"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 201);
+        Self { base, client, dapr, _stop: shutdown.drop_guard() }
+    }
+}
+
 #[sqlx::test(migrator = "ai_agent::MIGRATOR")]
 async fn an_overdue_task_becomes_exactly_one_suggestion_visible_through_the_api(db: PgPool) {
-    let shutdown = CancellationToken::new();
-    let _stop = shutdown.clone().drop_guard();
-
-    let agent_listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let agent_url = format!("http://{}", agent_listener.local_addr().unwrap());
-    let mut agent = ai_agent::Config::for_database_url("postgres://unused@127.0.0.1/unused");
-    agent.agents.cron_enabled = false; // only the event path may produce the suggestions
-    agent.agents.suggestions_per_hour = 10_000; // one user, many tasks: not a rate-limit test
-    tokio::spawn(ai_agent::run(agent, db.clone(), agent_listener, shutdown.clone()));
-
-    let dapr = Emulator::builder().app_url(agent_url).start().await.unwrap();
-
-    let backend_listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", backend_listener.local_addr().unwrap());
-    let mut backend = backend::Config::for_database_url("postgres://unused@127.0.0.1/unused");
-    backend.auth_rate_limit_per_minute = 0;
-    backend.outbox.dapr_http_endpoint = Some(dapr.base_url().to_owned());
-    let pools = backend::Pools { db: db.clone(), listen: db.clone() };
-    tokio::spawn(backend::run(backend, pools, backend_listener, shutdown.clone()));
-
-    let client = reqwest::Client::builder().cookie_store(true).build().unwrap();
-    let res = client
-        .post(format!("{base}/api/v1/auth/signup"))
-        .json(&json!({"email": "e2e@example.com", "password": "correct horse battery"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 201);
+    // One user, many tasks: not a rate-limit test.
+    let Pipeline { base, client, dapr: _dapr, _stop } =
+        Pipeline::start(&db, |a| a.agents.suggestions_per_hour = 10_000).await;
 
     let mut latencies = Vec::with_capacity(TASKS);
     for i in 0..TASKS {
@@ -97,29 +115,7 @@ async fn an_overdue_task_becomes_exactly_one_suggestion_visible_through_the_api(
 /// while handling it; a request without one starts a trace of its own.
 #[sqlx::test(migrator = "ai_agent::MIGRATOR")]
 async fn the_request_trace_reaches_the_sidecar_and_the_agents_handling(db: PgPool) {
-    let shutdown = CancellationToken::new();
-    let _stop = shutdown.clone().drop_guard();
-    let agent_listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let agent_url = format!("http://{}", agent_listener.local_addr().unwrap());
-    let mut agent = ai_agent::Config::for_database_url("postgres://unused@127.0.0.1/unused");
-    agent.agents.cron_enabled = false;
-    tokio::spawn(ai_agent::run(agent, db.clone(), agent_listener, shutdown.clone()));
-    let dapr = Emulator::builder().app_url(agent_url).start().await.unwrap();
-    let backend_listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", backend_listener.local_addr().unwrap());
-    let mut backend = backend::Config::for_database_url("postgres://unused@127.0.0.1/unused");
-    backend.auth_rate_limit_per_minute = 0;
-    backend.outbox.dapr_http_endpoint = Some(dapr.base_url().to_owned());
-    let pools = backend::Pools { db: db.clone(), listen: db.clone() };
-    tokio::spawn(backend::run(backend, pools, backend_listener, shutdown.clone()));
-
-    let client = reqwest::Client::builder().cookie_store(true).build().unwrap();
-    client
-        .post(format!("{base}/api/v1/auth/signup"))
-        .json(&json!({"email": "trace@example.com", "password": "correct horse battery"}))
-        .send()
-        .await
-        .unwrap();
+    let Pipeline { base, client, dapr, _stop } = Pipeline::start(&db, |_| {}).await;
     let trace_id = "0af7651916cd43dd8448eb211c80319c";
     let traceparent = format!("00-{trace_id}-b7ad6b7169203331-01");
     let res = client
@@ -171,34 +167,7 @@ async fn the_request_trace_reaches_the_sidecar_and_the_agents_handling(db: PgPoo
 /// task's `tasks.created` event → the overdue assistant's suggestion → the chat lists it.
 #[sqlx::test(migrator = "ai_agent::MIGRATOR")]
 async fn a_task_added_in_the_chat_gets_an_overdue_suggestion_the_chat_can_list(db: PgPool) {
-    let shutdown = CancellationToken::new();
-    let _stop = shutdown.clone().drop_guard();
-
-    let agent_listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let agent_url = format!("http://{}", agent_listener.local_addr().unwrap());
-    let mut agent = ai_agent::Config::for_database_url("postgres://unused@127.0.0.1/unused");
-    agent.agents.cron_enabled = false; // the event alone must produce the suggestion
-    tokio::spawn(ai_agent::run(agent, db.clone(), agent_listener, shutdown.clone()));
-    let dapr = Emulator::builder().app_url(agent_url).start().await.unwrap();
-
-    let backend_listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", backend_listener.local_addr().unwrap());
-    let mut backend = backend::Config::for_database_url("postgres://unused@127.0.0.1/unused");
-    backend.auth_rate_limit_per_minute = 0;
-    backend.outbox.dapr_http_endpoint = Some(dapr.base_url().to_owned());
-    backend.chat.chat_engine = backend::config::ChatEngineKind::Offline;
-    backend.chat.chat_rate_limit_per_minute = 0; // the test polls through the chat
-    let pools = backend::Pools { db: db.clone(), listen: db.clone() };
-    tokio::spawn(backend::run(backend, pools, backend_listener, shutdown.clone()));
-
-    let client = reqwest::Client::builder().cookie_store(true).build().unwrap();
-    let res = client
-        .post(format!("{base}/api/v1/auth/signup"))
-        .json(&json!({"email": "chat-e2e@example.com", "password": "correct horse battery"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 201);
+    let Pipeline { base, client, dapr: _dapr, _stop } = Pipeline::start(&db, |_| {}).await;
     let chat = |message: &str, conversation: Option<Value>| {
         let mut body = json!({"message": message});
         if let Some(id) = conversation {
