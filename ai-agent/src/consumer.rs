@@ -21,6 +21,7 @@ use events::{
 };
 use serde_json::Value;
 use sqlx::PgPool;
+use tracing::Instrument as _;
 
 use crate::{
     agents::Settings,
@@ -100,13 +101,33 @@ pub async fn receive_task_event(
     // `rawPayload` subscription (and a publisher that sets no `cloudevent.id`) gets a fresh
     // random CloudEvent id on every delivery, which would defeat de-duplication.
     let event_id = event.event_id.to_string();
+    // With the header, the delivery's request span has joined the trace already.
+    let request_span_joined = traceparent.and_then(platform::trace::TraceParent::parse).is_some();
     let traceparent = traceparent.or(cloud_event.traceparent.as_deref()).filter(|t| !t.is_empty());
     let now = chrono::Utc::now();
     let ctx = EventContext { now, settings, event_id: &event_id, traceparent };
 
+    // The handling span continues the publisher's trace, so an exported trace runs request →
+    // outbox → sidecar → here: as a child of the delivery's request span when the sidecar sent
+    // the header, else (no header, or a dead-letter replay) straight from the CloudEvent's.
+    let span = tracing::info_span!(
+        "handle_event",
+        eventId = %event_id,
+        eventType = %event.event_type(),
+        trace_id = tracing::field::Empty
+    );
+    if let Some(trace) = traceparent.and_then(platform::trace::TraceParent::parse) {
+        span.record("trace_id", trace.trace_id.as_str());
+        if !request_span_joined {
+            platform::trace::join(&span, &trace);
+        }
+    }
     let handlers = registry.handlers(event.event_type());
-    let result =
-        if handlers.is_empty() { Ok(None) } else { handle(pool, registry, &event, &ctx).await.map(Some) };
+    let result = if handlers.is_empty() {
+        Ok(None)
+    } else {
+        handle(pool, registry, &event, &ctx).instrument(span).await.map(Some)
+    };
 
     let processing_ms = started.elapsed().as_secs_f64() * 1000.0;
     let (status, outcome, reason, reaction, failure) = match result {

@@ -12,7 +12,8 @@ async fn main() -> anyhow::Result<()> {
     match Cli::from_env().command {
         Command::Serve(config) => {
             // The scheduler narrates its own set-up at info; its warnings are what matter.
-            telemetry::init(config.log_format, "info,sqlx=warn,tokio_cron_scheduler=warn");
+            // Held to the end of `main`: dropping it flushes the spans not yet exported.
+            let _telemetry = telemetry::init(config.log_format, "info,sqlx=warn,tokio_cron_scheduler=warn");
             let pool = db::lazy_pool(
                 &config.database_url,
                 config.database_max_connections,
@@ -26,7 +27,8 @@ async fn main() -> anyhow::Result<()> {
             ai_agent::run(*config, pool, listener, shutdown).await
         }
         Command::ReplayDeadLetters(config) => {
-            telemetry::init(config.log_format, "info,sqlx=warn");
+            // Held to the end of `main`: dropping it flushes the spans not yet exported.
+            let _telemetry = telemetry::init(config.log_format, "info,sqlx=warn");
             let pool = db::lazy_pool(
                 &config.database_url,
                 1,
@@ -45,7 +47,8 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::RunPass { job, config } => {
-            telemetry::init(config.log_format, "warn");
+            // Held to the end of `main`: dropping it flushes the spans not yet exported.
+            let _telemetry = telemetry::init(config.log_format, "warn");
             let job = ai_agent::cron::CronJob::ALL
                 .into_iter()
                 .find(|j| j.name() == job)

@@ -13,7 +13,8 @@ use tokio_util::sync::CancellationToken;
 async fn main() -> anyhow::Result<()> {
     match Cli::from_env().command {
         Command::Serve(config) => {
-            telemetry::init(config.log_format, "info,sqlx=warn");
+            // Held to the end of `main`: dropping it flushes the spans not yet exported.
+            let _telemetry = telemetry::init(config.log_format, "info,sqlx=warn");
             let pools = Pools::connect(&config.database)?;
             if config.migrate_on_start {
                 migrate(&pools.listen).await?;
@@ -26,7 +27,8 @@ async fn main() -> anyhow::Result<()> {
             backend::run(*config, pools, listener, shutdown).await
         }
         Command::Migrate(database) => {
-            telemetry::init(telemetry::LogFormat::Json, "info,sqlx=warn");
+            // Held to the end of `main`: dropping it flushes the spans not yet exported.
+            let _telemetry = telemetry::init(telemetry::LogFormat::Json, "info,sqlx=warn");
             let pool = sqlx::postgres::PgPoolOptions::new()
                 .max_connections(1)
                 .connect(database.direct_url().expose_secret())

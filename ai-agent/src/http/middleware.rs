@@ -24,13 +24,20 @@ pub async fn trace_request(req: Request, next: Next) -> Response {
         .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
     let method = req.method().clone();
     // The sidecar forwards the publisher's trace; its id goes on every line of the handling.
-    let trace_id = req
+    let trace = req
         .headers()
         .get("traceparent")
         .and_then(|v| v.to_str().ok())
-        .and_then(platform::trace::TraceParent::parse)
-        .map(|t| t.trace_id);
-    let span = tracing::info_span!("http_request", %method, route, trace_id = trace_id.as_deref());
+        .and_then(platform::trace::TraceParent::parse);
+    let span = tracing::info_span!(
+        "http_request",
+        %method,
+        route,
+        trace_id = trace.as_ref().map(|t| t.trace_id.as_str())
+    );
+    if let Some(trace) = &trace {
+        platform::trace::join(&span, trace);
+    }
     let started = Instant::now();
     let response = next.run(req).instrument(span.clone()).await;
     let status = response.status().as_u16();

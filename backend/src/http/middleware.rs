@@ -61,6 +61,8 @@ pub async fn trace_request(mut req: Request, next: Next) -> Response {
         .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
     let method = req.method().clone();
     let span = tracing::info_span!("http_request", %method, route, correlation_id, trace_id = %trace.trace_id, user_id = tracing::field::Empty);
+    // The exported span joins the same trace id the outbox rows carry.
+    platform::trace::join(&span, &trace);
     let started = Instant::now();
     let mut response = next.run(req).instrument(span.clone()).await;
     let status = response.status().as_u16();

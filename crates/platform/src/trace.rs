@@ -1,7 +1,10 @@
 //! W3C Trace Context (`traceparent`) without a tracing SDK: enough to carry one trace id from
 //! the HTTP request through the outbox row, the sidecar publish and the agent's handling, and
-//! to put that id on every log line. An OpenTelemetry exporter can join the same trace later,
-//! since it reads and writes the same header.
+//! to put that id on every log line. When trace export is on (see [`crate::telemetry`]), the
+//! exported spans join the same trace through [`join`].
+
+use opentelemetry::trace::{SpanContext, SpanId, TraceContextExt as _, TraceFlags, TraceId, TraceState};
+use tracing_opentelemetry::OpenTelemetrySpanExt as _;
 
 /// A parsed `traceparent`: `00-<32 hex trace id>-<16 hex parent id>-<2 hex flags>`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,6 +50,28 @@ impl TraceParent {
     pub fn header(&self) -> String {
         format!("00-{}-{}-{}", self.trace_id, self.parent_id, self.flags)
     }
+
+    /// The same trace as an OpenTelemetry remote parent.
+    pub fn otel_context(&self) -> opentelemetry::Context {
+        let flags = u8::from_str_radix(&self.flags, 16).unwrap_or(0);
+        let span_context = SpanContext::new(
+            TraceId::from_hex(&self.trace_id).unwrap_or(TraceId::INVALID),
+            SpanId::from_hex(&self.parent_id).unwrap_or(SpanId::INVALID),
+            TraceFlags::new(flags),
+            true,
+            TraceState::default(),
+        );
+        opentelemetry::Context::new().with_remote_span_context(span_context)
+    }
+}
+
+/// Makes `parent` the exported parent of `span`, so the span lands in the trace whose id is on
+/// the log lines and in the outbox. Call it before the span is first entered. Without trace
+/// export this does nothing (the layer is absent).
+pub fn join(span: &tracing::Span, parent: &TraceParent) {
+    // The only failures are "no exporter installed" and "span already started or disabled";
+    // neither is worth a log line per request.
+    let _ = span.set_parent(parent.otel_context());
 }
 
 #[cfg(test)]
@@ -69,6 +94,18 @@ mod tests {
         ] {
             assert_eq!(TraceParent::parse(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn the_otel_parent_carries_the_same_ids() {
+        use opentelemetry::trace::TraceContextExt as _;
+        let parent =
+            TraceParent::parse("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01").expect("valid");
+        let cx = parent.otel_context();
+        let span_context = cx.span().span_context().clone();
+        assert!(span_context.is_valid() && span_context.is_remote() && span_context.is_sampled());
+        assert_eq!(span_context.trace_id().to_string(), parent.trace_id);
+        assert_eq!(span_context.span_id().to_string(), parent.parent_id);
     }
 
     #[test]
