@@ -322,3 +322,19 @@ def test_schema_rejects_unknown_and_mistyped_values(args, message):
     result = helm_template(*args)
     assert result.returncode != 0, f"{args} was accepted"
     assert message in result.stderr, result.stderr
+
+
+def test_trace_export_is_off_by_default_and_reaches_both_services_when_set(default):
+    for doc in of_kind(default, "ConfigMap"):
+        assert "OTEL_EXPORTER_OTLP_ENDPOINT" not in doc["data"]
+    docs = render("--set", "tracing.otlpEndpoint=http://otel-collector.observability:4318")
+    names = {}
+    for doc in of_kind(docs, "ConfigMap"):
+        if "OTEL_EXPORTER_OTLP_ENDPOINT" in doc["data"]:
+            assert doc["data"]["OTEL_EXPORTER_OTLP_ENDPOINT"] == "http://otel-collector.observability:4318"
+            names[component(doc)] = doc["data"]["OTEL_SERVICE_NAME"]
+    assert names == {"backend": "todo-backend", "ai-agent": "todo-ai-agent"}
+    for policy in of_kind(docs, "NetworkPolicy"):
+        if component(policy) in names:
+            ports = [p["port"] for rule in policy["spec"]["egress"] for p in rule.get("ports", [])]
+            assert 4318 in ports, component(policy)
