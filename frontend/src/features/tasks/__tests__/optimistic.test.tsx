@@ -82,7 +82,8 @@ describe('optimistic updates', () => {
       await result.current.mutateAsync({ id: 'b', patch: { title: 'x'.repeat(300) } }).catch(() => undefined);
     });
     expect(read().find((t) => t.id === 'b')?.title).toBe('Task b');
-    expect(result.current.error).toMatchObject({ fields: { title: 'Must be at most 200 characters.' } });
+    // The hook's error state lands in a render after the rejected promise settles.
+    await waitFor(() => expect(result.current.error).toMatchObject({ fields: { title: 'Must be at most 200 characters.' } }));
   });
 
   it('hides a task to be deleted and can bring it back (undo)', async () => {
