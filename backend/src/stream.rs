@@ -24,6 +24,7 @@ use serde::Deserialize;
 use sqlx::{PgPool, postgres::PgListener};
 use tokio::sync::broadcast::{self, error::RecvError};
 use tokio_util::sync::CancellationToken;
+use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
@@ -184,8 +185,35 @@ impl Drop for Subscription {
     }
 }
 
+/// One event of the stream as `text/event-stream` carries it: an `event:` line, a `data:`
+/// line holding JSON, and on `ready` a `retry:` line.
+#[derive(ToSchema)]
+struct StreamEvent {
+    /// `ready`, `task`, `suggestion` or `reminder`.
+    #[schema(value_type = String, pattern = "^(ready|task|suggestion|reminder)$")]
+    event: &'static str,
+    /// A JSON object: `{}` for `ready`; `{eventType, taskId}` for `task`;
+    /// `{suggestionId, kind, status, taskId, title}` for `suggestion`; `{taskId, title, dueAt}`
+    /// for `reminder`.
+    #[schema(value_type = String)]
+    data: Arc<str>,
+    /// Milliseconds the browser waits before reconnecting a dropped stream.
+    #[schema(value_type = Option<u64>)]
+    retry: Option<Duration>,
+}
+
+impl From<StreamEvent> for Event {
+    fn from(e: StreamEvent) -> Self {
+        let event = Event::default().event(e.event).data(&*e.data);
+        match e.retry {
+            Some(after) => event.retry(after),
+            None => event,
+        }
+    }
+}
+
 fn ready() -> Event {
-    Event::default().event("ready").data("{}").retry(RECONNECT_AFTER)
+    StreamEvent { event: "ready", data: "{}".into(), retry: Some(RECONNECT_AFTER) }.into()
 }
 
 /// The signed-in user's live updates (`text/event-stream`).
@@ -197,7 +225,7 @@ fn ready() -> Event {
 /// so a revoked session stops receiving within that time.
 #[utoipa::path(get, path = "/stream", tag = "stream",
     responses(
-        (status = 200, description = "Server-Sent Events", content_type = "text/event-stream", body = String),
+        (status = 200, description = "Server-Sent Events, each shaped as `StreamEvent`", content_type = "text/event-stream", body = StreamEvent),
         (status = 401, description = "Not signed in", body = crate::error::Problem, content_type = "application/problem+json"),
     ))]
 async fn stream_events(
@@ -207,7 +235,7 @@ async fn stream_events(
     let subscription = state.stream.subscribe(user.user_id);
     let updates = futures::stream::unfold(subscription, |mut subscription| async move {
         let event = match subscription.next().await? {
-            Update::Event { event, data } => Event::default().event(event).data(&*data),
+            Update::Event { event, data } => StreamEvent { event, data, retry: None }.into(),
             Update::Resync => ready(),
         };
         Some((event, subscription))
