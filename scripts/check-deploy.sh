@@ -116,11 +116,9 @@ done
 
 # --- 5. chart and image tests -----------------------------------------------------------------
 
-# NGINX from Debian, to run the frontend image's configuration (docker/nginx.conf) for real.
-if ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-  step "installing nginx-light (apt-get)"
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >/dev/null
-fi
+# NGINX from Debian runs the frontend image's configuration (docker/nginx.conf) for real;
+# ./dev test installs it (scripts/debian-packages.txt).
+command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || fail "nginx not found: apt-get install nginx-light"
 step "pytest k8s/tests"
 "$venv/bin/pytest" -q -p no:cacheprovider k8s/tests
 

@@ -91,8 +91,6 @@ def test_dependency_layer_lists_every_workspace_member(name):
 @pytest.mark.parametrize("name", list(RUST_IMAGES))
 def test_dependency_layer_resolves_with_stub_crates(name, tmp_path):
     """Replays the dependency stage: its COPYs, the stubs, and cargo resolving the locked graph."""
-    if not shutil.which("cargo"):
-        pytest.skip("cargo is not installed")
     dockerfile, _ = RUST_IMAGES[name]
     build = stages(dockerfile)[0]
     for word, rest in build[1:]:
@@ -171,8 +169,7 @@ def get(url: str):
 
 def test_nginx_serves_the_one_page_app():
     nginx = shutil.which("nginx") or ("/usr/sbin/nginx" if os.path.exists("/usr/sbin/nginx") else None)
-    if not nginx:
-        pytest.skip("nginx is not installed (scripts/check-deploy.sh installs it)")
+    assert nginx, "nginx is not installed (./dev test installs it: scripts/debian-packages.txt)"
     # Not pytest's tmp_path: run as root, NGINX's workers switch to `nobody`, who must be able
     # to reach the files (pytest's base directory is private).
     tmp_path = Path(tempfile.mkdtemp(prefix="nginx-test-"))
