@@ -9,6 +9,11 @@ Outputs (never edit them by hand; edit the blueprint and run this again):
     k8s/dapr/pubsub-kafka.yaml           the Kafka pub/sub Component (DO Managed Kafka)
     k8s/dapr/resiliency.yaml             publish/delivery retries, circuit breaker
     k8s/dapr/configuration.yaml          the sidecars' Configuration (tracing, metrics)
+    dapr/components/*.yaml, dapr/config.yaml
+                                         the same resources for real sidecars on this machine
+                                         (`./dev run --dapr`, the test command's real tier,
+                                         `dapr run -f .`): only where the broker's address,
+                                         credentials and CA come from differs
 
 The chart renders the same three Dapr resources from values-doks.yaml, so one
 `helm upgrade --install` deploys everything; the k8s/dapr files are the same resources for
@@ -84,12 +89,19 @@ def to_yaml(doc: dict, comment: str = "") -> str:
 
 # --- the resources --------------------------------------------------------------------------
 
-def kafka_metadata(spec: dict) -> list[dict]:
-    """The pubsub.kafka metadata DigitalOcean Managed Kafka needs (../shared/dapr-contract.md §7.2)."""
+def kafka_metadata(spec: dict, local: bool = False) -> list[dict]:
+    """The pubsub.kafka metadata DigitalOcean Managed Kafka needs (../shared/dapr-contract.md §7.2).
+
+    `local`: the broker's address, credentials and CA come from the sidecar's environment
+    (the local env secret store, variables named in `kafka.localEnv`) instead of the Kubernetes
+    Secret; every other setting is the production one."""
     k = spec["kafka"]
     keys = k["secretKeys"]
 
     def secret(name: str, key: str) -> dict:
+        if local:
+            var = k["localEnv"][key]
+            return {"name": name, "secretKeyRef": {"name": var, "key": var}}
         return {"name": name, "secretKeyRef": {"name": k["secretName"], "key": keys[key]}}
 
     return [
@@ -115,19 +127,38 @@ def app_ids(spec: dict) -> list[str]:
     return [spec["dapr"]["appIds"]["backend"], spec["dapr"]["appIds"]["aiAgent"]]
 
 
-def pubsub_component(spec: dict) -> dict:
+def meta(spec: dict, name: str, local: bool) -> dict:
+    """A resource's metadata: namespaced in the cluster, not on a developer's machine."""
+    return {"name": name} if local else {"name": name, "namespace": spec["namespace"]}
+
+
+def pubsub_component(spec: dict, local: bool = False) -> dict:
     return {
         "apiVersion": "dapr.io/v1alpha1",
         "kind": "Component",
-        "metadata": {"name": spec["kafka"]["componentName"], "namespace": spec["namespace"]},
+        "metadata": meta(spec, spec["kafka"]["componentName"], local),
         "spec": {
             "type": "pubsub.kafka",
             "version": "v1",
             "initTimeout": "30s",
-            "metadata": kafka_metadata(spec),
+            "metadata": kafka_metadata(spec, local),
         },
-        # secretKeyRef values are read from Kubernetes Secrets in the component's namespace.
-        "auth": {"secretStore": "kubernetes"},
+        # secretKeyRef values are read from Kubernetes Secrets in the component's namespace
+        # (locally: from the sidecar's environment).
+        "auth": {"secretStore": LOCAL_SECRET_STORE if local else "kubernetes"},
+        "scopes": app_ids(spec),
+    }
+
+
+LOCAL_SECRET_STORE = "local-env"
+
+
+def local_secret_store(spec: dict) -> dict:
+    return {
+        "apiVersion": "dapr.io/v1alpha1",
+        "kind": "Component",
+        "metadata": {"name": LOCAL_SECRET_STORE},
+        "spec": {"type": "secretstores.local.env", "version": "v1", "metadata": []},
         "scopes": app_ids(spec),
     }
 
@@ -155,21 +186,21 @@ def resiliency_spec(spec: dict) -> dict:
     }
 
 
-def resiliency(spec: dict) -> dict:
+def resiliency(spec: dict, local: bool = False) -> dict:
     return {
         "apiVersion": "dapr.io/v1alpha1",
         "kind": "Resiliency",
-        "metadata": {"name": spec["resiliency"]["name"], "namespace": spec["namespace"]},
+        "metadata": meta(spec, spec["resiliency"]["name"], local),
         "spec": resiliency_spec(spec),
         "scopes": app_ids(spec),
     }
 
 
-def configuration(spec: dict) -> dict:
+def configuration(spec: dict, local: bool = False) -> dict:
     return {
         "apiVersion": "dapr.io/v1alpha1",
         "kind": "Configuration",
-        "metadata": {"name": spec["dapr"]["configName"], "namespace": spec["namespace"]},
+        "metadata": meta(spec, spec["dapr"]["configName"], local),
         "spec": {
             "tracing": {"samplingRate": spec["dapr"]["samplingRate"]},
             "metric": {"enabled": True},
@@ -278,6 +309,24 @@ def outputs(spec: dict) -> dict[Path, str]:
             "# always set: Dapr's default is -1 (forever), which would block a partition.\n",
         ),
         ROOT / "k8s/dapr/configuration.yaml": to_yaml(configuration(spec), "# The sidecars' Configuration (dapr.io/config).\n"),
+        ROOT / "dapr/components/pubsub-kafka.yaml": to_yaml(
+            pubsub_component(spec, local=True),
+            "# The production Kafka pub/sub (k8s/dapr/pubsub-kafka.yaml) for sidecars on this machine:\n"
+            "# the broker's address, credentials and CA come from the sidecar's environment\n"
+            f"# ({', '.join(spec['kafka']['localEnv'].values())}; scripts/kafka.sh writes them for the local\n"
+            "# broker) through the local-env secret store; every other setting is the production one.\n",
+        ),
+        ROOT / "dapr/components/secretstore.yaml": to_yaml(
+            local_secret_store(spec),
+            "# Reads secretKeyRef values from the sidecar's environment (stands where the Kubernetes\n"
+            "# secret store stands in the cluster).\n",
+        ),
+        ROOT / "dapr/components/resiliency.yaml": to_yaml(
+            resiliency(spec, local=True), "# The production policies (k8s/dapr/resiliency.yaml).\n"
+        ),
+        ROOT / "dapr/config.yaml": to_yaml(
+            configuration(spec, local=True), "# The production sidecar Configuration (k8s/dapr/configuration.yaml).\n"
+        ),
     }
 
 

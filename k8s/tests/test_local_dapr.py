@@ -30,9 +30,27 @@ def test_run_file_starts_both_services_like_the_chart():
 
 
 def test_local_pubsub_has_the_production_name():
-    comp = load("dapr/components/pubsub.yaml")
+    comp = load("dapr/components/pubsub-kafka.yaml")
     assert comp["metadata"]["name"] == VALUES["dapr"]["pubsub"]["name"] == load("k8s/dapr/pubsub-kafka.yaml")["metadata"]["name"]
     assert sorted(comp["scopes"]) == sorted([VALUES["dapr"]["backend"]["appId"], VALUES["dapr"]["aiAgent"]["appId"]])
+
+
+def test_local_pubsub_is_the_production_component_but_for_where_secrets_come_from():
+    local, prod = load("dapr/components/pubsub-kafka.yaml"), load("k8s/dapr/pubsub-kafka.yaml")
+    assert local["spec"]["type"] == prod["spec"]["type"] == "pubsub.kafka"
+    assert {k: v for k, v in local["spec"].items() if k != "metadata"} == {k: v for k, v in prod["spec"].items() if k != "metadata"}
+    local_meta = {m["name"]: m for m in local["spec"]["metadata"]}
+    prod_meta = {m["name"]: m for m in prod["spec"]["metadata"]}
+    assert local_meta.keys() == prod_meta.keys()
+    for name, item in prod_meta.items():
+        if "value" in item:
+            assert local_meta[name] == item, name
+        else:
+            # Secrets come from the sidecar's environment, through the local env secret store.
+            assert "secretKeyRef" in local_meta[name], name
+    store = load("dapr/components/secretstore.yaml")
+    assert local["auth"]["secretStore"] == store["metadata"]["name"]
+    assert store["spec"]["type"] == "secretstores.local.env"
 
 
 def test_local_resiliency_equals_production():
