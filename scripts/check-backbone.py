@@ -1,15 +1,18 @@
 #!/usr/bin/env python3
 """Checks what the product did on the real event backbone (daprd + Kafka), from the outside:
 the database, the Kafka topic itself, the ai-agent's log and its /metrics. Run by `./dev test`
-after the browser tests drove the product on real sidecars (see `backbone_tests` in ./dev).
+after the browser tests drove the product on real sidecars (`browser_tests dapr` in ./dev).
 
-    check-backbone.py delivered --database-url URL --kafka-dir DIR --agent-log FILE
+    check-backbone.py delivered --api URL --database-url URL --kafka-dir DIR --agent-log FILE
+                               --agent-metrics URL --snapshot FILE
+        three more users write interleaved (create, complete), then:
         every committed event was published, reached the agent and was processed; on the topic,
         each user's events sit on one partition (key = userId) in commit order, each once, with
         the event id as the CloudEvent id; the agent received exactly those ids
     check-backbone.py replayed --database-url URL --agent-metrics URL --before FILE
         after the agent's consumer group was rewound to the start of the topic: every event was
-        delivered again and none had a second effect (FILE holds the `delivered` snapshot)
+        delivered again, each processed one was recognised by its id, and none had a second
+        effect (FILE: the snapshot `delivered` wrote)
 
 Standard library only; talks to PostgreSQL through psql and to Kafka through scripts/kafka.sh.
 """
@@ -17,6 +20,7 @@ Standard library only; talks to PostgreSQL through psql and to Kafka through scr
 from __future__ import annotations
 
 import argparse
+import http.cookiejar
 import json
 import re
 import subprocess
@@ -54,26 +58,78 @@ def effects(url: str) -> dict[str, int]:
     }
 
 
-def wait_until_processed(url: str, timeout: float) -> int:
-    """Waits until every outbox row is published and processed by the agent; returns the count."""
+def received_by_agent(agent_log: str) -> list[tuple[str, str]]:
+    """(CloudEvent id, event id) of every delivery the agent handled, from its log: one line per
+    delivery, handled or not (an event type without a handler is acknowledged, not recorded)."""
+    received = []
+    for line in Path(agent_log).read_text().splitlines():
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        fields = entry.get("fields", entry)
+        if "cloudEventId" in fields and "eventId" in fields:
+            received.append((fields["cloudEventId"], fields["eventId"]))
+    return received
+
+
+def wait_until_received(url: str, agent_log: str, timeout: float) -> tuple[int, list[tuple[str, str]]]:
+    """Waits until every outbox row is published and has reached the agent."""
     deadline = time.monotonic() + timeout
     while True:
-        committed = scalar(url, "select count(*) from outbox")
+        ids = {row[0] for row in psql(url, "select event_id from outbox")}
         published = scalar(url, "select count(*) from outbox where published_at is not null")
-        processed = scalar(
-            url,
-            f"select count(*) from outbox o join processed_event p on p.event_id = o.event_id::text and p.consumer = '{AGENT}'",
-        )
-        if committed and published == committed == processed:
-            return committed
+        received = received_by_agent(agent_log)
+        missing = ids - {event_id for _, event_id in received}
+        if ids and published == len(ids) and not missing:
+            return len(ids), received
         if time.monotonic() > deadline:
-            fail(f"after {timeout:.0f} s: committed {committed}, published {published}, processed {processed}")
+            fail(
+                f"after {timeout:.0f} s: committed {len(ids)}, published {published}, not received by the agent: "
+                f"{sorted(missing)[:5]}; dead letters {scalar(url, 'select count(*) from dead_letter')}"
+            )
         time.sleep(0.5)
 
 
+def agent_deliveries(metrics_url: str) -> dict[str, int]:
+    """The agent's delivery counters, summed over event types: all, and those it recognised as
+    already processed."""
+    text = urllib.request.urlopen(metrics_url, timeout=5).read().decode()
+    total = duplicate = 0
+    for line in text.splitlines():
+        if line.startswith("agent_events_processed_total{"):
+            n = int(float(line.rsplit(" ", 1)[1]))
+            total += n
+            duplicate += n if 'outcome="duplicate"' in line else 0
+    return {"deliveries": total, "duplicates": duplicate}
+
+
+def write_interleaved(api: str, users: int, tasks: int) -> None:
+    """A few more users whose writes interleave, so the topic holds several keys at once."""
+    clients = []
+    for n in range(users):
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+        body = {"email": f"backbone-{n}-{time.time_ns()}@example.com", "password": "correct horse battery"}
+        post(opener, f"{api}/api/v1/auth/signup", body)
+        clients.append(opener)
+    for i in range(tasks):
+        for opener in clients:
+            task = post(opener, f"{api}/api/v1/tasks", {"title": f"interleaved {i}", "dueAt": "2020-01-01T09:00:00Z"})
+            post(opener, f"{api}/api/v1/tasks/{task['id']}/complete", None)
+
+
+def post(opener: urllib.request.OpenerDirector, url: str, body: dict | None) -> dict:
+    data = json.dumps(body).encode() if body is not None else b""
+    request = urllib.request.Request(url, data=data, method="POST", headers={"content-type": "application/json"})
+    with opener.open(request, timeout=10) as response:
+        text = response.read()
+    return json.loads(text) if text else {}
+
+
 def delivered(args: argparse.Namespace) -> None:
+    write_interleaved(args.api, users=3, tasks=4)
     started = time.monotonic()
-    committed = wait_until_processed(args.database_url, 60)
+    committed, received = wait_until_received(args.database_url, args.agent_log, 60)
     latency = time.monotonic() - started
     outbox = psql(args.database_url, "select event_id, user_id, event_type from outbox order by outbox_id")
     by_id = {row[0]: row for row in outbox}
@@ -115,39 +171,28 @@ def delivered(args: argparse.Namespace) -> None:
         if [e for _, e in sorted(events)] != expected_order[user]:
             fail(f"user {user}: the topic's order differs from the commit order")
 
-    # What the agent received: its log has one line per delivery with both ids.
-    received = []
-    for line in Path(args.agent_log).read_text().splitlines():
-        try:
-            entry = json.loads(line)
-        except ValueError:
-            continue
-        fields = entry.get("fields", entry)
-        if "cloudEventId" in fields and "eventId" in fields:
-            received.append((fields["cloudEventId"], fields["eventId"]))
     mismatched = [r for r in received if r[0] != r[1]]
     if mismatched:
         fail(f"the agent received CloudEvent ids that are not the event ids: {mismatched[:3]}")
-    if {e for _, e in received} != set(by_id):
-        fail(f"the agent received {len({e for _, e in received})} distinct events, {committed} were committed")
+    strangers = {e for _, e in received} - set(by_id)
+    if strangers:
+        fail(f"the agent received events that were never committed: {sorted(strangers)[:3]}")
+    unknown = scalar(
+        args.database_url,
+        f"select count(*) from processed_event p where p.consumer = '{AGENT}' "
+        "and not exists (select 1 from outbox o where o.event_id::text = p.event_id)",
+    )
+    if unknown:
+        fail(f"{unknown} processed event id(s) match no committed event")
 
-    snapshot = effects(args.database_url) | {"committed": committed}
+    snapshot = effects(args.database_url) | {"committed": committed} | agent_deliveries(args.agent_metrics)
     Path(args.snapshot).write_text(json.dumps(snapshot))
     users = len(partitions_of)
     print(
         f"backbone: committed {committed}, on the topic {len(records)} (each once; {users} user(s), each on one "
         f"of {len({p for p, *_ in records})} partition(s) in commit order), received by the agent {len(received)} "
-        f"deliveries with CloudEvent id = event id, processed {snapshot['processed']}; "
-        f"all processed {latency:.1f} s after the browser tests ended"
-    )
-
-
-def duplicate_deliveries(metrics_url: str) -> int:
-    text = urllib.request.urlopen(metrics_url, timeout=5).read().decode()
-    return sum(
-        int(float(line.rsplit(" ", 1)[1]))
-        for line in text.splitlines()
-        if line.startswith("agent_events_processed_total{") and 'outcome="duplicate"' in line
+        f"deliveries with CloudEvent id = event id, processed by a handler {snapshot['processed']}; "
+        f"all received {latency:.1f} s after the last write"
     )
 
 
@@ -156,17 +201,22 @@ def replayed(args: argparse.Namespace) -> None:
     want = before["committed"]
     deadline = time.monotonic() + 90
     started = time.monotonic()
-    while (got := duplicate_deliveries(args.agent_metrics)) < want:
+    while (got := agent_deliveries(args.agent_metrics))["deliveries"] - before["deliveries"] < want:
         if time.monotonic() > deadline:
-            fail(f"after the rewind the agent saw {got} of {want} events again")
+            fail(f"after the rewind the agent saw {got['deliveries'] - before['deliveries']} of {want} events again")
         time.sleep(0.5)
     after = effects(args.database_url)
     changed = {k: (before[k], after[k]) for k in after if before[k] != after[k]}
     if changed:
         fail(f"a replayed delivery had an effect: {changed}")
+    # Every event the agent had processed came back and was recognised by its id.
+    recognised = got["duplicates"] - before["duplicates"]
+    if recognised < after["processed"]:
+        fail(f"{after['processed']} events were processed before, only {recognised} recognised as duplicates")
     print(
-        f"backbone: consumer group rewound; {got} events delivered again in {time.monotonic() - started:.1f} s, "
-        f"each recognised as a duplicate, no new effect ({after})"
+        f"backbone: consumer group rewound; {got['deliveries'] - before['deliveries']} deliveries again in "
+        f"{time.monotonic() - started:.1f} s, the {after['processed']} processed events each recognised as a "
+        f"duplicate, no new effect ({after})"
     )
 
 
@@ -176,7 +226,9 @@ def main() -> None:
     d = sub.add_parser("delivered")
     d.add_argument("--database-url", required=True)
     d.add_argument("--kafka-dir", required=True)
+    d.add_argument("--api", required=True)
     d.add_argument("--agent-log", required=True)
+    d.add_argument("--agent-metrics", required=True)
     d.add_argument("--snapshot", required=True)
     r = sub.add_parser("replayed")
     r.add_argument("--database-url", required=True)

@@ -19,11 +19,14 @@ use tower_http::{
 use crate::{error::AppError, http::AppState};
 
 /// Files that exist are served as they are; any other path gets `index.html`, so the web
-/// app's own routes survive a reload. Unknown `/api` paths stay problem+json 404s.
+/// app's own routes survive a reload. Unknown `/api` paths stay problem+json 404s, and so do
+/// the sidecar's discovery calls (`/dapr/subscribe`, `/dapr/config`): a 404 there means "no
+/// subscriptions", while the app's page would be a JSON error in daprd's log on every start.
 pub fn router(dir: &Path) -> Router<AppState> {
     let files = ServeDir::new(dir).fallback(ServeFile::new(dir.join("index.html")));
     Router::new()
         .route("/api/{*rest}", any(|| async { AppError::NotFound }))
+        .route("/dapr/{*rest}", any(|| async { AppError::NotFound }))
         .fallback_service(files)
         .layer(middleware::from_fn(cache_policy))
         .layer(CompressionLayer::new())

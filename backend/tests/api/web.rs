@@ -31,6 +31,8 @@ async fn the_web_app_is_served_with_its_routes_and_cache_policy(db: PgPool) {
 
     // The API keeps its own answers: unknown API paths are problems, not the app's page.
     problem(client.get("/api/v1/nope").await, StatusCode::NOT_FOUND, "not_found").await;
+    // The sidecar's discovery: the backend subscribes to nothing.
+    problem(client.get("/dapr/subscribe").await, StatusCode::NOT_FOUND, "not_found").await;
     assert_eq!(client.get("/api/v1/tasks").await.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(client.get("/health").await.status(), StatusCode::OK);
     std::fs::remove_dir_all(dir).unwrap();
