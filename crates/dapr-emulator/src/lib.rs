@@ -27,6 +27,12 @@
 //! # Ok(()) }
 //! ```
 //!
+//! The runtime emulated is the product's daprd (1.16; `tests/emulator/sidecar.rs` runs the
+//! event-path tests against it on a real Kafka). Where it knowingly differs from that: a
+//! retried message blocks only its own key, where Kafka blocks every key of its partition
+//! (`__partition` is always 0 here); and any topic can be published to, where our Kafka, with
+//! topic auto-creation off, answers 500 `ERR_PUBSUB_PUBLISH_MESSAGE` for an unknown topic.
+//!
 //! Not emulated: bulk publish and bulk subscribe, scoping (403), declarative subscriptions,
 //! `partitionNumber`, and the full CEL language (routing rules support `event.<path> == "…"`
 //! and `!=`; anything else is an evaluation error, handled as Dapr handles one).
@@ -40,6 +46,7 @@ mod envelope;
 mod handle;
 mod server;
 mod state;
+mod trace;
 mod ttl;
 
 pub use config::{Emulator, EmulatorBuilder, RetryPolicy};

@@ -6,18 +6,26 @@ use axum::{
     Json, Router,
     body::Bytes,
     extract::{DefaultBodyLimit, Path, Query, Request, State},
-    http::{HeaderMap, Method, StatusCode, header::CONTENT_TYPE},
+    http::{
+        HeaderMap, Method, StatusCode,
+        header::{CONTENT_TYPE, X_CONTENT_TYPE_OPTIONS},
+    },
     middleware::{self, Next},
     response::{IntoResponse, Response},
     routing::{get, post},
 };
 use chrono::Utc;
 use events::dapr::{API_TOKEN_HEADER, DaprErrorBody, error_code};
+use serde_json::{Value, json};
 
 use crate::{
     envelope::{self, EnvelopeError, PublishRequest},
     state::{PublishedMessage, Shared},
+    trace,
 };
+
+/// The error code of daprd's service invocation fallback route.
+const DIRECT_INVOKE: &str = "ERR_DIRECT_INVOKE";
 
 /// daprd's default `--max-body-size` (4 MiB).
 const MAX_BODY: usize = 4 << 20;
@@ -42,7 +50,9 @@ async fn require_api_token(State(shared): State<Arc<Shared>>, request: Request, 
             && matches!(request.uri().path(), "/v1.0/healthz" | "/v1.0/healthz/outbound");
         let given = request.headers().get(API_TOKEN_HEADER).map(|v| v.as_bytes());
         if !exempt && given != Some(expected.as_bytes()) {
-            return (StatusCode::UNAUTHORIZED, "invalid api token").into_response();
+            // Go's `http.Error`, byte for byte: its content type and header, and a newline.
+            let headers = [(CONTENT_TYPE, "text/plain; charset=utf-8"), (X_CONTENT_TYPE_OPTIONS, "nosniff")];
+            return (StatusCode::UNAUTHORIZED, headers, "invalid api token\n").into_response();
         }
     }
     next.run(request).await
@@ -64,26 +74,30 @@ async fn publish(
     known_pubsub(&shared, &pubsub)?;
     let metadata = metadata_from_query(query);
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let span = trace::publish_span(header("traceparent"));
     let envelope = envelope::build(&PublishRequest {
         pubsub: &pubsub,
         topic: &topic,
         content_type: header(CONTENT_TYPE.as_str()),
         body: &body,
         metadata: &metadata,
-        traceparent: header("traceparent"),
+        traceparent: Some(&span),
         tracestate: header("tracestate"),
         app_id: &shared.config.app_id,
         now: Utc::now(),
-    })?;
+    })
+    .map_err(|e| ApiError::envelope(e, &pubsub, &shared.config.app_id))?;
 
     if shared.is_broker_down() {
+        let error = "broker unavailable (injected fault)";
+        let message = format!("error when publishing to topic {topic} in pubsub {pubsub}: {error}");
         return Err(ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             error_code::PUBSUB_PUBLISH_MESSAGE,
-            format!(
-                "error when publish to topic {topic} in pubsub {pubsub}: broker unavailable (injected fault)"
-            ),
-        ));
+            message,
+        )
+        .with_resource(&pubsub)
+        .with_reason("DAPR_PUBSUB_PUBLISH_MESSAGE", json!({ "error": error, "topic": topic })));
     }
 
     let cloud_event = (!envelope.raw_payload).then(|| serde_json::from_slice(&envelope.body).ok()).flatten();
@@ -108,14 +122,13 @@ async fn publish(
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn empty_topic(State(shared): State<Arc<Shared>>, Path(pubsub): Path<String>) -> ApiError {
-    if let Err(e) = known_pubsub(&shared, &pubsub) {
-        return e;
-    }
+/// A publish path without a topic is not a publish route at all in daprd: it falls through to
+/// service invocation, which finds no app id in it. The pub/sub name is not even looked at.
+async fn empty_topic() -> ApiError {
     ApiError::new(
         StatusCode::NOT_FOUND,
-        error_code::TOPIC_NAME_EMPTY,
-        format!("topic is empty in pubsub {pubsub}"),
+        DIRECT_INVOKE,
+        "failed getting app id either from the URL path or the header dapr-app-id".into(),
     )
 }
 
@@ -127,7 +140,8 @@ fn known_pubsub(shared: &Shared, pubsub: &str) -> Result<(), ApiError> {
             StatusCode::NOT_FOUND,
             error_code::PUBSUB_NOT_FOUND,
             format!("pubsub {pubsub} is not found"),
-        ))
+        )
+        .with_reason("DAPR_PUBSUB_NOT_FOUND", json!({})))
     }
 }
 
@@ -143,7 +157,8 @@ fn metadata_from_query(query: Vec<(String, String)>) -> BTreeMap<String, String>
     metadata
 }
 
-/// A sidecar error answer: `{"errorCode","message"}` with its HTTP status.
+/// A sidecar error answer: `{"errorCode","message","details"}` with its HTTP status. The
+/// details are the gRPC rich-error entries daprd adds: which resource, and a reason code.
 #[derive(Debug)]
 struct ApiError {
     status: StatusCode,
@@ -154,17 +169,46 @@ impl ApiError {
     fn new(status: StatusCode, code: &str, message: String) -> Self {
         Self { status, body: DaprErrorBody::new(code, message) }
     }
-}
 
-impl From<EnvelopeError> for ApiError {
-    fn from(error: EnvelopeError) -> Self {
-        let (status, code) = match error {
-            EnvelopeError::RawPayload(_) => (StatusCode::BAD_REQUEST, error_code::PUBSUB_REQUEST_METADATA),
-            EnvelopeError::CloudEvent(_) => {
-                (StatusCode::INTERNAL_SERVER_ERROR, error_code::PUBSUB_CLOUD_EVENTS_SER)
+    fn with_resource(mut self, pubsub: &str) -> Self {
+        self.body.details.push(json!({
+            "@type": "type.googleapis.com/google.rpc.ResourceInfo",
+            "description": self.body.message,
+            "owner": "",
+            "resource_name": pubsub,
+            "resource_type": "pubsub",
+        }));
+        self
+    }
+
+    fn with_reason(mut self, reason: &str, metadata: Value) -> Self {
+        self.body.details.push(json!({
+            "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+            "domain": "dapr.io",
+            "metadata": metadata,
+            "reason": reason,
+        }));
+        self
+    }
+
+    fn envelope(error: EnvelopeError, pubsub: &str, app_id: &str) -> Self {
+        match error {
+            EnvelopeError::RawPayload(ref value) => {
+                let message = format!("failed deserializing metadata. Error: {error}");
+                Self::new(StatusCode::BAD_REQUEST, error_code::PUBSUB_REQUEST_METADATA, message)
+                    .with_resource(pubsub)
+                    .with_reason("DAPR_PUBSUB_METADATA_DESERIALIZATION", json!({ "rawPayload": value }))
             }
-        };
-        Self::new(status, code, error.to_string())
+            EnvelopeError::CloudEvent(ref cause) => {
+                let message = "cannot create cloudevent".to_owned();
+                Self::new(StatusCode::INTERNAL_SERVER_ERROR, error_code::PUBSUB_CLOUD_EVENTS_SER, message)
+                    .with_resource(pubsub)
+                    .with_reason(
+                        "DAPR_PUBSUB_CLOUD_EVENT_CREATION",
+                        json!({ "appID": app_id, "error": cause }),
+                    )
+            }
+        }
     }
 }
 

@@ -73,8 +73,11 @@ impl PublishedMessage {
 pub enum DeliveryOutcome {
     /// The app answered SUCCESS (or 2xx with an empty or unrecognised body).
     Success,
-    /// The app answered DROP, or 404 (treated as DROP since Dapr 1.17).
+    /// The app answered DROP.
     Dropped,
+    /// The app answered 404: acknowledged without a dead-letter copy, as daprd does up to 1.16
+    /// (1.17 treats it as DROP).
+    NotFound,
     /// Every attempt of the retry policy failed.
     RetriesExhausted,
     /// The CloudEvent's `expiration` had passed.
@@ -193,17 +196,15 @@ impl Shared {
         message
     }
 
-    /// Re-publishes a message to a dead-letter topic: same bytes, same metadata plus `__key`,
-    /// as the Kafka component re-publishes the consumed record (§3.3).
+    /// Re-publishes a message to a dead-letter topic: same bytes, and as metadata everything the
+    /// consumer reported with the original (its `__*` coordinates and its headers), as daprd
+    /// re-publishes the consumed message (§3.3).
     pub fn dead_letter(self: &Arc<Self>, job: &Job, topic: &str) -> Result<(), BrokerDown> {
         if self.is_broker_down() {
             return Err(BrokerDown);
         }
         let original = &job.message;
-        let mut metadata = original.metadata.clone();
-        if let Some(key) = original.partition_key() {
-            metadata.insert("__key".into(), key.to_owned());
-        }
+        let metadata = delivery::consumer_metadata(original);
         self.append(PublishedMessage {
             pubsub: original.pubsub.clone(),
             topic: topic.to_owned(),

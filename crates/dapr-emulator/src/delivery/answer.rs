@@ -9,7 +9,8 @@ pub(crate) enum Answer {
     /// Retriable: RETRY, an unknown status, a non-2xx other than 404, or no answer at all.
     Retry(String),
     Drop,
-    /// 404 is its own case because its meaning changed in 1.17; we emulate 1.17+ (as DROP).
+    /// 404 is its own case because its meaning changed in 1.17 (§0); we emulate our daprd,
+    /// 1.16, which acks it without a dead-letter copy.
     NotFound,
 }
 

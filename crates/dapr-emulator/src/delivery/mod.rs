@@ -3,7 +3,7 @@
 mod answer;
 mod routing;
 
-use std::sync::Arc;
+use std::{collections::BTreeMap, sync::Arc};
 
 use axum::body::Bytes;
 use base64::Engine as _;
@@ -18,7 +18,10 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use self::answer::Answer;
-use crate::state::{DeliveryOutcome, DeliveryRecord, PublishedMessage, Shared, TopicKey};
+use crate::{
+    state::{DeliveryOutcome, DeliveryRecord, PublishedMessage, Shared, TopicKey},
+    trace,
+};
 
 /// One message for one subscription.
 pub(crate) struct Job {
@@ -159,9 +162,15 @@ async fn handle_once(shared: &Arc<Shared>, job: &Job, record: &mut DeliveryRecor
         record.attempts += 1;
         match post(shared, url.clone(), headers.clone(), body.clone()).await {
             Answer::Success => return Verdict::Ack(DeliveryOutcome::Success),
-            Answer::Drop | Answer::NotFound => {
+            Answer::Drop => {
                 tracing::warn!(topic = %record.topic, offset = record.offset, "the app dropped the message");
                 return Verdict::AckToDeadLetter(DeliveryOutcome::Dropped);
+            }
+            // daprd up to 1.16 (ours is 1.16.5) acks a 404 without a dead-letter copy; 1.17
+            // made it a DROP (§0).
+            Answer::NotFound => {
+                tracing::error!(topic = %record.topic, offset = record.offset, "the app answered 404");
+                return Verdict::Ack(DeliveryOutcome::NotFound);
             }
             Answer::Retry(reason) => record.last_error = Some(reason),
         }
@@ -235,11 +244,29 @@ const STRIPPED: &[&str] = &[
     "upgrade",
 ];
 
-/// Every metadata entry as a lowercased header, then the Kafka consumer's `__*` headers,
-/// the trace context and the app token (§3.1).
+/// What the Kafka consumer reports with a record (§3.1): its `__*` coordinates, then every
+/// record header, which wins over a coordinate of the same name. A dead-letter copy carries
+/// the original's coordinates as headers, so its `__topic`, `__partition`, `__offset` and
+/// `__timestamp` still describe the original record, as with daprd.
+pub(crate) fn consumer_metadata(message: &PublishedMessage) -> BTreeMap<String, String> {
+    let mut metadata = BTreeMap::from([
+        ("__topic".to_owned(), message.topic.clone()),
+        ("__partition".to_owned(), "0".to_owned()),
+        ("__offset".to_owned(), message.offset.to_string()),
+        ("__timestamp".to_owned(), message.published_at.timestamp_millis().to_string()),
+    ]);
+    if let Some(key) = message.partition_key() {
+        metadata.insert("__key".to_owned(), key.to_owned());
+    }
+    metadata.extend(message.metadata.iter().map(|(k, v)| (k.clone(), v.clone())));
+    metadata
+}
+
+/// The consumer's metadata as lowercased headers, then `pubsubname`, the trace context and the
+/// app token (§3.1).
 fn delivery_headers(shared: &Shared, message: &PublishedMessage, event: &Value) -> HeaderMap {
     let mut headers = HeaderMap::new();
-    for (key, value) in &message.metadata {
+    for (key, value) in consumer_metadata(message) {
         let name = key.to_ascii_lowercase();
         if STRIPPED.contains(&name.as_str()) {
             continue;
@@ -254,13 +281,6 @@ fn delivery_headers(shared: &Shared, message: &PublishedMessage, event: &Value) 
         }
     };
     set("pubsubname", &message.pubsub);
-    set("__topic", &message.topic);
-    set("__partition", "0");
-    set("__offset", &message.offset.to_string());
-    set("__timestamp", &message.published_at.timestamp_millis().to_string());
-    if let Some(key) = message.partition_key() {
-        set("__key", key);
-    }
     if let Some(traceparent) = child_traceparent(event) {
         set("traceparent", &traceparent);
     }
@@ -271,21 +291,13 @@ fn delivery_headers(shared: &Shared, message: &PublishedMessage, event: &Value) 
     headers
 }
 
-/// A new span id under the CloudEvent's trace, like the sidecar's callback span (§9.2).
+/// The sidecar's callback span, under the CloudEvent's trace (§9.2).
 fn child_traceparent(event: &Value) -> Option<String> {
     let parent = ["traceparent", "traceid"]
         .into_iter()
         .filter_map(|key| event.get(key)?.as_str())
         .find(|value| !value.is_empty())?;
-    let [version, trace_id, _, flags] = parent.split('-').collect::<Vec<_>>()[..] else {
-        return None;
-    };
-    let is_hex = |text: &str, len: usize| text.len() == len && text.bytes().all(|b| b.is_ascii_hexdigit());
-    if !is_hex(version, 2) || !is_hex(trace_id, 32) || !is_hex(flags, 2) {
-        return None;
-    }
-    let (span_id, _) = uuid::Uuid::new_v4().as_u64_pair();
-    Some(format!("{version}-{trace_id}-{span_id:016x}-{flags}"))
+    trace::child_of(parent)
 }
 
 #[cfg(test)]

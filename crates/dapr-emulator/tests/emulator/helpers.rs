@@ -2,14 +2,14 @@
 
 use std::{
     sync::{Arc, Mutex, PoisonError},
-    time::Duration,
+    time::{Duration, Instant},
 };
 
 use axum::{
     Json, Router,
     body::Bytes,
     extract::State,
-    http::{HeaderMap, StatusCode, Uri},
+    http::{HeaderMap, Method, StatusCode, Uri},
     response::{IntoResponse, Response},
     routing::get,
 };
@@ -35,6 +35,7 @@ pub struct Received {
     pub body: Bytes,
     /// How many times the same body arrived before this one.
     pub attempt: usize,
+    pub at: Instant,
 }
 
 impl Received {
@@ -53,6 +54,8 @@ struct Inner {
     subscriptions: Mutex<Value>,
     responder: Responder,
     required_token: Option<String>,
+    only: Option<String>,
+    patience: Duration,
     received: Mutex<Vec<Received>>,
     subscribe_calls: Mutex<Vec<HeaderMap>>,
     changes: watch::Sender<()>,
@@ -70,6 +73,8 @@ pub struct TestAppBuilder {
     subscriptions: Value,
     responder: Responder,
     required_token: Option<String>,
+    only: Option<String>,
+    patience: Duration,
 }
 
 impl TestApp {
@@ -78,7 +83,18 @@ impl TestApp {
             subscriptions,
             responder: Arc::new(|_| (StatusCode::OK, r#"{"status":"SUCCESS"}"#.into())),
             required_token: None,
+            only: None,
+            patience: WAIT,
         }
+    }
+
+    pub fn port(&self) -> u16 {
+        self.url.rsplit(':').next().and_then(|port| port.parse().ok()).expect("a port in the URL")
+    }
+
+    /// The deliveries to `path`.
+    pub fn received_on(&self, path: &str) -> Vec<Received> {
+        self.received().into_iter().filter(|r| r.path == path).collect()
     }
 
     pub fn received(&self) -> Vec<Received> {
@@ -94,18 +110,31 @@ impl TestApp {
     }
 
     pub async fn wait_received(&self, count: usize) -> Vec<Received> {
+        self.wait_until(&format!("{count} requests"), |received| received.len() >= count).await
+    }
+
+    /// Waits for `count` deliveries to `path` and returns those.
+    pub async fn wait_received_on(&self, path: &str, count: usize) -> Vec<Received> {
+        let what = format!("{count} requests on {path}");
+        self.wait_until(&what, |received| received.iter().filter(|r| r.path == path).count() >= count).await;
+        self.received_on(path)
+    }
+
+    /// Waits until `done` holds for everything received so far, and returns it.
+    pub async fn wait_until(&self, what: &str, done: impl Fn(&[Received]) -> bool) -> Vec<Received> {
         let mut changes = self.inner.changes.subscribe();
         let wait = async {
             loop {
                 let received = self.received();
-                if received.len() >= count {
+                if done(&received) {
                     return received;
                 }
                 changes.changed().await.expect("the app outlives the test");
             }
         };
-        tokio::time::timeout(WAIT, wait).await.unwrap_or_else(|_| {
-            panic!("the app received {} requests, expected {count}", self.received().len())
+        tokio::time::timeout(self.inner.patience, wait).await.unwrap_or_else(|_| {
+            let seen: Vec<_> = self.received().iter().map(|r| format!("{} {}", r.path, r.attempt)).collect();
+            panic!("waited {:?} for {what}; the app received {seen:?}", self.inner.patience)
         })
     }
 }
@@ -124,6 +153,19 @@ impl TestAppBuilder {
         self
     }
 
+    /// Records only deliveries whose body mentions the run and answers SUCCESS to the rest: a
+    /// real broker also holds other tests' messages (see [`Run`]).
+    pub fn only(mut self, run: &Run) -> Self {
+        self.only = Some(run.id.to_string());
+        self
+    }
+
+    /// How long `wait_…` waits before failing the test.
+    pub fn patience(mut self, patience: Duration) -> Self {
+        self.patience = patience;
+        self
+    }
+
     pub async fn spawn(self) -> TestApp {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind the test app");
         self.spawn_on(listener)
@@ -135,6 +177,8 @@ impl TestAppBuilder {
             subscriptions: Mutex::new(self.subscriptions),
             responder: self.responder,
             required_token: self.required_token,
+            only: self.only,
+            patience: self.patience,
             received: Mutex::new(Vec::new()),
             subscribe_calls: Mutex::new(Vec::new()),
             changes: watch::Sender::new(()),
@@ -164,16 +208,35 @@ async fn subscribe(State(inner): State<Arc<Inner>>, headers: HeaderMap) -> Respo
     Json(subscriptions).into_response()
 }
 
+/// Deliveries are POSTs; anything else (daprd also asks for `GET /dapr/config`) is a 404, which
+/// a sidecar takes as "nothing here".
 async fn deliver(
     State(inner): State<Arc<Inner>>,
+    method: Method,
     uri: Uri,
     headers: HeaderMap,
     body: Bytes,
 ) -> (StatusCode, String) {
+    if method != Method::POST {
+        return (StatusCode::NOT_FOUND, String::new());
+    }
+    let mine = inner
+        .only
+        .as_deref()
+        .is_none_or(|marker| body.windows(marker.len()).any(|window| window == marker.as_bytes()));
+    if !mine {
+        return status("SUCCESS");
+    }
     let answer = {
         let mut received = lock(&inner.received);
         let attempt = received.iter().filter(|r| r.body == body).count();
-        let request = Received { path: uri.path().to_owned(), headers: headers.clone(), body, attempt };
+        let request = Received {
+            path: uri.path().to_owned(),
+            headers: headers.clone(),
+            body,
+            attempt,
+            at: Instant::now(),
+        };
         let answer = if authorized(&inner, &headers) {
             (inner.responder)(&request)
         } else {
@@ -224,6 +287,24 @@ pub fn client(emulator: &EmulatorHandle, token: Option<&str>) -> DaprClient {
     .expect("valid client")
 }
 
+/// One test's events: they all belong to the user `id`, which no other test uses, so an app
+/// reading a shared topic can tell its own messages from earlier tests' ones.
+#[derive(Debug, Clone, Copy)]
+pub struct Run {
+    pub id: Uuid,
+}
+
+impl Run {
+    pub fn new() -> Self {
+        Self { id: Uuid::new_v4() }
+    }
+
+    /// A `tasks.deleted` event of this run for the task `key`, tagged like [`task_event`].
+    pub fn event(&self, key: Uuid, tag: &str) -> TaskEvent {
+        TaskEvent::new(key, self.id, format!("corr-{tag}"), EventPayload::Deleted { title: tag.into() })
+    }
+}
+
 /// A `tasks.deleted` event for the task `key`; `tag` tells events apart in assertions.
 pub fn task_event(key: Uuid, tag: &str) -> TaskEvent {
     TaskEvent::new(key, Uuid::now_v7(), format!("corr-{tag}"), EventPayload::Deleted { title: tag.into() })
@@ -238,6 +319,15 @@ pub async fn try_publish_event(
     client: &DaprClient,
     event: &TaskEvent,
 ) -> Result<(), events::client::PublishError> {
+    try_publish_event_to(client, events::TOPIC, event).await
+}
+
+/// Publishes `event` the way the backend relay does, but to `topic`.
+pub async fn try_publish_event_to(
+    client: &DaprClient,
+    topic: &str,
+    event: &TaskEvent,
+) -> Result<(), events::client::PublishError> {
     let data = serde_json::to_value(event).expect("serializable");
     let id = event.event_id.to_string();
     let key = event.task_id.to_string();
@@ -249,7 +339,7 @@ pub async fn try_publish_event(
         traceparent: Some(TRACEPARENT),
         data: &data,
     };
-    client.publish(events::DEFAULT_PUBSUB, events::TOPIC, &message).await
+    client.publish(events::DEFAULT_PUBSUB, topic, &message).await
 }
 
 /// A raw publish request for edge cases the typed client cannot produce.

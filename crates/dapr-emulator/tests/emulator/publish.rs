@@ -9,7 +9,10 @@ use reqwest::{StatusCode, header::CONTENT_TYPE};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::helpers::{TRACEPARENT, WAIT, client, publish_event, raw_publish, task_event, try_publish_event};
+use crate::{
+    helpers::{Run, TRACEPARENT, WAIT, client, publish_event, raw_publish, task_event, try_publish_event},
+    sidecar::{Sidecar, SidecarKind, on_both_sidecars},
+};
 
 async fn emulator() -> dapr_emulator::EmulatorHandle {
     Emulator::builder().app_id("backend").start().await.expect("the emulator starts")
@@ -19,6 +22,133 @@ async fn error_body(response: reqwest::Response) -> (StatusCode, Value) {
     let status = response.status();
     (status, response.json().await.expect("a JSON error body"))
 }
+
+// --- Shared with a real daprd (see `sidecar`) -------------------------------------------------
+
+on_both_sidecars!(
+    an_unknown_pubsub_is_404_and_not_retryable,
+    the_api_token_is_required_except_for_health,
+    an_empty_topic_is_not_a_publish_route,
+    an_invalid_cloud_event_is_a_500_serialization_error,
+    a_bad_raw_payload_flag_is_400,
+);
+
+async fn an_unknown_pubsub_is_404_and_not_retryable(kind: SidecarKind) {
+    let sidecar = Sidecar::builder().start(kind).await;
+    let data = json!({});
+    let message = events::client::OutgoingMessage {
+        id: "1",
+        event_type: "tasks.created",
+        partition_key: "k",
+        correlation_id: None,
+        traceparent: None,
+        data: &data,
+    };
+    let err =
+        sidecar.client(None).publish("pubsub-redis", TOPIC, &message).await.expect_err("unknown component");
+    assert_eq!(err.status(), Some(StatusCode::NOT_FOUND), "{err:?}");
+    assert_eq!(err.error_code(), Some("ERR_PUBSUB_NOT_FOUND"), "{err:?}");
+    let response =
+        sidecar.raw_publish(&format!("pubsub-redis/{TOPIC}")).body("{}").send().await.expect("sent");
+    let (_, body) = error_body(response).await;
+    assert_eq!(body["message"], "pubsub pubsub-redis is not found");
+    assert_eq!(reason(&body), Some("DAPR_PUBSUB_NOT_FOUND"));
+    assert!(!err.is_retryable());
+    if let Some(emulator) = sidecar.emulator() {
+        assert!(emulator.published(TOPIC).is_empty());
+    }
+}
+
+async fn the_api_token_is_required_except_for_health(kind: SidecarKind) {
+    let sidecar = Sidecar::builder().api_token("right-token").start(kind).await;
+    let run = Run::new();
+
+    let response =
+        sidecar.raw_publish(&format!("{DEFAULT_PUBSUB}/{TOPIC}")).body("{}").send().await.expect("sent");
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    let content_type = response.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok());
+    assert_eq!(content_type, Some("text/plain; charset=utf-8"));
+    assert_eq!(response.text().await.expect("a body"), "invalid api token\n", "Go's http.Error");
+
+    let wrong = "wrong-secret-token";
+    let err = try_publish_event(&sidecar.client(Some(wrong)), &run.event(Uuid::now_v7(), "x"))
+        .await
+        .expect_err("wrong token");
+    assert_eq!(err.status(), Some(StatusCode::UNAUTHORIZED));
+    assert!(!err.is_retryable());
+    assert!(!err.to_string().contains(wrong) && !format!("{err:?}").contains(wrong));
+    if let Some(emulator) = sidecar.emulator() {
+        assert!(emulator.published(TOPIC).is_empty());
+    }
+
+    publish_event(&sidecar.client(Some("right-token")), &run.event(Uuid::now_v7(), "x")).await;
+    if let Some(emulator) = sidecar.emulator() {
+        assert_eq!(emulator.published(TOPIC).len(), 1);
+        let recorded = emulator.published(TOPIC)[0].headers.get("dapr-api-token").cloned();
+        assert_eq!(recorded.as_ref().and_then(|v| v.to_str().ok()), Some("right-token"));
+    }
+
+    for path in ["/v1.0/healthz", "/v1.0/healthz/outbound"] {
+        let response = reqwest::get(format!("{}{path}", sidecar.base_url())).await.expect("sent");
+        assert_eq!(response.status(), StatusCode::NO_CONTENT, "{path}");
+    }
+    assert!(sidecar.client(None).outbound_healthy().await);
+}
+
+async fn an_empty_topic_is_not_a_publish_route(kind: SidecarKind) {
+    let sidecar = Sidecar::builder().start(kind).await;
+    // daprd routes it to service invocation, before looking at the pub/sub name.
+    for path in [format!("{DEFAULT_PUBSUB}/"), "pubsub-redis/".to_owned()] {
+        let response = sidecar.raw_publish(&path).body("{}").send().await.expect("sent");
+        let (status, body) = error_body(response).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
+        assert_eq!(body["errorCode"], "ERR_DIRECT_INVOKE", "{path}");
+    }
+}
+
+async fn an_invalid_cloud_event_is_a_500_serialization_error(kind: SidecarKind) {
+    let sidecar = Sidecar::builder().start(kind).await;
+    let response = sidecar
+        .raw_publish(&format!("{DEFAULT_PUBSUB}/{TOPIC}"))
+        .header(CONTENT_TYPE, "application/cloudevents+json")
+        .body("{not json")
+        .send()
+        .await
+        .expect("sent");
+    let (status, body) = error_body(response).await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(body["errorCode"], "ERR_PUBSUB_CLOUD_EVENTS_SER");
+    assert_eq!(body["message"], "cannot create cloudevent");
+    assert_eq!(reason(&body), Some("DAPR_PUBSUB_CLOUD_EVENT_CREATION"));
+    if let Some(emulator) = sidecar.emulator() {
+        assert!(emulator.published(TOPIC).is_empty());
+    }
+}
+
+async fn a_bad_raw_payload_flag_is_400(kind: SidecarKind) {
+    let sidecar = Sidecar::builder().start(kind).await;
+    let path = format!("{DEFAULT_PUBSUB}/{TOPIC}?metadata.rawPayload=yes");
+    let response = sidecar.raw_publish(&path).body("x").send().await.expect("sent");
+    let (status, body) = error_body(response).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["errorCode"], "ERR_PUBSUB_REQUEST_METADATA");
+    assert_eq!(
+        body["message"],
+        "failed deserializing metadata. Error: rawPayload value must be a valid boolean: actual is 'yes'"
+    );
+    assert_eq!(reason(&body), Some("DAPR_PUBSUB_METADATA_DESERIALIZATION"));
+}
+
+/// The `reason` of the `ErrorInfo` entry in a Dapr error's `details`.
+fn reason(body: &Value) -> Option<&str> {
+    body["details"]
+        .as_array()?
+        .iter()
+        .find(|d| d["@type"] == "type.googleapis.com/google.rpc.ErrorInfo")?["reason"]
+        .as_str()
+}
+
+// --- Emulator only ------------------------------------------------------------------------------
 
 #[tokio::test]
 async fn client_publish_stores_the_cloud_event_consumers_expect() {
@@ -38,8 +168,11 @@ async fn client_publish_stores_the_cloud_event_consumers_expect() {
     assert_eq!(cloud_event["datacontenttype"], "application/json");
     assert_eq!(cloud_event["topic"], TOPIC);
     assert_eq!(cloud_event["pubsubname"], DEFAULT_PUBSUB);
-    assert_eq!(cloud_event["traceid"], TRACEPARENT);
-    assert_eq!(cloud_event["traceparent"], TRACEPARENT);
+    // The sidecar's publish span: the caller's trace, a span of its own.
+    assert_eq!(cloud_event["traceid"], cloud_event["traceparent"]);
+    let traceparent = cloud_event["traceparent"].as_str().expect("a traceparent");
+    assert_eq!(traceparent[..36], TRACEPARENT[..36], "{traceparent}");
+    assert_ne!(traceparent, TRACEPARENT);
     assert_eq!(cloud_event["tracestate"], "");
     let time = cloud_event["time"].as_str().expect("a time");
     let parsed = DateTime::parse_from_rfc3339(time).expect("RFC 3339");
@@ -114,21 +247,6 @@ async fn an_apps_own_cloud_event_is_kept_with_topic_and_pubsub_overwritten() {
 }
 
 #[tokio::test]
-async fn an_invalid_cloud_event_is_a_500_serialization_error() {
-    let emulator = emulator().await;
-    let response = raw_publish(&emulator, "t")
-        .header(CONTENT_TYPE, "application/cloudevents+json")
-        .body("{not json")
-        .send()
-        .await
-        .expect("sent");
-    let (status, body) = error_body(response).await;
-    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
-    assert_eq!(body["errorCode"], "ERR_PUBSUB_CLOUD_EVENTS_SER");
-    assert!(emulator.published("t").is_empty());
-}
-
-#[tokio::test]
 async fn raw_payloads_are_stored_verbatim_and_bad_flags_are_400() {
     let emulator = emulator().await;
     let response = raw_publish(&emulator, "t?metadata.rawPayload=true&metadata.ttlInSeconds=60")
@@ -167,37 +285,6 @@ async fn ttl_sets_an_expiration_on_cloud_events() {
 }
 
 #[tokio::test]
-async fn an_unknown_pubsub_is_404_and_not_retryable() {
-    let emulator = emulator().await;
-    let data = json!({});
-    let message = events::client::OutgoingMessage {
-        id: "1",
-        event_type: "tasks.created",
-        partition_key: "k",
-        correlation_id: None,
-        traceparent: None,
-        data: &data,
-    };
-    let err = client(&emulator, None)
-        .publish("pubsub-redis", TOPIC, &message)
-        .await
-        .expect_err("unknown component");
-    assert_eq!(err.status(), Some(StatusCode::NOT_FOUND));
-    assert_eq!(err.error_code(), Some("ERR_PUBSUB_NOT_FOUND"));
-    assert!(!err.is_retryable());
-    assert!(emulator.published(TOPIC).is_empty());
-}
-
-#[tokio::test]
-async fn an_empty_topic_is_404() {
-    let emulator = emulator().await;
-    let response = raw_publish(&emulator, "").body("{}").send().await.expect("sent");
-    let (status, body) = error_body(response).await;
-    assert_eq!(status, StatusCode::NOT_FOUND);
-    assert_eq!(body["errorCode"], "ERR_TOPIC_NAME_EMPTY");
-}
-
-#[tokio::test]
 async fn put_and_topics_with_slashes_are_accepted() {
     let emulator = emulator().await;
     let response = reqwest::Client::new()
@@ -227,35 +314,6 @@ async fn the_first_value_of_a_repeated_metadata_key_wins() {
     let message = &emulator.published("t")[0];
     assert_eq!(message.partition_key(), Some("first"));
     assert_eq!(message.cloud_event.as_ref().map(|ce| &ce["type"]), Some(&json!("x")));
-}
-
-#[tokio::test]
-async fn the_api_token_is_required_except_for_health() {
-    let emulator = Emulator::builder().api_token("right-token").start().await.expect("starts");
-
-    let response = raw_publish(&emulator, "t").body("{}").send().await.expect("sent");
-    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
-    assert_eq!(response.text().await.expect("a body"), "invalid api token");
-
-    let wrong = "wrong-secret-token";
-    let err = try_publish_event(&client(&emulator, Some(wrong)), &task_event(Uuid::now_v7(), "x"))
-        .await
-        .expect_err("wrong token");
-    assert_eq!(err.status(), Some(StatusCode::UNAUTHORIZED));
-    assert!(!err.is_retryable());
-    assert!(!err.to_string().contains(wrong) && !format!("{err:?}").contains(wrong));
-    assert!(emulator.published(TOPIC).is_empty());
-
-    publish_event(&client(&emulator, Some("right-token")), &task_event(Uuid::now_v7(), "x")).await;
-    assert_eq!(emulator.published(TOPIC).len(), 1);
-    let recorded = emulator.published(TOPIC)[0].headers.get("dapr-api-token").cloned();
-    assert_eq!(recorded.as_ref().and_then(|v| v.to_str().ok()), Some("right-token"));
-
-    for path in ["/v1.0/healthz", "/v1.0/healthz/outbound"] {
-        let response = reqwest::get(format!("{}{path}", emulator.base_url())).await.expect("sent");
-        assert_eq!(response.status(), StatusCode::NO_CONTENT, "{path}");
-    }
-    assert!(client(&emulator, None).outbound_healthy().await);
 }
 
 #[tokio::test]
