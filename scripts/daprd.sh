@@ -4,6 +4,14 @@
 #
 #   scripts/daprd.sh build     build when needed; prints the binary's absolute path on stdout
 #   scripts/daprd.sh version   prints the pinned Dapr release (from tools/daprd/go.mod), e.g. 1.16.5
+#   scripts/daprd.sh run APP_ID APP_PORT HTTP_PORT HEALTH_PATH
+#                              builds when needed, then becomes (exec) one sidecar for the app on
+#                              127.0.0.1:APP_PORT, with the annotations the chart gives the pod
+#                              (k8s/helm/todo-app/templates/_helpers.tpl) and the resources of dapr/
+#                              (generated from the same blueprint as production). APP_API_TOKEN and
+#                              DAPR_API_TOKEN are read from the environment, as in the cluster, and
+#                              so are the Kafka settings (dapr/components/pubsub-kafka.yaml).
+#                              DAPRD_LOG_LEVEL: default warn.
 #
 # The cache is target/daprd/daprd plus target/daprd/stamp, the sha256 of tools/daprd's go.mod,
 # go.sum and main.go: the binary is rebuilt only when they change. GOMODCACHE and GOCACHE are
@@ -21,7 +29,7 @@ log() { echo "daprd.sh: $*" >&2; }
 die() { log "error: $*"; exit 1; }
 
 usage() {
-    echo "usage: $0 build|version" >&2
+    echo "usage: $0 build | version | run APP_ID APP_PORT HTTP_PORT HEALTH_PATH" >&2
     exit 2
 }
 
@@ -110,9 +118,24 @@ build() {
     echo "$BIN"
 }
 
-[[ $# -eq 1 ]] || usage
+free_port() {
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+run() {
+    [[ $# -eq 4 ]] || usage
+    local bin
+    bin="$(build)"
+    exec "$bin" --app-id "$1" --app-port "$2" --app-protocol http --dapr-http-port "$3" \
+        --dapr-grpc-port "$(free_port)" --metrics-port "$(free_port)" --dapr-listen-addresses 127.0.0.1 \
+        --resources-path "$ROOT/dapr/components" --config "$ROOT/dapr/config.yaml" \
+        --enable-app-health-check --app-health-check-path "$4" --log-level "${DAPRD_LOG_LEVEL:-warn}"
+}
+
+[[ $# -ge 1 ]] || usage
 case "$1" in
-    build) build ;;
-    version) pinned_version ;;
+    build) [[ $# -eq 1 ]] || usage; build ;;
+    version) [[ $# -eq 1 ]] || usage; pinned_version ;;
+    run) shift; run "$@" ;;
     *) usage ;;
 esac

@@ -1,17 +1,24 @@
 #!/usr/bin/env bash
-# Fault tests: runs the release backend, ai-agent and Dapr stand-in as processes against a
-# private PostgreSQL and, during a stream of writes through the API, freezes the sidecar, kills
-# the backend (-9) and restarts it, kills the ai-agent mid-delivery and restarts it, and
-# restarts PostgreSQL. After each, it counts committed changes, events the sidecar accepted and
-# effects processed, prints `scenario X: committed N, delivered N, processed N` and fails on any
-# mismatch (see crates/loadtest/src/bin/faults/main.rs).
+# Fault tests: runs the release backend and ai-agent as processes against a private PostgreSQL,
+# first with the Dapr stand-in, then on real daprd sidecars and a Kafka broker, and injects one
+# fault per scenario during a stream of writes through the API. After each, it counts committed
+# changes, events the sidecar accepted and effects processed, prints `scenario X: committed N,
+# delivered N, processed N, duplicate effects N ...` and fails on any mismatch (see
+# crates/loadtest/src/bin/faults/main.rs).
+#   stand-in: the sidecar frozen, the backend killed (-9) and restarted, the ai-agent killed
+#             mid-delivery and restarted, PostgreSQL restarted
+#   daprd:    no fault (the latency), a second ai-agent replica killed with its sidecar, the
+#             Kafka broker restarted, the backend's sidecar killed (-9) and restarted, and a
+#             handler that keeps failing (dead-letter topic, store, replay)
 #
-#   RELEASE_DIR    where backend, ai-agent and dapr-emulator are (default target/release); the
-#                  harness itself is built here (`cargo build --release --locked -p loadtest --bin faults`)
-#   FAULTS_ARGS    extra arguments, e.g. "--writes 300 --scenarios backend,postgres"
+#   RELEASE_DIR      where backend, ai-agent and dapr-emulator are (default target/release); the
+#                    harness itself is built here (`cargo build --release --locked -p loadtest --bin faults`)
+#   FAULTS_SIDECARS  which runs: "stand-in dapr" (default), or one of them
+#   FAULTS_ARGS      extra arguments for every run, e.g. "--writes 300 --scenarios backend,postgres"
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/postgres.sh
+source scripts/backbone.sh
 
 release_dir=${RELEASE_DIR:-target/release}
 for bin in backend ai-agent dapr-emulator; do
@@ -26,9 +33,10 @@ chmod 755 "$tmp"
 cleanup() {
   local status=$?
   trap - INT TERM EXIT
+  [ ! -d "$tmp/kafka" ] || scripts/kafka.sh kill "$tmp/kafka"
   pg_stop "$tmp/pg"
   if [ "$status" != 0 ]; then
-    for log in target/faults/*.log; do
+    for log in target/faults/*/*.log; do
       echo "--- $log (last 15 lines) ---" >&2; tail -n 15 "$log" >&2 || true
     done
   fi
@@ -40,14 +48,26 @@ trap cleanup INT TERM EXIT
 pg_port=$(free_port)
 # Durability defaults: the PostgreSQL restart must not lose a committed write.
 pg_start "$tmp/pg" "$pg_port" -c max_connections=100
-pg_create_db "$pg_port" todo
-rm -rf target/faults && mkdir -p target/faults
+rm -rf target/faults
 started=$(date +%s)
-# shellcheck disable=SC2086 # FAULTS_ARGS is a list of words.
-"$release_dir/faults" \
-  --release-dir "$release_dir" \
-  --database-url "postgres://postgres@127.0.0.1:$pg_port/todo" \
-  --pg-restart-command "source scripts/postgres.sh && pg_as_owner pg_ctl -D '$tmp/pg' -w -t 60 restart -m fast >/dev/null" \
-  --log-dir target/faults \
-  ${FAULTS_ARGS:-}
+for sidecars in ${FAULTS_SIDECARS:-stand-in dapr}; do
+  db=todo_${sidecars/-/_}
+  pg_create_db "$pg_port" "$db"
+  mkdir -p "target/faults/$sidecars"
+  extra=()
+  if [ "$sidecars" = dapr ]; then
+    echo "==> the same on daprd $(scripts/daprd.sh version) and Kafka"
+    start_kafka "$tmp/kafka"
+    extra=(--kafka-dir "$tmp/kafka"
+      --broker-restart-command "scripts/kafka.sh stop '$tmp/kafka' && scripts/kafka.sh start '$tmp/kafka' $(cat "$tmp/kafka/port") >/dev/null")
+  fi
+  # shellcheck disable=SC2086 # FAULTS_ARGS is a list of words.
+  "$release_dir/faults" \
+    --sidecars "$sidecars" \
+    --release-dir "$release_dir" \
+    --database-url "postgres://postgres@127.0.0.1:$pg_port/$db" \
+    --pg-restart-command "source scripts/postgres.sh && pg_as_owner pg_ctl -D '$tmp/pg' -w -t 60 restart -m fast >/dev/null" \
+    --log-dir "target/faults/$sidecars" \
+    "${extra[@]}" ${FAULTS_ARGS:-}
+done
 echo "==> fault tests took $(( $(date +%s) - started )) s"

@@ -240,7 +240,9 @@ struct Backoff {
 
 impl Backoff {
     const MIN: Duration = Duration::from_millis(100);
-    const MAX: Duration = Duration::from_secs(30);
+    // Low: the sidecar is on the same host, so a probe costs next to nothing, and a broker
+    // outage of a few seconds must not leave events waiting half a minute once it is over.
+    const MAX: Duration = Duration::from_secs(5);
     const WARN_EVERY: Duration = Duration::from_secs(30);
 
     fn new() -> Self {
@@ -291,7 +293,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn backoff_doubles_from_a_tenth_of_a_second_up_to_thirty() {
+    fn backoff_doubles_from_a_tenth_of_a_second_up_to_five() {
         let mut b = Backoff::new();
         let mut delays = Vec::new();
         for _ in 0..12 {
@@ -300,7 +302,9 @@ mod tests {
         }
         assert_eq!(delays[0], Duration::from_millis(100));
         assert_eq!(delays[1], Duration::from_millis(200));
-        assert_eq!(delays[11], Duration::from_secs(30));
+        assert_eq!(delays[5], Duration::from_millis(3200));
+        assert_eq!(delays[6], Duration::from_secs(5));
+        assert_eq!(delays[11], Duration::from_secs(5));
         assert!(delays.windows(2).all(|w| w[0] <= w[1]));
     }
 }

@@ -2,21 +2,23 @@
 //! API, and one fault per scenario. After recovery every committed change must have its event
 //! published and processed exactly once in effect.
 //!
-//! Driven by `scripts/faults.sh`, which builds nothing, starts a private PostgreSQL and passes
-//! the command that restarts it. Each scenario uses its own user, so its counts are its own:
+//! Driven by `scripts/faults.sh`, which builds nothing, starts a private PostgreSQL (and, for
+//! `--sidecars dapr`, a Kafka broker) and passes the commands that restart them. Each scenario
+//! has users of its own, so its counts are its own (see `counts.rs`): committed, delivered,
+//! processed, and the `overdue` suggestion each task causes (the effect, exactly once). Every
+//! write is an overdue task created with an `Idempotency-Key` and retried until it succeeds, so
+//! an ambiguous failure never commits twice. Duplicate deliveries are allowed; duplicate effects
+//! are not.
 //!
-//! - committed: `tasks.created` events in the outbox for the user's tasks (one per task the API
-//!   committed; every write is an overdue task created with an `Idempotency-Key` and retried
-//!   until it succeeds, so an ambiguous failure never commits twice);
-//! - delivered: those events the sidecar accepted (`published_at` set by the relay);
-//! - processed: those events the ai-agent recorded in `processed_event`, and the `overdue`
-//!   suggestions they caused (exactly one per task: the effect).
-//!
-//! Duplicate deliveries are allowed; duplicate effects are not.
+//! Sidecars: `stand-in` (crates/dapr-emulator, one process for both services) or `dapr` (a
+//! real daprd per service, `scripts/daprd.sh run`, on the Kafka broker the environment names).
+
+mod counts;
+mod service;
 
 use std::{
-    path::PathBuf,
-    process::{Child, Command, Stdio},
+    path::{Path, PathBuf},
+    process::Command,
     sync::{
         Arc,
         atomic::{AtomicUsize, Ordering},
@@ -24,10 +26,21 @@ use std::{
     time::{Duration, Instant},
 };
 
-use anyhow::{Context, bail};
-use clap::Parser;
+use anyhow::{Context, bail, ensure};
+use clap::{Parser, ValueEnum};
 use serde_json::json;
 use sqlx::PgPool;
+
+use crate::{
+    counts::Counts,
+    service::{Service, free_port},
+};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Sidecars {
+    StandIn,
+    Dapr,
+}
 
 #[derive(Debug, Parser)]
 struct Args {
@@ -43,120 +56,198 @@ struct Args {
     /// Where process logs go.
     #[arg(long, default_value = "target/faults")]
     log_dir: PathBuf,
+    #[arg(long, value_enum, default_value = "stand-in")]
+    sidecars: Sidecars,
+    /// The Kafka broker's directory (`scripts/kafka.sh`), to read the consumer group.
+    #[arg(long)]
+    kafka_dir: Option<PathBuf>,
+    /// A shell command that stops the Kafka broker and starts it again (`broker` scenario).
+    #[arg(long)]
+    broker_restart_command: Option<String>,
     /// Writes per scenario.
     #[arg(long, default_value_t = 300)]
     writes: usize,
+    /// Writes in the `dead-letter` scenario: each waits out the sidecar's retries.
+    #[arg(long, default_value_t = 3)]
+    dead_letter_writes: usize,
+    /// Users per scenario; with several, the events spread over the topic's partitions.
+    #[arg(long, default_value_t = 6)]
+    users: usize,
     /// Concurrent writers.
     #[arg(long, default_value_t = 4)]
     writers: usize,
-    /// Scenarios to run, in order.
-    #[arg(long, value_delimiter = ',', default_value = "sidecar,backend,agent,postgres")]
-    scenarios: Vec<String>,
+    /// Scenarios to run, in order. Default, with the stand-in: sidecar, backend, agent,
+    /// postgres; with daprd: steady, replicas, broker, backend-sidecar, dead-letter.
+    #[arg(long, value_delimiter = ',')]
+    scenarios: Option<Vec<String>>,
     /// How long to wait for every effect after the last write.
     #[arg(long, default_value_t = 90)]
     settle_secs: u64,
 }
 
-/// One service process and how to start it again.
-struct Service {
-    name: &'static str,
-    command: Vec<String>,
-    env: Vec<(String, String)>,
-    ready_url: String,
-    log_dir: PathBuf,
-    child: Option<Child>,
+const AGENT_APP_ID: &str = "todo-ai-agent";
+
+/// The product's processes. `sidecar` is the backend's (with the stand-in, the one process
+/// serving both services); `agent_sidecar` and `replica` exist with daprd only.
+struct Product {
+    backend: Service,
+    agent: Service,
+    sidecar: Service,
+    agent_sidecar: Option<Service>,
+    /// A second ai-agent and its sidecar, in the same consumer group (`replicas` scenario).
+    replica: Option<(Service, Service)>,
+    base: String,
+    agent_env: Vec<(String, String)>,
 }
 
-impl Service {
-    fn start(&mut self) -> anyhow::Result<()> {
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(self.log_dir.join(format!("{}.log", self.name)))?;
-        let child = Command::new(&self.command[0])
-            .args(&self.command[1..])
-            .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-            .stdout(Stdio::from(log.try_clone()?))
-            .stderr(Stdio::from(log))
-            .spawn()
-            .with_context(|| format!("cannot start {}", self.name))?;
-        self.child = Some(child);
+fn daprd(
+    app_id: &str,
+    app_port: u16,
+    http_port: u16,
+    health: &str,
+    env: &[(String, String)],
+    log_dir: &Path,
+) -> Service {
+    let command = ["scripts/daprd.sh", "run", app_id, &app_port.to_string(), &http_port.to_string(), health];
+    Service::new(
+        &format!("daprd-{app_id}-{app_port}"),
+        command.map(str::to_owned).to_vec(),
+        env.to_vec(),
+        format!("http://127.0.0.1:{http_port}/v1.0/healthz"),
+        log_dir,
+    )
+}
+
+impl Product {
+    async fn start(args: &Args, http: &reqwest::Client) -> anyhow::Result<Self> {
+        let bin = |name: &str| args.release_dir.join(name).to_string_lossy().into_owned();
+        let (api_port, agent_port, dapr_port) = (free_port()?, free_port()?, free_port()?);
+        let agent_dapr_port = if args.sidecars == Sidecars::Dapr { free_port()? } else { dapr_port };
+        let base = format!("http://127.0.0.1:{api_port}");
+        // What the sidecar sends the ai-agent with every delivery, as in the cluster.
+        let token = format!("faults-{}", rand::random::<u64>());
+        let common = |dapr_port: u16, extra: &[(&str, String)]| {
+            let mut env: Vec<(String, String)> = vec![
+                ("DATABASE_URL".into(), args.database_url.clone()),
+                ("DAPR_HTTP_PORT".into(), dapr_port.to_string()),
+                ("LOG_FORMAT".into(), "json".into()),
+                ("RUST_LOG".into(), "warn".into()),
+                ("DATABASE_ACQUIRE_TIMEOUT_SECS".into(), "2".into()),
+                ("APP_API_TOKEN".into(), token.clone()),
+            ];
+            env.extend(extra.iter().map(|(k, v)| ((*k).to_owned(), v.clone())));
+            env
+        };
+        let backend = Service::new(
+            "backend",
+            vec![bin("backend"), "serve".into()],
+            common(
+                dapr_port,
+                &[
+                    ("LISTEN_ADDR", format!("127.0.0.1:{api_port}")),
+                    ("AUTH_RATE_LIMIT_PER_MINUTE", "0".into()),
+                    ("OUTBOX_PUBLISH_TIMEOUT_MS", "1000".into()),
+                ],
+            ),
+            format!("{base}/ready"),
+            &args.log_dir,
+        );
+        // The cron passes would create overdue suggestions on their own; off, every effect
+        // comes from an event.
+        let agent_env = common(
+            agent_dapr_port,
+            &[("CRON_ENABLED", "false".into()), ("SUGGESTIONS_PER_HOUR", "1000000".into())],
+        );
+        let agent = agent_service("ai-agent", &bin("ai-agent"), &agent_env, agent_port, &args.log_dir);
+        let token_env = [("APP_API_TOKEN".to_owned(), token.clone())];
+        let (sidecar, agent_sidecar) = match args.sidecars {
+            // Retries without end (like a Kafka consumer that does not commit its offset), so
+            // a delivery outlives an ai-agent that is down.
+            Sidecars::StandIn => (
+                Service::new(
+                    "dapr-emulator",
+                    [
+                        bin("dapr-emulator"),
+                        "--port".into(),
+                        dapr_port.to_string(),
+                        "--app-url".into(),
+                        format!("http://127.0.0.1:{agent_port}"),
+                        "--app-token".into(),
+                        token.clone(),
+                        "--max-retries".into(),
+                        "100000".into(),
+                        "--retry-interval-ms".into(),
+                        "200".into(),
+                    ]
+                    .to_vec(),
+                    vec![("RUST_LOG".into(), "warn".into())],
+                    format!("http://127.0.0.1:{dapr_port}/v1.0/healthz/outbound"),
+                    &args.log_dir,
+                ),
+                None,
+            ),
+            Sidecars::Dapr => (
+                daprd("todo-backend", api_port, dapr_port, "/health", &token_env, &args.log_dir),
+                Some(daprd(AGENT_APP_ID, agent_port, agent_dapr_port, "/ready", &token_env, &args.log_dir)),
+            ),
+        };
+        let mut product = Product { backend, agent, sidecar, agent_sidecar, replica: None, base, agent_env };
+        product.backend.start_ready(http, Duration::from_secs(60)).await?;
+        product.agent.start_ready(http, Duration::from_secs(60)).await?;
+        product.sidecar.start_ready(http, Duration::from_secs(60)).await?;
+        if let Some(sidecar) = &mut product.agent_sidecar {
+            sidecar.start_ready(http, Duration::from_secs(60)).await?;
+        }
+        Ok(product)
+    }
+
+    /// A second ai-agent with a sidecar of its own in the same app id, so the same consumer
+    /// group: Kafka splits the partitions between the two.
+    async fn start_replica(&mut self, args: &Args, http: &reqwest::Client) -> anyhow::Result<()> {
+        let (port, dapr_port) = (free_port()?, free_port()?);
+        let mut env = self.agent_env.clone();
+        env.retain(|(k, _)| k != "DAPR_HTTP_PORT");
+        env.push(("DAPR_HTTP_PORT".into(), dapr_port.to_string()));
+        let bin = args.release_dir.join("ai-agent").to_string_lossy().into_owned();
+        let mut agent = agent_service("ai-agent-replica", &bin, &env, port, &args.log_dir);
+        let token = env.iter().filter(|(k, _)| k == "APP_API_TOKEN").cloned().collect::<Vec<_>>();
+        let mut sidecar = daprd(AGENT_APP_ID, port, dapr_port, "/ready", &token, &args.log_dir);
+        agent.start_ready(http, Duration::from_secs(60)).await?;
+        sidecar.start_ready(http, Duration::from_secs(60)).await?;
+        self.replica = Some((agent, sidecar));
         Ok(())
     }
-
-    fn pid(&self) -> u32 {
-        self.child.as_ref().map_or(0, Child::id)
-    }
-
-    /// SIGKILL: no drain, no clean-up, like a node that lost power.
-    fn kill(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-
-    fn signal(&self, signal: &str) {
-        let _ = Command::new("kill").args([signal, &self.pid().to_string()]).status();
-    }
-
-    async fn wait_ready(&self, http: &reqwest::Client, timeout: Duration) -> anyhow::Result<Duration> {
-        let started = Instant::now();
-        while started.elapsed() < timeout {
-            if let Ok(res) = http.get(&self.ready_url).send().await
-                && res.status().is_success()
-            {
-                return Ok(started.elapsed());
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        bail!("{} was not ready within {timeout:?}", self.name)
-    }
 }
 
-impl Drop for Service {
-    fn drop(&mut self) {
-        self.signal("-CONT");
-        self.kill();
-    }
-}
-
-fn free_port() -> anyhow::Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
-}
-
-struct Counts {
-    committed: i64,
-    delivered: i64,
-    processed: i64,
-    tasks: i64,
-    suggestions: i64,
-    duplicate_suggestions: i64,
-}
-
-async fn counts(db: &PgPool, user_id: &str) -> sqlx::Result<Counts> {
-    let (committed, delivered, processed, tasks, suggestions, duplicate_suggestions): (
-        i64,
-        i64,
-        i64,
-        i64,
-        i64,
-        i64,
-    ) = sqlx::query_as(
-        "select
-           (select count(*) from outbox where user_id = $1::uuid and event_type = 'tasks.created'),
-           (select count(*) from outbox where user_id = $1::uuid and event_type = 'tasks.created'
-                                          and published_at is not null),
-           (select count(*) from processed_event p join outbox o on p.event_id = o.event_id::text
-             where o.user_id = $1::uuid and o.event_type = 'tasks.created' and p.consumer = 'ai-agent'),
-           (select count(*) from task where user_id = $1::uuid),
-           (select count(distinct task_id) from suggestion where user_id = $1::uuid and kind = 'overdue'),
-           (select count(*) - count(distinct task_id) from suggestion where user_id = $1::uuid and kind = 'overdue')",
+fn agent_service(name: &str, bin: &str, env: &[(String, String)], port: u16, log_dir: &Path) -> Service {
+    let mut env = env.to_vec();
+    env.push(("LISTEN_ADDR".into(), format!("127.0.0.1:{port}")));
+    Service::new(
+        name,
+        vec![bin.to_owned(), "serve".into()],
+        env,
+        format!("http://127.0.0.1:{port}/ready"),
+        log_dir,
     )
-    .bind(user_id)
-    .fetch_one(db)
-    .await?;
-    Ok(Counts { committed, delivered, processed, tasks, suggestions, duplicate_suggestions })
+}
+
+/// The consumer group's members holding partitions of the topic, from the broker's own tool.
+fn group_members(kafka_dir: &Path) -> anyhow::Result<usize> {
+    let out = Command::new("scripts/kafka.sh").arg("offsets").arg(kafka_dir).arg(AGENT_APP_ID).output()?;
+    ensure!(out.status.success(), "kafka.sh offsets failed: {}", String::from_utf8_lossy(&out.stderr));
+    // Member ids are the client id (the app id) and a suffix; the group's name is the bare id.
+    let prefix = format!("{AGENT_APP_ID}-");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let members: std::collections::HashSet<&str> =
+        text.split_whitespace().filter(|w| w.starts_with(&prefix) && w.len() > prefix.len() + 8).collect();
+    Ok(members.len())
+}
+
+fn shell(command: Option<&str>, what: &str) -> anyhow::Result<()> {
+    let command = command.with_context(|| format!("{what}: its command is needed"))?;
+    let status = Command::new("bash").args(["-c", command]).status()?;
+    ensure!(status.success(), "{what} failed: {status}");
+    Ok(())
 }
 
 /// Signs up a fresh user and returns a client holding its session, and its id.
@@ -201,174 +292,254 @@ async fn write_one(client: &reqwest::Client, base: &str, n: usize, label: &str) 
     }
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    let args = Args::parse();
-    std::fs::create_dir_all(&args.log_dir)?;
-    let db = sqlx::postgres::PgPoolOptions::new().max_connections(2).connect(&args.database_url).await?;
-    let http = reqwest::Client::builder().timeout(Duration::from_secs(2)).build()?;
-    let bin = |name: &str| args.release_dir.join(name).to_string_lossy().into_owned();
-    let (api_port, agent_port, dapr_port) = (free_port()?, free_port()?, free_port()?);
-    let base = format!("http://127.0.0.1:{api_port}");
-    let common = |extra: &[(&str, String)]| {
-        let mut env: Vec<(String, String)> = vec![
-            ("DATABASE_URL".into(), args.database_url.clone()),
-            ("DAPR_HTTP_PORT".into(), dapr_port.to_string()),
-            ("LOG_FORMAT".into(), "json".into()),
-            ("RUST_LOG".into(), "warn".into()),
-            ("DATABASE_ACQUIRE_TIMEOUT_SECS".into(), "2".into()),
-        ];
-        env.extend(extra.iter().map(|(k, v)| ((*k).to_owned(), v.clone())));
-        env
-    };
-    let mut backend = Service {
-        name: "backend",
-        command: vec![bin("backend"), "serve".into()],
-        env: common(&[
-            ("LISTEN_ADDR", format!("127.0.0.1:{api_port}")),
-            ("AUTH_RATE_LIMIT_PER_MINUTE", "0".into()),
-            ("OUTBOX_PUBLISH_TIMEOUT_MS", "1000".into()),
-        ]),
-        ready_url: format!("{base}/ready"),
-        log_dir: args.log_dir.clone(),
-        child: None,
-    };
-    let mut agent = Service {
-        name: "ai-agent",
-        command: vec![bin("ai-agent"), "serve".into()],
-        // The cron passes would create overdue suggestions on their own; off, every effect
-        // comes from an event.
-        env: common(&[
-            ("LISTEN_ADDR", format!("127.0.0.1:{agent_port}")),
-            ("CRON_ENABLED", "false".into()),
-            ("SUGGESTIONS_PER_HOUR", "1000000".into()),
-        ]),
-        ready_url: format!("http://127.0.0.1:{agent_port}/ready"),
-        log_dir: args.log_dir.clone(),
-        child: None,
-    };
-    // Retries without end (like a Kafka consumer that does not commit its offset), so a
-    // delivery outlives an ai-agent that is down.
-    let mut sidecar = Service {
-        name: "dapr-emulator",
-        command: vec![
-            bin("dapr-emulator"),
-            "--port".into(),
-            dapr_port.to_string(),
-            "--app-url".into(),
-            format!("http://127.0.0.1:{agent_port}"),
-            "--max-retries".into(),
-            "100000".into(),
-            "--retry-interval-ms".into(),
-            "200".into(),
-        ],
-        env: vec![("RUST_LOG".into(), "warn".into())],
-        ready_url: format!("http://127.0.0.1:{dapr_port}/v1.0/healthz/outbound"),
-        log_dir: args.log_dir.clone(),
-        child: None,
-    };
+/// A steady stream of `total` writes spread over the users, by `writers` concurrent writers.
+struct Stream {
+    done: Arc<AtomicUsize>,
+    attempts: Arc<AtomicUsize>,
+    writers: tokio::task::JoinSet<()>,
+}
 
-    backend.start()?;
-    backend.wait_ready(&http, Duration::from_secs(60)).await?;
-    agent.start()?;
-    agent.wait_ready(&http, Duration::from_secs(60)).await?;
-    sidecar.start()?;
-    sidecar.wait_ready(&http, Duration::from_secs(30)).await?;
-
-    let mut failed = Vec::new();
-    for scenario in &args.scenarios {
-        let started = Instant::now();
-        let (client, user) = sign_up(&base, scenario).await?;
-        let done = Arc::new(AtomicUsize::new(0));
-        let attempts = Arc::new(AtomicUsize::new(0));
-        let next = Arc::new(AtomicUsize::new(0));
-        let mut writers = tokio::task::JoinSet::new();
-        for _ in 0..args.writers {
-            let (client, base, label) = (client.clone(), base.clone(), scenario.clone());
-            let (done, attempts, next, total) = (done.clone(), attempts.clone(), next.clone(), args.writes);
-            writers.spawn(async move {
+impl Stream {
+    fn start(
+        users: &[(reqwest::Client, String)],
+        base: &str,
+        label: &str,
+        total: usize,
+        writers: usize,
+    ) -> Self {
+        let users = Arc::new(users.to_vec());
+        let (done, attempts, next) =
+            (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+        let mut set = tokio::task::JoinSet::new();
+        for _ in 0..writers {
+            let (users, base, label) = (users.clone(), base.to_owned(), label.to_owned());
+            let (done, attempts, next) = (done.clone(), attempts.clone(), next.clone());
+            set.spawn(async move {
                 loop {
                     let n = next.fetch_add(1, Ordering::SeqCst);
                     if n >= total {
                         break;
                     }
-                    attempts.fetch_add(write_one(&client, &base, n, &label).await, Ordering::SeqCst);
+                    let client = &users[n % users.len()].0;
+                    attempts.fetch_add(write_one(client, &base, n, &label).await, Ordering::SeqCst);
                     done.fetch_add(1, Ordering::SeqCst);
                     // A steady stream rather than a burst, so the fault lands mid-stream.
                     tokio::time::sleep(Duration::from_millis(20)).await;
                 }
             });
         }
-        // Let a third of the stream through, then inject the fault.
-        while done.load(Ordering::SeqCst) < args.writes / 3 {
+        Self { done, attempts, writers: set }
+    }
+
+    async fn wait_done(&self, n: usize) {
+        while self.done.load(Ordering::SeqCst) < n && !self.writers.is_empty() {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
-        let mut recovery = Duration::ZERO;
+    }
+
+    /// Waits for the end of the stream; returns the HTTP attempts it took.
+    async fn finish(mut self) -> usize {
+        while self.writers.join_next().await.is_some() {}
+        self.attempts.load(Ordering::SeqCst)
+    }
+}
+
+/// Polls until every committed change has its effect or `timeout` runs out.
+async fn settle(db: &PgPool, users: &[String], timeout: Duration) -> sqlx::Result<Counts> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let now = counts::counts(db, users).await?;
+        if now.settled() || Instant::now() >= deadline {
+            return Ok(now);
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+/// The dead-letter scenario's fault: every attempt to process these users' events fails (a
+/// trigger refuses the agent's processed-event row, so the handler's transaction fails and
+/// the agent answers RETRY), until [`DEAD_LETTER_CURE`].
+const DEAD_LETTER_FAULT: &str = "
+create or replace function faults_refuse() returns trigger language plpgsql as $$
+begin
+  if new.consumer = 'ai-agent' and exists (
+       select 1 from outbox o join faults_refused r on r.user_id = o.user_id
+        where o.event_id::text = new.event_id) then
+    raise exception 'refused by the fault test';
+  end if;
+  return new;
+end $$;
+create table if not exists faults_refused (user_id uuid primary key);
+drop trigger if exists faults_refuse on processed_event;
+create trigger faults_refuse before insert on processed_event for each row execute function faults_refuse();";
+const DEAD_LETTER_CURE: &str = "drop trigger faults_refuse on processed_event; drop function faults_refuse(); drop table faults_refused;";
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    std::fs::create_dir_all(&args.log_dir)?;
+    let db = sqlx::postgres::PgPoolOptions::new().max_connections(2).connect(&args.database_url).await?;
+    let http = reqwest::Client::builder().timeout(Duration::from_secs(2)).build()?;
+    let scenarios = args.scenarios.clone().unwrap_or_else(|| {
+        let names = match args.sidecars {
+            Sidecars::StandIn => "sidecar,backend,agent,postgres",
+            Sidecars::Dapr => "steady,replicas,broker,backend-sidecar,dead-letter",
+        };
+        names.split(',').map(str::to_owned).collect()
+    });
+    let mut product = Product::start(&args, &http).await?;
+    let base = product.base.clone();
+
+    let mut failed = Vec::new();
+    for scenario in &scenarios {
+        let started = Instant::now();
+        let (writes, user_count) =
+            if scenario == "dead-letter" { (args.dead_letter_writes, 1) } else { (args.writes, args.users) };
+        let mut users = Vec::new();
+        for _ in 0..user_count {
+            users.push(sign_up(&base, scenario).await?);
+        }
+        let ids: Vec<String> = users.iter().map(|(_, id)| id.clone()).collect();
+        let mut notes = Vec::new();
+        // Faults whose writes must all succeed at the first attempt: nothing the API needs failed.
+        let api_unaffected = !matches!(scenario.as_str(), "backend" | "postgres");
+        let mut replayed_all = true;
         match scenario.as_str() {
+            "replicas" => {
+                product.start_replica(&args, &http).await?;
+                let kafka_dir = args.kafka_dir.as_deref().context("--kafka-dir is needed")?;
+                let deadline = Instant::now() + Duration::from_secs(60);
+                let mut members = group_members(kafka_dir)?;
+                while members < 2 && Instant::now() < deadline {
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                    members = group_members(kafka_dir)?;
+                }
+                ensure!(members == 2, "the consumer group has {members} member(s) holding partitions, not 2");
+                notes.push("2 members sharing the partitions".to_owned());
+            }
+            "dead-letter" => {
+                sqlx::raw_sql(DEAD_LETTER_FAULT).execute(&db).await?;
+                sqlx::query("insert into faults_refused values ($1::uuid)")
+                    .bind(&ids[0])
+                    .execute(&db)
+                    .await?;
+            }
+            _ => {}
+        }
+
+        let stream = Stream::start(&users, &base, scenario, writes, args.writers);
+        // Let a third of the stream through, then inject the fault.
+        stream.wait_done(writes / 3).await;
+        let mut ready_again = None;
+        let mut sidecar_back = None;
+        match scenario.as_str() {
+            "steady" | "dead-letter" => {}
             "sidecar" => {
-                // Frozen, not killed: the stand-in keeps accepted messages in memory only (a
-                // real sidecar hands them to Kafka), so killing it would lose what Kafka keeps.
-                // A frozen sidecar is the harder case anyway: publishes time out.
-                sidecar.signal("-STOP");
+                // Frozen: publishes time out rather than being refused.
+                product.sidecar.signal("-STOP");
                 tokio::time::sleep(Duration::from_secs(6)).await;
-                sidecar.signal("-CONT");
+                product.sidecar.signal("-CONT");
             }
             "backend" => {
-                backend.kill();
+                product.backend.kill();
                 tokio::time::sleep(Duration::from_secs(1)).await;
-                backend.start()?;
-                recovery = backend.wait_ready(&http, Duration::from_secs(60)).await?;
+                ready_again = Some(product.backend.start_ready(&http, Duration::from_secs(60)).await?);
             }
             "agent" => {
-                agent.kill();
+                product.agent.kill();
                 tokio::time::sleep(Duration::from_secs(2)).await;
-                agent.start()?;
-                recovery = agent.wait_ready(&http, Duration::from_secs(60)).await?;
+                ready_again = Some(product.agent.start_ready(&http, Duration::from_secs(60)).await?);
             }
             "postgres" => {
-                let command = args.pg_restart_command.as_deref().context("--pg-restart-command is needed")?;
-                let status = Command::new("bash").args(["-c", command]).status()?;
-                if !status.success() {
-                    bail!("restarting PostgreSQL failed: {status}");
-                }
-                recovery = backend.wait_ready(&http, Duration::from_secs(60)).await?;
-                agent.wait_ready(&http, Duration::from_secs(60)).await?;
+                shell(args.pg_restart_command.as_deref(), "restarting PostgreSQL")?;
+                ready_again = Some(product.backend.wait_ready(&http, Duration::from_secs(60)).await?);
+                product.agent.wait_ready(&http, Duration::from_secs(60)).await?;
+            }
+            "replicas" => {
+                // The replica's pod dies: the agent and its sidecar together, mid-stream.
+                let (mut agent, mut sidecar) = product.replica.take().context("the replica runs")?;
+                sidecar.kill();
+                agent.kill();
+            }
+            "broker" => {
+                let restart = Instant::now();
+                shell(args.broker_restart_command.as_deref(), "restarting the Kafka broker")?;
+                ready_again = Some(restart.elapsed());
+            }
+            "backend-sidecar" => {
+                product.sidecar.kill();
+                tokio::time::sleep(Duration::from_secs(5)).await;
+                ready_again = Some(product.sidecar.start_ready(&http, Duration::from_secs(60)).await?);
+                sidecar_back = Some(chrono::Utc::now());
             }
             other => bail!("unknown scenario {other}"),
         }
-        while writers.join_next().await.is_some() {}
+        let fault_over = Instant::now();
+        let attempts = stream.finish().await;
 
-        // Wait until every committed event has its effect, or the settle time runs out.
-        let deadline = Instant::now() + Duration::from_secs(args.settle_secs);
-        let mut last = counts(&db, &user).await?;
-        while Instant::now() < deadline
-            && !(last.committed == last.tasks
-                && last.delivered == last.committed
-                && last.processed == last.committed
-                && last.suggestions == last.committed)
-        {
-            tokio::time::sleep(Duration::from_millis(250)).await;
-            last = counts(&db, &user).await?;
+        if scenario == "dead-letter" {
+            // Through the sidecar's retries to the dead-letter topic and into the store; then
+            // the cause is removed and the letters are replayed.
+            let deadline = Instant::now() + Duration::from_secs(args.settle_secs);
+            let mut letters = counts::dead_letters(&db, &ids).await?;
+            while letters.0 < writes as i64 && Instant::now() < deadline {
+                tokio::time::sleep(Duration::from_millis(500)).await;
+                letters = counts::dead_letters(&db, &ids).await?;
+            }
+            let before = counts::counts(&db, &ids).await?;
+            sqlx::raw_sql(DEAD_LETTER_CURE).execute(&db).await?;
+            ensure!(
+                letters.0 == writes as i64,
+                "{} of {writes} events reached the dead-letter store",
+                letters.0
+            );
+            ensure!(before.processed == 0, "{} refused events counted as processed", before.processed);
+            let replay = Command::new(args.release_dir.join("ai-agent"))
+                .arg("replay-dead-letters")
+                .envs(product.agent_env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+                .output()?;
+            ensure!(
+                replay.status.success(),
+                "replay-dead-letters failed: {}",
+                String::from_utf8_lossy(&replay.stderr)
+            );
+            let replayed = counts::dead_letters(&db, &ids).await?.1;
+            notes.push(format!(
+                "{} dead-lettered after the sidecar's retries, {replayed} replayed",
+                letters.0
+            ));
+            replayed_all = replayed == writes as i64;
         }
-        let ok = last.tasks == args.writes as i64
-            && last.committed == last.tasks
-            && last.delivered == last.committed
-            && last.processed == last.committed
-            && last.suggestions == last.committed
-            && last.duplicate_suggestions == 0;
+
+        let last = settle(&db, &ids, Duration::from_secs(args.settle_secs)).await?;
+        let caught_up = fault_over.elapsed();
+        if let Some(since) = sidecar_back {
+            let (published, span) = counts::relay_rate(&db, &ids, since).await?;
+            notes.push(format!(
+                "relay drained {published} events in {span:.2} s ({:.0}/s)",
+                published as f64 / span.max(0.001)
+            ));
+        }
+        let (p50, p95) = counts::latency_ms(&db, &ids).await?;
+        let ok = last.tasks == writes as i64
+            && last.settled()
+            && (!api_unaffected || attempts == writes)
+            && replayed_all;
         println!(
-            "scenario {scenario}: committed {}, delivered {}, processed {} (tasks {}, overdue suggestions {}, \
-             duplicate suggestions {}; {} HTTP attempts for {} writes; ready again after {:.1} s; {:.1} s in all) {}",
+            "scenario {scenario}: committed {}, delivered {}, processed {}, duplicate effects {} (tasks {}, overdue \
+             suggestions {}; {attempts} HTTP attempts for {writes} writes by {} users{}; caught up {:.1} s after \
+             the fault; commit to suggestion p50 {p50:.0} ms, p95 {p95:.0} ms{}{}) {}",
             last.committed,
             last.delivered,
             last.processed,
+            last.duplicate_suggestions,
             last.tasks,
             last.suggestions,
-            last.duplicate_suggestions,
-            attempts.load(Ordering::SeqCst),
-            args.writes,
-            recovery.as_secs_f64(),
-            started.elapsed().as_secs_f64(),
+            ids.len(),
+            ready_again.map(|d| format!("; ready again after {:.1} s", d.as_secs_f64())).unwrap_or_default(),
+            caught_up.as_secs_f64(),
+            if notes.is_empty() { String::new() } else { format!("; {}", notes.join("; ")) },
+            format_args!("; {:.1} s in all", started.elapsed().as_secs_f64()),
             if ok { "OK" } else { "MISMATCH" },
         );
         if !ok {
@@ -376,8 +547,8 @@ async fn main() -> anyhow::Result<()> {
         }
     }
     // Still serving after everything.
-    backend.wait_ready(&http, Duration::from_secs(10)).await?;
-    agent.wait_ready(&http, Duration::from_secs(10)).await?;
+    product.backend.wait_ready(&http, Duration::from_secs(10)).await?;
+    product.agent.wait_ready(&http, Duration::from_secs(10)).await?;
     if failed.is_empty() {
         println!("all fault scenarios passed");
         Ok(())
