@@ -4,11 +4,12 @@
 //!
 //! Driven by `scripts/faults.sh`, which builds nothing, starts a private PostgreSQL (and, for
 //! `--sidecars dapr`, a Kafka broker) and passes the commands that restart them. Each scenario
-//! has users of its own, so its counts are its own (see `counts.rs`): committed, delivered,
-//! processed, and the `overdue` suggestion each task causes (the effect, exactly once). Every
-//! write is an overdue task created with an `Idempotency-Key` and retried until it succeeds, so
-//! an ambiguous failure never commits twice. Duplicate deliveries are allowed; duplicate effects
-//! are not.
+//! has users of its own, so its counts are its own (see `counts.rs`): committed, delivered (by
+//! the agent's own log), processed, and the effects (an open `overdue` suggestion for each open
+//! task, none left open on a completed one). Every write creates an overdue task with an
+//! `Idempotency-Key`, retried until it succeeds, so an ambiguous failure never commits twice;
+//! three writes in four then rename, complete or delete it, so every kind of event goes through
+//! the fault. Duplicate deliveries are allowed; duplicate effects are not.
 //!
 //! Sidecars: `stand-in` (crates/dapr-emulator, one process for both services) or `dapr` (a
 //! real daprd per service, `scripts/daprd.sh run`, on the Kafka broker the environment names).
@@ -131,7 +132,8 @@ impl Product {
                 ("DATABASE_URL".into(), args.database_url.clone()),
                 ("DAPR_HTTP_PORT".into(), dapr_port.to_string()),
                 ("LOG_FORMAT".into(), "json".into()),
-                ("RUST_LOG".into(), "warn".into()),
+                // The agent's line per delivery (info) is what `delivered` counts.
+                ("RUST_LOG".into(), "warn,ai_agent::consumer=info".into()),
                 ("DATABASE_ACQUIRE_TIMEOUT_SECS".into(), "2".into()),
                 ("APP_API_TOKEN".into(), token.clone()),
             ];
@@ -265,37 +267,96 @@ async fn sign_up(base: &str, label: &str) -> anyhow::Result<(reqwest::Client, St
     Ok((client, id))
 }
 
-/// Creates one overdue task, retrying with the same `Idempotency-Key` until the API answers
-/// 201 (through backend kills and database restarts). Returns the attempts it took.
-async fn write_one(client: &reqwest::Client, base: &str, n: usize, label: &str) -> usize {
-    let key = format!("faults-{label}-{n}-{}", rand::random::<u64>());
-    let body =
-        json!({"title": format!("{label} write {n}"), "dueAt": "2020-01-01T09:00:00Z", "priority": "low"});
+/// What write `n` does after creating its task (`follow_ups`: three writes in four).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FollowUp {
+    None,
+    Rename,
+    Complete,
+    Delete,
+}
+
+impl FollowUp {
+    fn of(n: usize, follow_ups: bool) -> Self {
+        match n % 4 {
+            _ if !follow_ups => Self::None,
+            1 => Self::Rename,
+            2 => Self::Complete,
+            3 => Self::Delete,
+            _ => Self::None,
+        }
+    }
+}
+
+/// Sends one request until the API answers one of `done` (through backend kills and database
+/// restarts); a retry after an ambiguous failure may meet its own earlier success, which `done`
+/// lists. Returns the body of the final answer and the attempts it took.
+async fn until_done(
+    request: impl Fn() -> reqwest::RequestBuilder,
+    done: &[u16],
+    what: &str,
+) -> (serde_json::Value, usize) {
     let mut attempts = 0;
     loop {
         attempts += 1;
-        let sent = client
-            .post(format!("{base}/api/v1/tasks"))
-            .header("idempotency-key", &key)
-            .json(&body)
-            .send()
-            .await;
-        match sent {
-            Ok(res) if res.status().as_u16() == 201 => return attempts,
+        match request().send().await {
+            Ok(res) if done.contains(&res.status().as_u16()) => {
+                return (res.json().await.unwrap_or_default(), attempts);
+            }
             Ok(res) if res.status().is_client_error() && res.status().as_u16() != 429 => {
                 // A 4xx other than throttling would loop forever; it is a harness bug.
-                eprintln!("write {n} of {label}: unexpected {}", res.status());
-                return attempts;
+                eprintln!("{what}: unexpected {}", res.status());
+                return (serde_json::Value::Null, attempts);
             }
             _ => tokio::time::sleep(Duration::from_millis(100)).await,
         }
     }
 }
 
+/// Creates one overdue task (the same `Idempotency-Key` on every attempt), then applies its
+/// follow-up. Returns the attempts and the requests it needed without faults.
+async fn write_one(
+    client: &reqwest::Client,
+    base: &str,
+    n: usize,
+    label: &str,
+    follow_up: FollowUp,
+) -> (usize, usize) {
+    let key = format!("faults-{label}-{n}-{}", rand::random::<u64>());
+    let body =
+        json!({"title": format!("{label} write {n}"), "dueAt": "2020-01-01T09:00:00Z", "priority": "low"});
+    let what = format!("write {n} of {label}");
+    let (task, mut attempts) = until_done(
+        || client.post(format!("{base}/api/v1/tasks")).header("idempotency-key", &key).json(&body),
+        &[201],
+        &what,
+    )
+    .await;
+    let Some(id) = task["id"].as_str() else { return (attempts, 1) };
+    let url = format!("{base}/api/v1/tasks/{id}");
+    let more = match follow_up {
+        FollowUp::None => return (attempts, 1),
+        FollowUp::Rename => {
+            until_done(
+                || client.patch(&url).json(&json!({"title": format!("{label} write {n}, renamed")})),
+                &[200],
+                &what,
+            )
+            .await
+        }
+        // Already completed or already gone: a retry of a request that did succeed.
+        FollowUp::Complete => until_done(|| client.post(format!("{url}/complete")), &[200, 409], &what).await,
+        FollowUp::Delete => until_done(|| client.delete(&url), &[204, 404], &what).await,
+    };
+    attempts += more.1;
+    (attempts, 2)
+}
+
 /// A steady stream of `total` writes spread over the users, by `writers` concurrent writers.
 struct Stream {
     done: Arc<AtomicUsize>,
     attempts: Arc<AtomicUsize>,
+    requests: Arc<AtomicUsize>,
     writers: tokio::task::JoinSet<()>,
 }
 
@@ -306,14 +367,16 @@ impl Stream {
         label: &str,
         total: usize,
         writers: usize,
+        follow_ups: bool,
     ) -> Self {
         let users = Arc::new(users.to_vec());
-        let (done, attempts, next) =
-            (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+        let counter = || Arc::new(AtomicUsize::new(0));
+        let (done, attempts, requests, next) = (counter(), counter(), counter(), counter());
         let mut set = tokio::task::JoinSet::new();
         for _ in 0..writers {
             let (users, base, label) = (users.clone(), base.to_owned(), label.to_owned());
-            let (done, attempts, next) = (done.clone(), attempts.clone(), next.clone());
+            let (done, attempts, requests, next) =
+                (done.clone(), attempts.clone(), requests.clone(), next.clone());
             set.spawn(async move {
                 loop {
                     let n = next.fetch_add(1, Ordering::SeqCst);
@@ -321,14 +384,17 @@ impl Stream {
                         break;
                     }
                     let client = &users[n % users.len()].0;
-                    attempts.fetch_add(write_one(client, &base, n, &label).await, Ordering::SeqCst);
+                    let (tried, needed) =
+                        write_one(client, &base, n, &label, FollowUp::of(n, follow_ups)).await;
+                    attempts.fetch_add(tried, Ordering::SeqCst);
+                    requests.fetch_add(needed, Ordering::SeqCst);
                     done.fetch_add(1, Ordering::SeqCst);
                     // A steady stream rather than a burst, so the fault lands mid-stream.
                     tokio::time::sleep(Duration::from_millis(20)).await;
                 }
             });
         }
-        Self { done, attempts, writers: set }
+        Self { done, attempts, requests, writers: set }
     }
 
     async fn wait_done(&self, n: usize) {
@@ -337,18 +403,19 @@ impl Stream {
         }
     }
 
-    /// Waits for the end of the stream; returns the HTTP attempts it took.
-    async fn finish(mut self) -> usize {
+    /// Waits for the end of the stream; returns the HTTP attempts it took, and the requests it
+    /// would have taken without a single failure.
+    async fn finish(mut self) -> (usize, usize) {
         while self.writers.join_next().await.is_some() {}
-        self.attempts.load(Ordering::SeqCst)
+        (self.attempts.load(Ordering::SeqCst), self.requests.load(Ordering::SeqCst))
     }
 }
 
 /// Polls until every committed change has its effect or `timeout` runs out.
-async fn settle(db: &PgPool, users: &[String], timeout: Duration) -> sqlx::Result<Counts> {
+async fn settle(db: &PgPool, users: &[String], log_dir: &Path, timeout: Duration) -> anyhow::Result<Counts> {
     let deadline = Instant::now() + timeout;
     loop {
-        let now = counts::counts(db, users).await?;
+        let now = counts::counts(db, users, log_dir).await?;
         if now.settled() || Instant::now() >= deadline {
             return Ok(now);
         }
@@ -427,7 +494,10 @@ async fn main() -> anyhow::Result<()> {
             _ => {}
         }
 
-        let stream = Stream::start(&users, &base, scenario, writes, args.writers);
+        // The dead-letter scenario's events each wait out the sidecar's retries: creates only.
+        let follow_ups = scenario != "dead-letter";
+        let stream = Stream::start(&users, &base, scenario, writes, args.writers, follow_ups);
+        let deletes = (0..writes).filter(|&n| FollowUp::of(n, follow_ups) == FollowUp::Delete).count();
         // Let a third of the stream through, then inject the fault.
         stream.wait_done(writes / 3).await;
         let mut ready_again = None;
@@ -475,7 +545,7 @@ async fn main() -> anyhow::Result<()> {
             other => bail!("unknown scenario {other}"),
         }
         let fault_over = Instant::now();
-        let attempts = stream.finish().await;
+        let (attempts, requests) = stream.finish().await;
 
         if scenario == "dead-letter" {
             // Through the sidecar's retries to the dead-letter topic and into the store; then
@@ -486,7 +556,7 @@ async fn main() -> anyhow::Result<()> {
                 tokio::time::sleep(Duration::from_millis(500)).await;
                 letters = counts::dead_letters(&db, &ids).await?;
             }
-            let before = counts::counts(&db, &ids).await?;
+            let before = counts::counts(&db, &ids, &args.log_dir).await?;
             sqlx::raw_sql(DEAD_LETTER_CURE).execute(&db).await?;
             ensure!(
                 letters.0 == writes as i64,
@@ -511,7 +581,7 @@ async fn main() -> anyhow::Result<()> {
             replayed_all = replayed == writes as i64;
         }
 
-        let last = settle(&db, &ids, Duration::from_secs(args.settle_secs)).await?;
+        let last = settle(&db, &ids, &args.log_dir, Duration::from_secs(args.settle_secs)).await?;
         let caught_up = fault_over.elapsed();
         if let Some(since) = sidecar_back {
             let (published, span) = counts::relay_rate(&db, &ids, since).await?;
@@ -521,20 +591,27 @@ async fn main() -> anyhow::Result<()> {
             ));
         }
         let (p50, p95) = counts::latency_ms(&db, &ids).await?;
-        let ok = last.tasks == writes as i64
+        let ok = last.tasks == (writes - deletes) as i64
             && last.settled()
-            && (!api_unaffected || attempts == writes)
+            && (!api_unaffected || attempts == requests)
+            // Without a fault, every event is published and delivered once.
+            && (scenario != "steady" || last.redeliveries == 0)
             && replayed_all;
         println!(
-            "scenario {scenario}: committed {}, delivered {}, processed {}, duplicate effects {} (tasks {}, overdue \
-             suggestions {}; {attempts} HTTP attempts for {writes} writes by {} users{}; caught up {:.1} s after \
-             the fault; commit to suggestion p50 {p50:.0} ms, p95 {p95:.0} ms{}{}) {}",
+            "scenario {scenario}: committed {}, delivered {}, processed {} of {} handled, duplicate effects {} \
+             (handled twice {}, suggested by two events {}; missing or extra effects {}; redeliveries {}; tasks {}; \
+             {attempts} HTTP attempts for {requests} requests by {} users{}; caught up {:.1} s after the fault; \
+             commit to suggestion p50 {p50:.0} ms, p95 {p95:.0} ms{}{}) {}",
             last.committed,
             last.delivered,
             last.processed,
-            last.duplicate_suggestions,
+            last.handled_types,
+            last.handled_twice + last.by_two_events,
+            last.handled_twice,
+            last.by_two_events,
+            last.wrong_effects,
+            last.redeliveries,
             last.tasks,
-            last.suggestions,
             ids.len(),
             ready_again.map(|d| format!("; ready again after {:.1} s", d.as_secs_f64())).unwrap_or_default(),
             caught_up.as_secs_f64(),
