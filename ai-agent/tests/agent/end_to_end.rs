@@ -4,12 +4,17 @@
 use std::time::{Duration, Instant};
 
 use dapr_emulator::Emulator;
+use platform::trace::TraceParent;
 use serde_json::{Value, json};
 use sqlx::PgPool;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 const TASKS: usize = 200;
+
+/// Generous: only reached when a test is about to fail anyway. Latency is measured by the
+/// benchmarks, not asserted here.
+const CEILING: Duration = Duration::from_secs(30);
 
 /// The whole pipeline on free ports: the ai-agent (event path only, no cron), the Dapr
 /// stand-in delivering to it, and the backend publishing to the stand-in, plus a client
@@ -57,7 +62,7 @@ impl Pipeline {
 #[sqlx::test(migrator = "ai_agent::MIGRATOR")]
 async fn an_overdue_task_becomes_exactly_one_suggestion_visible_through_the_api(db: PgPool) {
     // One user, many tasks: not a rate-limit test.
-    let Pipeline { base, client, dapr: _dapr, _stop } =
+    let Pipeline { base, client, dapr, _stop } =
         Pipeline::start(&db, |a| a.agents.suggestions_per_hour = 10_000).await;
 
     let mut latencies = Vec::with_capacity(TASKS);
@@ -84,10 +89,22 @@ async fn an_overdue_task_becomes_exactly_one_suggestion_visible_through_the_api(
             if seen {
                 break;
             }
-            assert!(started.elapsed() < Duration::from_secs(1), "task {i}: no overdue suggestion within 1 s");
-            tokio::time::sleep(Duration::from_millis(2)).await;
+            assert!(started.elapsed() < CEILING, "task {i}: no overdue suggestion");
+            tokio::time::sleep(Duration::from_millis(10)).await;
         }
         latencies.push(started.elapsed());
+    }
+
+    // Every message on the topic (the backend's events and the agent's own) has been handled,
+    // so a second suggestion for a task would be in the database by now.
+    let started = Instant::now();
+    loop {
+        let published = dapr.published(events::TOPIC).len();
+        if published >= TASKS && dapr.deliveries(events::TOPIC).len() >= published {
+            break;
+        }
+        assert!(started.elapsed() < CEILING, "not every event was delivered: {published} published");
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
 
     let per_task: Vec<(i64,)> = sqlx::query_as(
@@ -127,29 +144,33 @@ async fn the_request_trace_reaches_the_sidecar_and_the_agents_handling(db: PgPoo
         .unwrap();
     assert_eq!(res.status(), 201);
 
-    // The sidecar got the request's trace with the event...
-    let published = dapr.wait_for(events::TOPIC, 1, Duration::from_secs(10)).await.unwrap();
-    assert_eq!(published[0].headers["traceparent"], traceparent.as_str());
-    assert_eq!(published[0].cloud_event.as_ref().unwrap()["traceparent"], traceparent.as_str());
-    // ...delivered it to the agent with that trace...
-    let deliveries = dapr.wait_for_deliveries(events::TOPIC, 1, Duration::from_secs(10)).await.unwrap();
+    // The sidecar got the request's trace with the event. Only the trace id is compared: each
+    // hop (the backend's publish, a real sidecar) may add a span of its own.
+    let published = dapr.wait_for(events::TOPIC, 1, CEILING).await.unwrap();
+    let trace_of = |header: Option<&str>| header.and_then(TraceParent::parse).map(|t| t.trace_id);
+    assert_eq!(trace_of(published[0].headers["traceparent"].to_str().ok()).as_deref(), Some(trace_id));
+    let in_event = published[0].cloud_event.as_ref().unwrap()["traceparent"].as_str();
+    assert_eq!(trace_of(in_event).as_deref(), Some(trace_id));
+    // ...delivered it to the agent...
+    let deliveries = dapr.wait_for_deliveries(events::TOPIC, 1, CEILING).await.unwrap();
     assert!(!deliveries.is_empty());
     // ...and the agent's handling continued it: the tasks.overdue event it published while
     // handling the delivery carries the same trace id.
-    let mut agent_trace: Option<String> = None;
-    for _ in 0..200 {
-        agent_trace = sqlx::query_scalar("select traceparent from outbox where event_type = 'tasks.overdue'")
-            .fetch_optional(&db)
-            .await
-            .unwrap()
-            .flatten();
-        if agent_trace.is_some() {
-            break;
+    let started = Instant::now();
+    let agent_trace = loop {
+        let found: Option<String> =
+            sqlx::query_scalar("select traceparent from outbox where event_type = 'tasks.overdue'")
+                .fetch_optional(&db)
+                .await
+                .unwrap()
+                .flatten();
+        if let Some(found) = found {
+            break found;
         }
+        assert!(started.elapsed() < CEILING, "the agent published no tasks.overdue with a traceparent");
         tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    let agent_trace = agent_trace.expect("the agent published tasks.overdue with a traceparent");
-    assert_eq!(platform::trace::TraceParent::parse(&agent_trace).unwrap().trace_id, trace_id);
+    };
+    assert_eq!(TraceParent::parse(&agent_trace).unwrap().trace_id, trace_id);
 
     // Without a traceparent, the backend starts a trace: the event still carries one.
     client.post(format!("{base}/api/v1/tasks")).json(&json!({"title": "Untraced"})).send().await.unwrap();
@@ -159,7 +180,7 @@ async fn the_request_trace_reaches_the_sidecar_and_the_agents_handling(db: PgPoo
     .fetch_one(&db)
     .await
     .unwrap();
-    let generated = platform::trace::TraceParent::parse(&generated.unwrap()).expect("a valid traceparent");
+    let generated = TraceParent::parse(&generated.unwrap()).expect("a valid traceparent");
     assert_ne!(generated.trace_id, trace_id);
 }
 
@@ -193,7 +214,7 @@ async fn a_task_added_in_the_chat_gets_an_overdue_suggestion_the_chat_can_list(d
             assert!(listed["reply"].as_str().unwrap().contains("1 open suggestion"), "{listed}");
             break;
         }
-        assert!(started.elapsed() < Duration::from_secs(10), "no overdue suggestion reached the chat");
+        assert!(started.elapsed() < CEILING, "no overdue suggestion reached the chat");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }

@@ -23,7 +23,7 @@ use tower::ServiceExt;
 use uuid::Uuid;
 
 /// Generous: only reached when a test is about to fail anyway.
-pub const WAIT: Duration = Duration::from_secs(10);
+pub const WAIT: Duration = Duration::from_secs(30);
 
 pub const TRACEPARENT: &str = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
 

@@ -1,6 +1,6 @@
 //! The app token on every sidecar route: a delivery with a missing or wrong token is refused
-//! before anything is processed. The probes and `/metrics` stay open (the sidecar's health
-//! probe and Prometheus carry no token).
+//! before anything is processed, and one with the right token is handled. The probes and
+//! `/metrics` stay open (the sidecar's health probe and Prometheus carry no token).
 
 use ai_agent::AppState;
 use axum::{
@@ -9,7 +9,9 @@ use axum::{
 };
 use secrecy::SecretString;
 
-use crate::helpers::{TaskSeed, ago, cloud_event, config, created, processed_count, send, task, user};
+use crate::helpers::{
+    TaskSeed, ago, cloud_event, config, created, dead_letters, processed_count, send, task, user,
+};
 
 #[sqlx::test(migrator = "ai_agent::MIGRATOR")]
 async fn deliveries_without_the_right_app_token_change_nothing(db: sqlx::PgPool) {
@@ -35,6 +37,24 @@ async fn deliveries_without_the_right_app_token_change_nothing(db: sqlx::PgPool)
     let suggestions: i64 =
         sqlx::query_scalar("select count(*) from suggestion").fetch_one(&db).await.unwrap();
     assert_eq!(suggestions, 0);
+    assert!(dead_letters(&db).await.is_empty(), "no dead letter was recorded");
+
+    // The right token gets through on both routes, and the deliveries take effect.
+    for route in ["/events/tasks-lifecycle", "/events/dead-letters"] {
+        let request = Request::post(route)
+            .header("content-type", "application/cloudevents+json")
+            .header("dapr-api-token", "the-app-token");
+        let answer = send(app.clone(), request.body(Body::from(body.clone())).unwrap()).await;
+        assert_eq!(answer.dapr_status(), "SUCCESS", "{route} with the right token");
+    }
+    assert_eq!(processed_count(&db).await, 2, "the event and its dead letter were processed");
+    let kinds: Vec<String> = sqlx::query_scalar("select kind from suggestion where task_id = $1")
+        .bind(task)
+        .fetch_all(&db)
+        .await
+        .unwrap();
+    assert_eq!(kinds, ["overdue"]);
+    assert_eq!(dead_letters(&db).await.len(), 1);
 
     let metrics = send(app.clone(), Request::get("/metrics").body(Body::empty()).unwrap()).await;
     assert_eq!(metrics.status, StatusCode::OK);

@@ -106,11 +106,20 @@ async fn while_the_database_is_down_the_sidecar_retries_and_then_dead_letters(db
     let agent = RunningAgent::start(AppState::new(unreachable_pool(), config())).await;
     let sidecar = sidecar_for(&agent, None).await;
     let user = user(&db).await;
-    publish_event(&sidecar, &created(user, user, None)).await;
+    let event = created(user, user, None);
+    publish_event(&sidecar, &event).await;
 
     let records = sidecar.wait_for_deliveries(TOPIC, 1, WAIT).await.unwrap();
     assert_eq!(records[0].outcome, DeliveryOutcome::RetriesExhausted);
     assert_eq!(records[0].attempts, 2, "the first attempt and one retry, each answered RETRY");
     assert!(records[0].last_error.as_deref().is_some_and(|e| e.contains("RETRY")));
     assert_eq!(records[0].dead_letter_topic.as_deref(), Some(DEAD_LETTER_TOPIC));
+
+    // The event itself is on the dead-letter topic, where the replay tooling finds it once the
+    // database is back (the agent cannot record it while it is down).
+    let dead = sidecar.wait_for(DEAD_LETTER_TOPIC, 1, WAIT).await.unwrap();
+    assert_eq!(dead.len(), 1);
+    assert_eq!(dead[0].dead_letter_of.as_deref(), Some(TOPIC));
+    assert_eq!(dead[0].id(), Some(event.event_id.to_string().as_str()));
+    assert_eq!(dead[0].data(), Some(&serde_json::to_value(&event).unwrap()), "the whole event is kept");
 }

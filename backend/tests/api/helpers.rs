@@ -41,7 +41,8 @@ impl TestApp {
         config.chat.chat_engine = backend::config::ChatEngineKind::Offline;
         config.chat.chat_rate_limit_per_minute = 0;
         config.outbox.dapr_http_endpoint = Some(dapr.base_url().to_owned());
-        config.outbox.publish_timeout_ms = 1000;
+        // Generous, so a loaded machine does not turn a slow publish into a retry.
+        config.outbox.publish_timeout_ms = 30_000;
         tweak(&mut config);
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("a free port");
         let base = format!("http://{}", listener.local_addr().expect("bound"));

@@ -168,13 +168,19 @@ async fn sessions_are_not_fixed_and_end_on_the_server(db: PgPool) {
     let res = sign_in(Some(first.clone())).await.unwrap();
     let second = session_token(&res).expect("a new session cookie");
     assert_ne!(second, first);
-    assert_eq!(me(first).await.unwrap().status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(me(first.clone()).await.unwrap().status(), StatusCode::UNAUTHORIZED);
     assert_eq!(me(second.clone()).await.unwrap().status(), StatusCode::OK);
 
-    // The server stores only a hash of the token, and sign-out deletes the row.
-    let stored: Vec<Vec<u8>> =
-        sqlx::query_scalar("select session_hash from session").fetch_all(&app.db).await.unwrap_or_default();
-    assert!(stored.iter().all(|h| h != second.as_bytes()));
+    // The server stores only the SHA-256 of each live token (never the token itself), the
+    // retired session is gone, and sign-out deletes the row.
+    let stored: Vec<Vec<u8>> = sqlx::query_scalar("select session_hash from session where user_id = $1")
+        .bind(user.id)
+        .fetch_all(&app.db)
+        .await
+        .expect("the user's sessions");
+    assert!(stored.contains(&sha256(&second)), "the live session is stored as the SHA-256 of its token");
+    assert!(!stored.contains(&sha256(&first)), "the retired session is deleted");
+    assert!(stored.iter().all(|h| h.as_slice() != second.as_bytes()), "the token itself is never stored");
     let out = plain
         .post(format!("{base}/api/v1/auth/signout"))
         .header("cookie", format!("todo_session={second}"))
@@ -186,7 +192,19 @@ async fn sessions_are_not_fixed_and_end_on_the_server(db: PgPool) {
     for flag in ["todo_session=;", "HttpOnly", "SameSite=Lax", "Max-Age=0"] {
         assert!(cleared.contains(flag), "{cleared} lacks {flag}");
     }
-    assert_eq!(me(second).await.unwrap().status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(me(second.clone()).await.unwrap().status(), StatusCode::UNAUTHORIZED);
+    let left: i64 = sqlx::query_scalar("select count(*) from session where session_hash = $1")
+        .bind(sha256(&second))
+        .fetch_one(&app.db)
+        .await
+        .expect("a count");
+    assert_eq!(left, 0, "sign-out deletes the session row");
+}
+
+/// What the server keeps of a session token: its SHA-256.
+fn sha256(token: &str) -> Vec<u8> {
+    use sha2::Digest;
+    sha2::Sha256::digest(token.as_bytes()).to_vec()
 }
 
 #[sqlx::test(migrator = "backend::MIGRATOR")]
