@@ -458,31 +458,18 @@ wait_gone() {
   done
 }
 
-stop() {
-  [ $# -eq 1 ] || usage
-  local dir pid
+# stop_broker DIR SIGNAL: TERM (then KILL after KAFKA_STOP_TIMEOUT s) or KILL.
+stop_broker() {
+  local dir pid signal=$2
   [ -d "$1" ] || return 0
   dir=$(abs_dir "$1")
   pid=$(broker_pid "$dir")
   if [ -n "$pid" ]; then
-    kill -TERM "$pid" 2>/dev/null || true
-    if ! wait_gone "$pid" $((${KAFKA_STOP_TIMEOUT:-30} * 10)); then
+    kill "-$signal" "$pid" 2>/dev/null || true
+    if [ "$signal" = TERM ] && ! wait_gone "$pid" $((${KAFKA_STOP_TIMEOUT:-30} * 10)); then
       echo "kafka: broker $pid did not stop within ${KAFKA_STOP_TIMEOUT:-30}s, killing it" >&2
       kill -KILL "$pid" 2>/dev/null || true
-      wait_gone "$pid" 100 || die "broker $pid survives SIGKILL"
     fi
-  fi
-  rm -f "$dir/kafka.pid"
-}
-
-kill_broker() {
-  [ $# -eq 1 ] || usage
-  local dir pid
-  [ -d "$1" ] || return 0
-  dir=$(abs_dir "$1")
-  pid=$(broker_pid "$dir")
-  if [ -n "$pid" ]; then
-    kill -KILL "$pid" 2>/dev/null || true
     wait_gone "$pid" 100 || die "broker $pid survives SIGKILL"
   fi
   rm -f "$dir/kafka.pid"
@@ -595,8 +582,8 @@ cmd=$1; shift
 case "$cmd" in
   fetch) [ $# -eq 0 ] || usage; fetch ;;
   start) start "$@" ;;
-  stop) stop "$@" ;;
-  kill) kill_broker "$@" ;;
+  stop) [ $# -eq 1 ] || usage; stop_broker "$1" TERM ;;
+  kill) [ $# -eq 1 ] || usage; stop_broker "$1" KILL ;;
   status) status "$@" ;;
   topics) topics "$@" ;;
   produce) produce "$@" ;;
