@@ -4,6 +4,7 @@
 
 use std::{net::SocketAddr, time::Duration};
 
+use chrono::TimeDelta;
 use clap::{Args, Parser, Subcommand};
 use secrecy::SecretString;
 
@@ -139,6 +140,39 @@ pub struct AgentConfig {
     pub housekeeping_schedule: String,
 }
 
+/// The limits every assistant works within, from [`AgentConfig`] in the units the passes use.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    pub suggestions_per_hour: i64,
+    pub suggestion_ttl: TimeDelta,
+    /// Most rows one cron pass handles.
+    pub batch_size: i64,
+    pub processed_event_retention: TimeDelta,
+}
+
+impl Default for Settings {
+    /// The documented defaults of [`AgentConfig`].
+    fn default() -> Self {
+        Self {
+            suggestions_per_hour: 10,
+            suggestion_ttl: TimeDelta::days(7),
+            batch_size: 500,
+            processed_event_retention: TimeDelta::days(14),
+        }
+    }
+}
+
+impl Settings {
+    pub fn from_config(config: &AgentConfig) -> Self {
+        Self {
+            suggestions_per_hour: i64::from(config.suggestions_per_hour),
+            suggestion_ttl: TimeDelta::days(i64::from(config.suggestion_ttl_days)),
+            batch_size: i64::from(config.batch_size.max(1)),
+            processed_event_retention: TimeDelta::days(i64::from(config.processed_event_retention_days)),
+        }
+    }
+}
+
 impl Config {
     /// Defaults for everything but the database, as a test or an embedding program wants them.
     pub fn for_database_url(database_url: &str) -> Self {
@@ -174,6 +208,12 @@ mod tests {
         assert_eq!(config.agents.suggestion_ttl_days, 7);
         assert!(config.agents.cron_enabled);
         assert_eq!(config.agents.overdue_schedule, "0 */5 * * * *");
+    }
+
+    #[test]
+    fn default_settings_match_the_configuration_defaults() {
+        let config = Config::for_database_url("postgres://localhost/todo");
+        assert_eq!(Settings::from_config(&config.agents), Settings::default());
     }
 
     #[test]

@@ -24,7 +24,7 @@ use sqlx::PgPool;
 use tracing::Instrument as _;
 
 use crate::{
-    agents::Settings,
+    config::Settings,
     db::{self, dead_letters::NewDeadLetter},
     error::AppError,
     registry::{EventContext, Reaction, Registry},

@@ -15,8 +15,8 @@ use tokio_cron_scheduler::{Job, JobScheduler};
 use tokio_util::sync::CancellationToken;
 
 use crate::{
-    agents::{self, PassOutcome, Settings},
-    config::AgentConfig,
+    agents::{self, PassOutcome},
+    config::{AgentConfig, Settings},
     error::Result,
 };
 

@@ -1,9 +1,10 @@
 //! The event-handler registry: which reactions run for which event type.
 //!
-//! The subscription plumbing (`consumer`) knows nothing about agents: it decodes the event,
-//! records its id, and runs whatever handlers are registered for its type, all in one
-//! transaction. A new reaction is one [`EventHandler`] impl plus one [`Registry::register`]
-//! line; an event type without handlers is acknowledged without touching the database.
+//! The subscription plumbing (`consumer`, and this module) knows nothing about agents: it
+//! decodes the event, records its id, and runs whatever handlers are registered for its type,
+//! all in one transaction. A new reaction is one [`EventHandler`] impl plus one
+//! [`Registry::register`] line in `Registry::standard` (in `agents`); an event type without
+//! handlers is acknowledged without touching the database.
 
 use std::{collections::HashMap, fmt, ops::AddAssign, sync::Arc};
 
@@ -12,7 +13,7 @@ use chrono::{DateTime, Utc};
 use events::{EventType, TaskEvent};
 use sqlx::PgConnection;
 
-use crate::{agents::Settings, error::Result};
+use crate::{config::Settings, error::Result};
 
 /// What a handler knows besides the event itself.
 #[derive(Debug, Clone, Copy)]
@@ -78,13 +79,6 @@ impl Registry {
         Self::default()
     }
 
-    /// The assistants' reactions (see `agents::register_all`).
-    pub fn standard() -> Self {
-        let mut registry = Self::new();
-        crate::agents::register_all(&mut registry);
-        registry
-    }
-
     /// Runs `handler` for every event of `event_types`.
     pub fn register(&mut self, event_types: &[EventType], handler: impl EventHandler + 'static) -> &mut Self {
         let handler: Arc<dyn EventHandler> = Arc::new(handler);
@@ -148,14 +142,5 @@ mod tests {
         assert_eq!(names(&registry, EventType::Created), ["a", "b"]);
         assert_eq!(names(&registry, EventType::Updated), ["a"]);
         assert!(registry.handlers(EventType::Deleted).is_empty());
-    }
-
-    #[test]
-    fn the_standard_registry_ignores_the_agents_own_events() {
-        let registry = Registry::standard();
-        assert!(registry.handlers(EventType::Overdue).is_empty());
-        assert!(registry.handlers(EventType::Reminder).is_empty());
-        assert!(!registry.handlers(EventType::Created).is_empty());
-        assert!(format!("{registry:?}").contains("tasks.created"));
     }
 }

@@ -6,7 +6,7 @@
 use events::dapr::DeliveryStatus;
 use sqlx::PgPool;
 
-use crate::{agents::Settings, consumer, db, registry::Registry};
+use crate::{config::Settings, consumer, db, registry::Registry};
 
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct ReplayReport {

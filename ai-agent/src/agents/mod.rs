@@ -16,61 +16,35 @@ pub mod prioritization;
 pub mod reminders;
 
 use async_trait::async_trait;
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use events::{EventType, TaskEvent};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::{
-    config::AgentConfig,
     db,
     error::Result,
     registry::{EventContext, EventHandler, Reaction, Registry},
     suggestion::{Inserted, Kind, NewSuggestion},
 };
 
-/// Wires every assistant's reactions into `registry`. One line per reaction.
-pub fn register_all(registry: &mut Registry) {
-    use EventType::{Completed, Created, Deleted, Incomplete, Updated};
-    registry
-        .register(&[Created, Updated, Incomplete], overdue::FlagIfOverdue)
-        .register(&[Created, Updated], prioritization::AdviseOnChange)
-        .register(&[Completed, Deleted], DismissWhenDone);
-    // `tasks.overdue` and `tasks.reminder` are the agents' own announcements coming back through
-    // the subscription: no handler, so they are acknowledged and can never loop.
-}
+/// The assistants' limits live with the rest of the configuration; every pass takes them.
+pub use crate::config::Settings;
 
-/// The limits every assistant works within.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Settings {
-    pub suggestions_per_hour: i64,
-    pub suggestion_ttl: TimeDelta,
-    /// Most rows one cron pass handles.
-    pub batch_size: i64,
-    pub processed_event_retention: TimeDelta,
-}
-
-impl Default for Settings {
-    /// The documented defaults of [`AgentConfig`].
-    fn default() -> Self {
-        Self {
-            suggestions_per_hour: 10,
-            suggestion_ttl: TimeDelta::days(7),
-            batch_size: 500,
-            processed_event_retention: TimeDelta::days(14),
-        }
-    }
-}
-
-impl Settings {
-    pub fn from_config(config: &AgentConfig) -> Self {
-        Self {
-            suggestions_per_hour: i64::from(config.suggestions_per_hour),
-            suggestion_ttl: TimeDelta::days(i64::from(config.suggestion_ttl_days)),
-            batch_size: i64::from(config.batch_size.max(1)),
-            processed_event_retention: TimeDelta::days(i64::from(config.processed_event_retention_days)),
-        }
+impl Registry {
+    /// The assistants' reactions, one line per reaction. Defined here rather than in
+    /// `registry`, so the plumbing knows nothing of the agents it runs.
+    pub fn standard() -> Self {
+        use EventType::{Completed, Created, Deleted, Incomplete, Updated};
+        let mut registry = Self::new();
+        registry
+            .register(&[Created, Updated, Incomplete], overdue::FlagIfOverdue)
+            .register(&[Created, Updated], prioritization::AdviseOnChange)
+            .register(&[Completed, Deleted], DismissWhenDone);
+        // `tasks.overdue` and `tasks.reminder` are the agents' own announcements coming back
+        // through the subscription: no handler, so they are acknowledged and can never loop.
+        registry
     }
 }
 
@@ -233,8 +207,11 @@ mod tests {
     }
 
     #[test]
-    fn default_settings_match_the_configuration_defaults() {
-        let config = crate::Config::for_database_url("postgres://localhost/todo");
-        assert_eq!(Settings::from_config(&config.agents), Settings::default());
+    fn the_standard_registry_ignores_the_agents_own_events() {
+        let registry = Registry::standard();
+        assert!(registry.handlers(EventType::Overdue).is_empty());
+        assert!(registry.handlers(EventType::Reminder).is_empty());
+        assert!(!registry.handlers(EventType::Created).is_empty());
+        assert!(format!("{registry:?}").contains("tasks.created"));
     }
 }

@@ -20,7 +20,11 @@ use tower_http::{catch_panic::CatchPanicLayer, timeout::TimeoutLayer};
 
 pub use sidecar::{DEAD_LETTERS_ROUTE, TASK_EVENTS_ROUTE, subscriptions};
 
-use crate::{agents::Settings, config::Config, error::AppError, registry::Registry};
+use crate::{
+    config::{Config, Settings},
+    error::AppError,
+    registry::Registry,
+};
 
 /// Everything a request handler needs. Cheap to clone.
 #[derive(Clone)]
