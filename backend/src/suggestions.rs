@@ -129,7 +129,7 @@ async fn accept_suggestion(
     if let (Some(change), Some(task_id)) = (&suggestion.proposed_change, suggestion.task_id) {
         let patch: UpdateTaskRequest = parse_json(change.to_string().as_bytes())
             .map_err(|e| anyhow::anyhow!("suggestion {id} proposes an invalid change: {e}"))?;
-        service::update(&mut tx, &ctx, auth.user_id, task_id, patch, &prefs).await?;
+        service::update(&mut tx, &ctx.origin, auth.user_id, task_id, patch, &prefs).await?;
     }
     let row = db::suggestions::resolve(&mut tx, id, "accepted").await?;
     tx.commit().await?;

@@ -224,8 +224,13 @@ async fn chat(
     }
     chat.limiter.check(&[format!("chat:{}", auth.user_id)])?;
     let prefs = Preferences::load(&state.db, auth.user_id).await?;
-    let tools =
-        Toolbox { db: &state.db, ctx: &ctx, user_id: auth.user_id, prefs: &prefs, now: (chat.clock)() };
+    let tools = Toolbox {
+        db: &state.db,
+        origin: &ctx.origin,
+        user_id: auth.user_id,
+        prefs: &prefs,
+        now: (chat.clock)(),
+    };
     let response = conversation::take_turn(chat, tools, body.conversation_id, message).await?;
     Ok(axum::Json(response))
 }

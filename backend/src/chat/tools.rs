@@ -9,13 +9,12 @@ use uuid::Uuid;
 
 use crate::{
     db,
+    domain::{list_query::ListQuery, origin::Origin},
     error::{AppError, Result},
-    http::RequestContext,
     preferences::Preferences,
     suggestions::SuggestionResponse,
     tasks::{
         dto::{CreateTaskRequest, TaskResponse, UpdateTaskRequest},
-        list::ListQuery,
         model::TaskFields,
         service::{self, Task},
     },
@@ -106,7 +105,8 @@ impl TaskChange {
 /// The user's task operations for one chat turn.
 pub struct Toolbox<'a> {
     pub db: &'a PgPool,
-    pub ctx: &'a RequestContext,
+    /// What every change of this turn writes into its event.
+    pub origin: &'a Origin,
     pub user_id: Uuid,
     pub prefs: &'a Preferences,
     pub now: DateTime<Utc>,
@@ -120,7 +120,7 @@ impl Toolbox<'_> {
     pub async fn create(&self, request: CreateTaskRequest) -> Result<Task> {
         let fields = TaskFields::parse_new(request, self.prefs)?;
         let mut tx = self.db.begin().await?;
-        let task = service::create(&mut tx, self.ctx, self.user_id, fields, self.prefs).await?;
+        let task = service::create(&mut tx, self.origin, self.user_id, fields, self.prefs).await?;
         tx.commit().await?;
         Ok(task)
     }
@@ -138,7 +138,7 @@ impl Toolbox<'_> {
 
     pub async fn update(&self, task_id: Uuid, patch: UpdateTaskRequest) -> Result<Task> {
         let mut tx = self.db.begin().await?;
-        let task = service::update(&mut tx, self.ctx, self.user_id, task_id, patch, self.prefs).await?;
+        let task = service::update(&mut tx, self.origin, self.user_id, task_id, patch, self.prefs).await?;
         tx.commit().await?;
         Ok(task)
     }
@@ -146,14 +146,14 @@ impl Toolbox<'_> {
     /// Completes a task; returns it and, for a recurring one, its next occurrence.
     pub async fn complete(&self, task_id: Uuid) -> Result<(Task, Option<Task>)> {
         let mut tx = self.db.begin().await?;
-        let done = service::complete(&mut tx, self.ctx, self.user_id, task_id, self.prefs).await?;
+        let done = service::complete(&mut tx, self.origin, self.user_id, task_id, self.prefs).await?;
         tx.commit().await?;
         Ok(done)
     }
 
     pub async fn reopen(&self, task_id: Uuid) -> Result<Task> {
         let mut tx = self.db.begin().await?;
-        let task = service::reopen(&mut tx, self.ctx, self.user_id, task_id).await?;
+        let task = service::reopen(&mut tx, self.origin, self.user_id, task_id).await?;
         tx.commit().await?;
         Ok(task)
     }
@@ -162,7 +162,7 @@ impl Toolbox<'_> {
     pub async fn delete(&self, task_id: Uuid) -> Result<TaskResponse> {
         let mut tx = self.db.begin().await?;
         let task = service::get(&mut *tx, self.user_id, task_id).await?;
-        service::delete(&mut tx, self.ctx, self.user_id, task_id).await?;
+        service::delete(&mut tx, self.origin, self.user_id, task_id).await?;
         tx.commit().await?;
         Ok(self.response(&task))
     }

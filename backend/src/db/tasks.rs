@@ -5,7 +5,7 @@ use events::ReminderSpec;
 use sqlx::{PgConnection, PgExecutor, Postgres, QueryBuilder, types::Json};
 use uuid::Uuid;
 
-use crate::tasks::list::{ListQuery, SortField, SortOrder, StatusFilter};
+use crate::domain::list_query::{ListQuery, SortField, SortOrder, StatusFilter};
 
 /// One column list for every query that returns tasks, static or built.
 macro_rules! task_columns {
@@ -229,7 +229,7 @@ pub async fn list(db: impl PgExecutor<'_>, user_id: Uuid, q: &ListQuery) -> sqlx
         }
         None => {}
     }
-    let key = q.sort.sql();
+    let key = sort_key(q.sort);
     let (cmp, dir) = match q.order {
         SortOrder::Asc => (">", "asc"),
         SortOrder::Desc => ("<", "desc"),
@@ -248,6 +248,19 @@ pub async fn list(db: impl PgExecutor<'_>, user_id: Uuid, q: &ListQuery) -> sqlx
     sql.push(format_args!(" order by {key} {dir}, task_id {dir} limit "));
     sql.push_bind(i64::from(q.limit) + 1);
     sql.build_query_as().fetch_all(db).await
+}
+
+/// The SQL expression each sort orders by; every one has a matching index that ends in
+/// `task_id`, the tie-breaker.
+fn sort_key(sort: SortField) -> &'static str {
+    match sort {
+        SortField::CreatedAt => "created_at",
+        SortField::UpdatedAt => "updated_at",
+        SortField::DueAt => "coalesce(due_at, 'infinity'::timestamptz)",
+        // Qualified: the select list turns `priority` into text under the same name.
+        SortField::Priority => "task.priority",
+        SortField::Title => "lower(title)",
+    }
 }
 
 /// `like` treats `%` and `_` as wildcards; a user searching for "50%" means the characters.

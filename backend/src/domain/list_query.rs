@@ -122,7 +122,10 @@ impl ListFilters {
             "status" => self.status = parse_name("status", value, "must be open, completed or all")?,
             "priority" => {
                 let mut parsed = split(value)
-                    .map(|p| p.parse::<Priority>().map_err(|_| bad("priority", "must be low, medium, high or urgent")))
+                    .map(|p| {
+                        p.parse::<Priority>()
+                            .map_err(|_| bad("priority", "must be low, medium, high or urgent"))
+                    })
                     .collect::<Result<Vec<_>, _>>()?;
                 self.priorities.append(&mut parsed);
             }
@@ -131,7 +134,10 @@ impl ListFilters {
             "dueBefore" => self.due_before = Some(parse_bound("dueBefore", value, tz, Bound::Before)?),
             "dueAfter" => self.due_after = Some(parse_bound("dueAfter", value, tz, Bound::After)?),
             "overdue" => self.overdue = Some(parse_bool("overdue", value)?),
-            "sort" => self.sort = parse_name("sort", value, "must be createdAt, updatedAt, dueAt, priority or title")?,
+            "sort" => {
+                self.sort =
+                    parse_name("sort", value, "must be createdAt, updatedAt, dueAt, priority or title")?
+            }
             "order" => self.order = parse_name("order", value, "must be asc or desc")?,
             "limit" => self.limit = Some(parse_limit(value)?),
             "cursor" => self.cursor = Some(value.to_owned()),
@@ -157,9 +163,14 @@ impl ListQuery {
         let after = match filters.cursor.filter(|c| !c.is_empty()) {
             None => None,
             Some(raw) => match Cursor::decode(&raw) {
-                Some(c) if c.sort == filters.sort && c.order == filters.order && c.is_well_formed() => Some(c),
+                Some(c) if c.sort == filters.sort && c.order == filters.order && c.is_well_formed() => {
+                    Some(c)
+                }
                 Some(_) => {
-                    return Err(bad("cursor", "belongs to a different sort or order; start again without it"));
+                    return Err(bad(
+                        "cursor",
+                        "belongs to a different sort or order; start again without it",
+                    ));
                 }
                 None => return Err(bad("cursor", "is not a cursor returned by this API")),
             },
@@ -185,7 +196,10 @@ impl ListQuery {
 
     /// The query for filters read from text, or every problem at once: `read_errors` (those
     /// [`ListFilters::read`] met, in the order of the parameters), then the query's own.
-    pub fn from_read(filters: ListFilters, mut read_errors: Vec<FieldError>) -> Result<Self, Vec<FieldError>> {
+    pub fn from_read(
+        filters: ListFilters,
+        mut read_errors: Vec<FieldError>,
+    ) -> Result<Self, Vec<FieldError>> {
         match Self::from_filters(filters) {
             Ok(query) if read_errors.is_empty() => Ok(query),
             Ok(_) => Err(read_errors),
@@ -351,7 +365,8 @@ mod tests {
         let q = ListQuery::from_filters(filters).unwrap();
         assert_eq!((q.priorities, q.tag_keys, q.limit), (vec![Priority::High], vec!["work".to_owned()], 50));
         assert_eq!(parse("priority=high,high&tag=Work,work").unwrap().tag_keys, ["work"]);
-        let foreign = Cursor { sort: SortField::Title, order: SortOrder::Asc, value: "a".into(), task_id: Uuid::nil() };
+        let foreign =
+            Cursor { sort: SortField::Title, order: SortOrder::Asc, value: "a".into(), task_id: Uuid::nil() };
         let filters = ListFilters { cursor: Some(foreign.encode()), ..ListFilters::default() };
         assert_eq!(ListQuery::from_filters(filters).unwrap_err().field, "cursor");
     }

@@ -2,6 +2,8 @@
 //! edge; everything behind the handlers takes only parsed types.
 
 pub mod account;
+pub mod list_query;
+pub mod origin;
 pub mod quick_add;
 pub mod recurrence;
 pub mod task;

@@ -16,8 +16,9 @@ use super::{
     Priority,
     recurrence::{Frequency, RecurrenceInput, Weekday},
 };
-use crate::tasks::dto::CreateTaskRequest;
 
+// A domain value of its own, so this parser needs nothing of the task API; the API turns it
+// into its create request (`From<ProposedTask> for CreateTaskRequest`).
 /// The task a line proposes, shaped like a create request so a client can send it as is.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -34,20 +35,6 @@ pub struct ProposedTask {
     pub due_at: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub recurrence: Option<RecurrenceInput>,
-}
-
-impl ProposedTask {
-    pub fn into_create_request(self) -> CreateTaskRequest {
-        CreateTaskRequest {
-            title: self.title,
-            description: None,
-            priority: self.priority,
-            tags: self.tags,
-            due_at: self.due_at,
-            recurrence: self.recurrence,
-            reminders: None,
-        }
-    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]

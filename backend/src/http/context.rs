@@ -1,5 +1,5 @@
-//! What a handler needs to know about the request it serves beyond its body: who asked for
-//! it to be traced and correlated, and from which address.
+//! What a handler needs to know about the request it serves beyond its body: the [`Origin`]
+//! of the changes it makes (how they are traced and correlated), and the client's address.
 
 use std::{
     convert::Infallible,
@@ -12,14 +12,12 @@ use axum::{
 };
 
 use super::{AppState, middleware::CorrelationId};
+use crate::domain::origin::Origin;
 
-/// Carried into every event a request causes.
 #[derive(Debug, Clone)]
 pub struct RequestContext {
-    pub correlation_id: String,
-    /// The caller's W3C trace context, forwarded to the sidecar with the event so one trace
-    /// spans request, event and reaction.
-    pub traceparent: Option<String>,
+    /// What the services write into every event this request causes.
+    pub origin: Origin,
     pub client_ip: Option<IpAddr>,
 }
 
@@ -39,7 +37,7 @@ impl FromRequestParts<AppState> for RequestContext {
             .map(str::to_owned);
         let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
         let forwarded = state.config.trust_proxy_headers.then(|| forwarded_ip(parts)).flatten();
-        Ok(Self { correlation_id, traceparent, client_ip: forwarded.or(peer) })
+        Ok(Self { origin: Origin { correlation_id, traceparent }, client_ip: forwarded.or(peer) })
     }
 }
 

@@ -63,20 +63,21 @@ async fn metrics(axum::extract::State(state): axum::extract::State<AppState>) ->
     platform::metrics::render(&state.db)
 }
 
+/// The resources under `/api/v1`, each with its part of the OpenAPI document.
+fn api_v1() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .merge(auth::router())
+        .merge(tasks::router())
+        .merge(preferences::router())
+        .merge(suggestions::router())
+        .merge(stream::router())
+        .merge(chat::router())
+}
+
 /// The whole application as a router, ready to serve; tests drive this same router.
 pub fn app(state: AppState) -> Router {
     let (api, mut openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
-        .nest(
-            "/api/v1",
-            OpenApiRouter::new()
-                .merge(auth::router())
-                .merge(tasks::router())
-                .merge(preferences::router())
-                .merge(suggestions::router())
-                .merge(stream::router())
-                .merge(chat::router())
-                .layer(from_fn_with_state(state.clone(), middleware::csrf_guard)),
-        )
+        .nest("/api/v1", api_v1().layer(from_fn_with_state(state.clone(), middleware::csrf_guard)))
         .routes(utoipa_axum::routes!(health::health))
         .routes(utoipa_axum::routes!(health::ready))
         .split_for_parts();

@@ -61,3 +61,85 @@ fn add(operation: &mut Operation, status: &str, description: &str) {
         )
     });
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::Value;
+    use utoipa_axum::router::OpenApiRouter;
+
+    /// Every `enum` in `value`, with its JSON path.
+    fn enums(value: &Value, path: &str, found: &mut Vec<(String, Value)>) {
+        match value {
+            Value::Object(object) => {
+                for (key, inner) in object {
+                    if key == "enum" {
+                        found.push((path.to_owned(), inner.clone()));
+                    } else {
+                        enums(inner, &format!("{path}/{key}"), found);
+                    }
+                }
+            }
+            Value::Array(items) => {
+                for (i, inner) in items.iter().enumerate() {
+                    enums(inner, &format!("{path}/{i}"), found);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// The values offered for property `name` of a tool (the first enum under it).
+    fn offered(tools: &[(String, Value)], tool: &str, name: &str) -> Value {
+        tools
+            .iter()
+            .find(|(path, _)| {
+                path.starts_with(&format!("/{tool}/"))
+                    && (path.contains(&format!("/{name}/")) || path.ends_with(&format!("/{name}")))
+            })
+            .map(|(_, values)| values.clone())
+            .unwrap_or_else(|| panic!("{tool} offers no values for {name}"))
+    }
+
+    #[test]
+    fn the_assistants_tools_offer_exactly_the_values_the_api_documents() {
+        let (_, doc) = OpenApiRouter::new().nest("/api/v1", super::super::api_v1()).split_for_parts();
+        let doc = serde_json::to_value(doc).expect("the document is JSON");
+        let components = doc["components"]["schemas"].as_object().expect("components");
+        let component = |name: &str| components[name]["enum"].clone();
+        let list_patterns: Vec<&str> = doc["paths"]["/api/v1/tasks"]["get"]["parameters"]
+            .as_array()
+            .expect("the list endpoint's parameters")
+            .iter()
+            .filter_map(|p| p["schema"]["pattern"].as_str())
+            .collect();
+        let mut tools = Vec::new();
+        for tool in crate::chat::openai::schema::tool_definitions() {
+            let tool = serde_json::to_value(tool).expect("JSON");
+            let name = tool["function"]["name"].as_str().unwrap_or_default().to_owned();
+            enums(&tool["function"]["parameters"], &format!("/{name}"), &mut tools);
+        }
+
+        for (path, values) in &tools {
+            let names: Vec<&str> =
+                values.as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+            let a_component = components.values().any(|schema| &schema["enum"] == values);
+            // The list endpoint documents its enums as patterns of the names (spaces allowed).
+            let a_list_parameter =
+                list_patterns.iter().any(|p| p.contains(&format!("({})", names.join("|"))));
+            assert!(
+                a_component || a_list_parameter,
+                "tool schema {path}: {values} is not an enum of the API"
+            );
+        }
+        for tool in ["create_task", "update_task", "list_tasks"] {
+            assert_eq!(offered(&tools, tool, "priority"), component("Priority"), "{tool}");
+        }
+        for tool in ["create_task", "update_task"] {
+            assert_eq!(offered(&tools, tool, "frequency"), component("Frequency"), "{tool}");
+            assert_eq!(offered(&tools, tool, "weekdays"), component("Weekday"), "{tool}");
+        }
+        let status = offered(&tools, "list_tasks", "status");
+        assert!(list_patterns.contains(&r"^\s*(open|completed|all)\s*$"), "{list_patterns:?}");
+        assert_eq!(status, serde_json::json!(["open", "completed", "all"]));
+    }
+}

@@ -3,11 +3,18 @@
 use chrono::{DateTime, Utc};
 use events::{Priority, ReminderSpec};
 use serde::{Deserialize, Deserializer, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::model::TaskFields;
-use crate::{db::tasks::TaskRow, domain::recurrence::RecurrenceInput};
+use crate::{
+    db::tasks::TaskRow,
+    domain::{
+        list_query::{SortField, SortOrder, StatusFilter},
+        quick_add::ProposedTask,
+        recurrence::RecurrenceInput,
+    },
+};
 
 /// `Serialize` too: its canonical JSON is what an `Idempotency-Key` is checked against.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -29,6 +36,20 @@ pub struct CreateTaskRequest {
     pub recurrence: Option<RecurrenceInput>,
     /// Up to 5. A task with a due time and no reminder gets the user's default offset.
     pub reminders: Option<Vec<ReminderSpec>>,
+}
+
+impl From<ProposedTask> for CreateTaskRequest {
+    fn from(task: ProposedTask) -> Self {
+        Self {
+            title: task.title,
+            description: None,
+            priority: task.priority,
+            tags: task.tags,
+            due_at: task.due_at,
+            recurrence: task.recurrence,
+            reminders: None,
+        }
+    }
 }
 
 /// Only the fields present change; `null` clears a nullable field (`description`, `dueAt`,
@@ -110,6 +131,45 @@ impl TaskResponse {
             updated_at: row.updated_at,
         }
     }
+}
+
+/// The list endpoint's query parameters, for its OpenAPI entry and the assistant's list tool.
+///
+/// Never deserialized: the endpoint reads its raw query string with `ListQuery::parse`, which
+/// takes repeated and comma-separated lists, refuses unknown names and reports every problem
+/// in order, none of which serde's query format does. As parameters the enums are the trimmed
+/// strings that parser accepts; as a schema (the tool's) they are their types.
+#[derive(IntoParams, ToSchema)]
+#[into_params(parameter_in = Query, rename_all = "camelCase")]
+#[schema(rename_all = "camelCase")]
+pub struct ListParams {
+    /// `open`, `completed` or `all` (default)
+    #[param(value_type = Option<String>, pattern = r"^\s*(open|completed|all)\s*$")]
+    pub status: Option<StatusFilter>,
+    /// One or more of low, medium, high, urgent (repeat or comma-separate)
+    #[param(value_type = Option<Vec<String>>)]
+    pub priority: Option<Vec<Priority>>,
+    /// Tasks with any of these tags (case-insensitive)
+    pub tag: Option<Vec<String>>,
+    /// Case-insensitive text in title or description
+    pub search: Option<String>,
+    /// RFC 3339, or a date (includes that whole day)
+    pub due_before: Option<String>,
+    /// RFC 3339, or a date (from the start of that day)
+    pub due_after: Option<String>,
+    /// Only open tasks past their due time (`true`) or none of them (`false`)
+    pub overdue: Option<bool>,
+    /// createdAt (default), updatedAt, dueAt, priority or title
+    #[param(value_type = Option<String>, pattern = r"^\s*(createdAt|updatedAt|dueAt|priority|title)\s*$")]
+    pub sort: Option<SortField>,
+    /// asc or desc (default)
+    #[param(value_type = Option<String>, pattern = r"^\s*(asc|desc)\s*$")]
+    pub order: Option<SortOrder>,
+    /// 1–200, default 50
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<u32>,
+    /// `nextCursor` of the previous page
+    pub cursor: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -1,7 +1,6 @@
 //! The task API: create, read, list, change, complete, reopen and delete.
 
 pub mod dto;
-pub mod list;
 pub mod model;
 pub mod service;
 
@@ -18,12 +17,12 @@ use uuid::Uuid;
 use crate::{
     auth::AuthUser,
     db,
+    domain::list_query::{Cursor, ListQuery, SortField},
     error::{AppError, Problem, Result},
     http::{AppJson, AppPath, AppState, RequestContext},
     preferences::Preferences,
 };
-use dto::{CompletionResponse, CreateTaskRequest, TaskPage, TaskResponse, UpdateTaskRequest};
-use list::{Cursor, ListQuery, SortField};
+use dto::{CompletionResponse, CreateTaskRequest, ListParams, TaskPage, TaskResponse, UpdateTaskRequest};
 use model::TaskFields;
 use service::Task;
 
@@ -39,19 +38,7 @@ const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
 
 /// The user's tasks, filtered, sorted and paged with a keyset cursor.
 #[utoipa::path(get, path = "/tasks", tag = "tasks",
-    params(
-        ("status" = Option<String>, Query, description = "`open`, `completed` or `all` (default)", pattern = r"^\s*(open|completed|all)\s*$"),
-        ("priority" = Option<Vec<String>>, Query, description = "One or more of low, medium, high, urgent (repeat or comma-separate)"),
-        ("tag" = Option<Vec<String>>, Query, description = "Tasks with any of these tags (case-insensitive)"),
-        ("search" = Option<String>, Query, description = "Case-insensitive text in title or description"),
-        ("dueBefore" = Option<String>, Query, description = "RFC 3339, or a date (includes that whole day)"),
-        ("dueAfter" = Option<String>, Query, description = "RFC 3339, or a date (from the start of that day)"),
-        ("overdue" = Option<bool>, Query, description = "Only open tasks past their due time (`true`) or none of them (`false`)"),
-        ("sort" = Option<String>, Query, description = "createdAt (default), updatedAt, dueAt, priority or title", pattern = r"^\s*(createdAt|updatedAt|dueAt|priority|title)\s*$"),
-        ("order" = Option<String>, Query, description = "asc or desc (default)", pattern = r"^\s*(asc|desc)\s*$"),
-        ("limit" = Option<u32>, Query, description = "1–200, default 50", minimum = 1, maximum = 200),
-        ("cursor" = Option<String>, Query, description = "`nextCursor` of the previous page"),
-    ),
+    params(ListParams),
     responses(
         (status = 200, body = TaskPage),
         (status = 400, body = Problem, content_type = "application/problem+json"),
@@ -121,7 +108,7 @@ async fn create_task(
     let prefs = Preferences::load(&state.db, auth.user_id).await?;
     let fields = TaskFields::parse_new(body, &prefs)?;
     let mut tx = state.db.begin().await?;
-    let task = service::create(&mut tx, &ctx, auth.user_id, fields, &prefs).await?;
+    let task = service::create(&mut tx, &ctx.origin, auth.user_id, fields, &prefs).await?;
     let response = task.response(Utc::now());
     if let Some(key) = &key {
         let body = serde_json::to_value(&response).map_err(anyhow::Error::from)?;
@@ -201,7 +188,7 @@ async fn update_task(
 ) -> Result<axum::Json<TaskResponse>> {
     let prefs = Preferences::load(&state.db, auth.user_id).await?;
     let mut tx = state.db.begin().await?;
-    let task = service::update(&mut tx, &ctx, auth.user_id, id, patch, &prefs).await?;
+    let task = service::update(&mut tx, &ctx.origin, auth.user_id, id, patch, &prefs).await?;
     tx.commit().await?;
     Ok(axum::Json(task.response(Utc::now())))
 }
@@ -220,7 +207,7 @@ async fn delete_task(
     AppPath(id): AppPath<Uuid>,
 ) -> Result<StatusCode> {
     let mut tx = state.db.begin().await?;
-    service::delete(&mut tx, &ctx, auth.user_id, id).await?;
+    service::delete(&mut tx, &ctx.origin, auth.user_id, id).await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -241,7 +228,7 @@ async fn complete_task(
 ) -> Result<axum::Json<CompletionResponse>> {
     let prefs = Preferences::load(&state.db, auth.user_id).await?;
     let mut tx = state.db.begin().await?;
-    let (task, next) = service::complete(&mut tx, &ctx, auth.user_id, id, &prefs).await?;
+    let (task, next) = service::complete(&mut tx, &ctx.origin, auth.user_id, id, &prefs).await?;
     tx.commit().await?;
     let now = Utc::now();
     Ok(axum::Json(CompletionResponse { task: task.response(now), next_task: next.map(|n| n.response(now)) }))
@@ -261,7 +248,7 @@ async fn reopen_task(
     AppPath(id): AppPath<Uuid>,
 ) -> Result<axum::Json<TaskResponse>> {
     let mut tx = state.db.begin().await?;
-    let task = service::reopen(&mut tx, &ctx, auth.user_id, id).await?;
+    let task = service::reopen(&mut tx, &ctx.origin, auth.user_id, id).await?;
     tx.commit().await?;
     Ok(axum::Json(task.response(Utc::now())))
 }

@@ -13,9 +13,11 @@ use crate::{
         self,
         tasks::{SeriesPlace, TaskRow},
     },
-    domain::recurrence::{Occurrence, occurrence_date},
+    domain::{
+        origin::Origin,
+        recurrence::{Occurrence, occurrence_date},
+    },
     error::{AppError, Result},
-    http::RequestContext,
     preferences::Preferences,
 };
 
@@ -37,14 +39,9 @@ impl Task {
     }
 }
 
-async fn emit(
-    conn: &mut PgConnection,
-    ctx: &RequestContext,
-    task: &TaskRow,
-    payload: EventPayload,
-) -> Result<()> {
-    let event = TaskEvent::new(task.task_id, task.user_id, ctx.correlation_id.clone(), payload);
-    platform::outbox::insert(conn, TOPIC, &event, ctx.traceparent.as_deref()).await?;
+async fn emit(conn: &mut PgConnection, origin: &Origin, task: &TaskRow, payload: EventPayload) -> Result<()> {
+    let event = TaskEvent::new(task.task_id, task.user_id, origin.correlation_id.clone(), payload);
+    platform::outbox::insert(conn, TOPIC, &event, origin.traceparent.as_deref()).await?;
     Ok(())
 }
 
@@ -66,7 +63,7 @@ async fn load_for_update(conn: &mut PgConnection, user_id: Uuid, task_id: Uuid) 
 
 pub async fn create(
     conn: &mut PgConnection,
-    ctx: &RequestContext,
+    origin: &Origin,
     user_id: Uuid,
     fields: TaskFields,
     prefs: &Preferences,
@@ -84,7 +81,7 @@ pub async fn create(
         .ok_or_else(|| anyhow::anyhow!("a new task id collided"))?;
     let task = Task { row, fields };
     reschedule_reminders(conn, &task).await?;
-    emit(conn, ctx, &task.row, created_payload(&task)).await?;
+    emit(conn, origin, &task.row, created_payload(&task)).await?;
     Ok(task)
 }
 
@@ -105,7 +102,7 @@ pub async fn get(db: impl sqlx::PgExecutor<'_>, user_id: Uuid, task_id: Uuid) ->
 /// Applies a PATCH. A request that changes nothing writes nothing and emits no event.
 pub async fn update(
     conn: &mut PgConnection,
-    ctx: &RequestContext,
+    origin: &Origin,
     user_id: Uuid,
     task_id: Uuid,
     patch: super::dto::UpdateTaskRequest,
@@ -122,7 +119,7 @@ pub async fn update(
     if changes.due_date.is_some() || changes.reminders.is_some() {
         reschedule_reminders(conn, &task).await?;
     }
-    emit(conn, ctx, &task.row, EventPayload::Updated { changes }).await?;
+    emit(conn, origin, &task.row, EventPayload::Updated { changes }).await?;
     Ok(task)
 }
 
@@ -130,7 +127,7 @@ pub async fn update(
 /// Completing a completed task changes nothing. Returns the task and its successor, if any.
 pub async fn complete(
     conn: &mut PgConnection,
-    ctx: &RequestContext,
+    origin: &Origin,
     user_id: Uuid,
     task_id: Uuid,
     prefs: &Preferences,
@@ -150,10 +147,10 @@ pub async fn complete(
         completed_at: now,
         next_task_id: next.as_ref().map(|(n, _)| n.row.task_id),
     };
-    emit(conn, ctx, &task.row, completed).await?;
+    emit(conn, origin, &task.row, completed).await?;
     if let Some((next, true)) = &next {
         reschedule_reminders(conn, next).await?;
-        emit(conn, ctx, &next.row, created_payload(next)).await?;
+        emit(conn, origin, &next.row, created_payload(next)).await?;
     }
     Ok((task, next.map(|(n, _)| n)))
 }
@@ -206,12 +203,7 @@ async fn successor(conn: &mut PgConnection, task: &Task) -> Result<Option<Task>>
 
 /// Reopens a completed task. Reopening an open task changes nothing. An occurrence that
 /// completing it created stays: it is a task of its own by now.
-pub async fn reopen(
-    conn: &mut PgConnection,
-    ctx: &RequestContext,
-    user_id: Uuid,
-    task_id: Uuid,
-) -> Result<Task> {
+pub async fn reopen(conn: &mut PgConnection, origin: &Origin, user_id: Uuid, task_id: Uuid) -> Result<Task> {
     let current = load_for_update(conn, user_id, task_id).await?;
     if current.row.completed_at.is_none() {
         return Ok(current);
@@ -219,20 +211,15 @@ pub async fn reopen(
     let row = db::tasks::set_completed_at(conn, task_id, None).await?;
     let task = Task { row, fields: current.fields };
     reschedule_reminders(conn, &task).await?;
-    emit(conn, ctx, &task.row, EventPayload::Incomplete { title: task.fields.title.as_str().to_owned() })
+    emit(conn, origin, &task.row, EventPayload::Incomplete { title: task.fields.title.as_str().to_owned() })
         .await?;
     Ok(task)
 }
 
-pub async fn delete(
-    conn: &mut PgConnection,
-    ctx: &RequestContext,
-    user_id: Uuid,
-    task_id: Uuid,
-) -> Result<()> {
+pub async fn delete(conn: &mut PgConnection, origin: &Origin, user_id: Uuid, task_id: Uuid) -> Result<()> {
     let task = load_for_update(conn, user_id, task_id).await?;
     db::tasks::delete(conn, task_id).await?;
-    emit(conn, ctx, &task.row, EventPayload::Deleted { title: task.fields.title.as_str().to_owned() })
+    emit(conn, origin, &task.row, EventPayload::Deleted { title: task.fields.title.as_str().to_owned() })
         .await?;
     Ok(())
 }

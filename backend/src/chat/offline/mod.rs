@@ -15,13 +15,12 @@ use super::{
     tools::{ActionKind, ChatAction, PendingAction, Toolbox, user_facing},
 };
 use crate::{
-    domain::task::start_of_day,
-    error::Result,
-    tasks::{
-        dto::TaskResponse,
-        list::{ListQuery, SortField, SortOrder, StatusFilter},
-        service::Task,
+    domain::{
+        list_query::{ListFilters, ListQuery, SortField, SortOrder, StatusFilter},
+        task::start_of_day,
     },
+    error::Result,
+    tasks::{dto::TaskResponse, service::Task},
 };
 
 pub struct OfflineEngine;
@@ -48,7 +47,7 @@ impl Engine for OfflineEngine {
                         "What should the task be called? For example: add task Submit report due friday",
                     ));
                 };
-                match tools.create(parsed.task.into_create_request()).await {
+                match tools.create(parsed.task.into()).await {
                     Ok(task) => {
                         let response = tools.response(&task);
                         let reply = format!("Added “{title}”{}.", describe(&response, tools.prefs.time_zone));
@@ -58,7 +57,7 @@ impl Engine for OfflineEngine {
                 }
             }
             Intent::List(query) => {
-                let tasks = tools.list(&list_query(&query, tools)).await?;
+                let tasks = tools.list(&list_query(&query, tools)?).await?;
                 let responses: Vec<_> = tasks.iter().map(|t| tools.response(t)).collect();
                 let reply = if responses.is_empty() {
                     "No tasks match that.".to_owned()
@@ -233,7 +232,7 @@ fn describe(task: &TaskResponse, tz: Tz) -> String {
 }
 
 /// The list query for a question, with its time window in the user's zone.
-pub fn list_query(query: &Query, tools: &Toolbox<'_>) -> ListQuery {
+pub fn list_query(query: &Query, tools: &Toolbox<'_>) -> Result<ListQuery> {
     let tz = tools.prefs.time_zone;
     let today = tools.now.with_timezone(&tz).date_naive();
     let day = |n: u64| start_of_day(today + Days::new(n), tz);
@@ -246,23 +245,24 @@ pub fn list_query(query: &Query, tools: &Toolbox<'_>) -> ListQuery {
         Some(Window::ThisWeek) => (Some(day(0)), Some(day(monday_next)), None),
         Some(Window::NextWeek) => (Some(day(monday_next)), Some(day(monday_next + 7)), None),
     };
-    ListQuery {
+    let filters = ListFilters {
         status: match query.status {
             Status::Open => StatusFilter::Open,
             Status::Completed => StatusFilter::Completed,
             Status::All => StatusFilter::All,
         },
         priorities: query.priorities.clone(),
-        tag_keys: query.tags.iter().map(|t| t.to_lowercase()).collect(),
+        tags: query.tags.clone(),
         search: query.search.clone(),
         due_before: before,
         due_after: after,
         overdue,
         sort: SortField::DueAt,
         order: SortOrder::Asc,
-        after: None,
-        limit: 50,
-    }
+        limit: Some(50),
+        cursor: None,
+    };
+    Ok(ListQuery::from_filters(filters)?)
 }
 
 enum Resolved {
@@ -295,7 +295,7 @@ async fn resolve(turn: &Turn<'_>, target: &Target, status: Status) -> Result<Res
         }
         Target::Named(name) => {
             let query = Query { status, search: Some(name.clone()), ..Query::default() };
-            let tasks = tools.list(&list_query(&query, tools)).await?;
+            let tasks = tools.list(&list_query(&query, tools)?).await?;
             let exact: Vec<Task> = tasks
                 .iter()
                 .filter(|t| t.fields.title.as_str().to_lowercase() == name.to_lowercase())
@@ -311,7 +311,7 @@ async fn resolve(turn: &Turn<'_>, target: &Target, status: Status) -> Result<Res
             }
         }
         Target::All(query) => {
-            let tasks = tools.list(&list_query(query, tools)).await?;
+            let tasks = tools.list(&list_query(query, tools)?).await?;
             if tasks.is_empty() {
                 return Ok(Resolved::Answer(Outcome::reply(
                     "No tasks match that, so there is nothing to do.",
