@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use crate::{
     db,
-    domain::{list_query::ListQuery, origin::Origin},
+    domain::{list_query::ListQuery, origin::Origin, task::Tags},
     error::{AppError, Result},
     preferences::Preferences,
     suggestions::SuggestionResponse,
@@ -92,7 +92,7 @@ impl TaskChange {
         if !self.add_tags.is_empty() {
             let mut tags = task.fields.tags.as_slice().to_vec();
             for tag in &self.add_tags {
-                if !tags.iter().any(|t| t.to_lowercase() == tag.to_lowercase()) {
+                if !tags.iter().any(|t| Tags::same(t, tag)) {
                     tags.push(tag.clone());
                 }
             }

@@ -221,6 +221,7 @@ pub async fn list(db: impl PgExecutor<'_>, user_id: Uuid, q: &ListQuery) -> sqlx
         sql.push(" and due_at >= ").push_bind(after);
     }
     match q.overdue {
+        // `domain::task::is_overdue`, in SQL.
         Some(true) => {
             sql.push(" and completed_at is null and due_at < now()");
         }

@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use super::{
     FieldError, Priority,
-    task::{Tags, start_of_day},
+    task::{DateInput, Tags, start_of_day},
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, ToSchema)]
@@ -267,15 +267,14 @@ enum Bound {
 /// `dueBefore=2026-12-01` includes all of December 1st; `dueAfter=2026-12-01` starts at its
 /// first instant.
 fn parse_bound(field: &str, value: &str, tz: Tz, bound: Bound) -> Result<DateTime<Utc>, FieldError> {
-    if let Ok(at) = DateTime::parse_from_rfc3339(value) {
-        return Ok(at.with_timezone(&Utc));
+    match (DateInput::parse(value), bound) {
+        (Some(DateInput::Instant(at)), _) => Ok(at),
+        (Some(DateInput::Date(date)), Bound::After) => Ok(start_of_day(date, tz)),
+        (Some(DateInput::Date(date)), Bound::Before) => {
+            Ok(start_of_day(date.checked_add_days(Days::new(1)).unwrap_or(date), tz))
+        }
+        (None, _) => Err(bad(field, "must be an RFC 3339 date-time or a date (2026-12-01)")),
     }
-    let date = chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d")
-        .map_err(|_| bad(field, "must be an RFC 3339 date-time or a date (2026-12-01)"))?;
-    Ok(match bound {
-        Bound::After => start_of_day(date, tz),
-        Bound::Before => start_of_day(date.checked_add_days(Days::new(1)).unwrap_or(date), tz),
-    })
 }
 
 fn parse_bool(field: &str, value: &str) -> Result<bool, FieldError> {

@@ -15,6 +15,7 @@ use utoipa::ToSchema;
 use super::{
     Priority,
     recurrence::{Frequency, RecurrenceInput, Weekday},
+    task::Tags,
 };
 
 // A domain value of its own, so this parser needs nothing of the task API; the API turns it
@@ -198,7 +199,7 @@ impl<'a> Parser<'a> {
         if !tags.is_empty() {
             let mut unique: Vec<String> = Vec::new();
             for t in tags {
-                if !unique.iter().any(|u| u.to_lowercase() == t.to_lowercase()) {
+                if !unique.iter().any(|u| Tags::same(u, &t)) {
                     unique.push(t);
                 }
             }

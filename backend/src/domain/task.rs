@@ -102,6 +102,11 @@ impl Tags {
         tag.to_lowercase()
     }
 
+    /// Whether two tags are the same tag: tags ignore case.
+    pub fn same(a: &str, b: &str) -> bool {
+        Self::key(a) == Self::key(b)
+    }
+
     pub fn keys(&self) -> Vec<String> {
         self.0.iter().map(|t| Self::key(t)).collect()
     }
@@ -118,17 +123,49 @@ impl Tags {
 /// Parses a due time: an RFC 3339 instant, or a calendar date alone meaning the end of that
 /// day in the user's time zone (what people mean by "due Friday").
 pub fn parse_due(field: &str, raw: &str, tz: Tz) -> Result<DateTime<Utc>, FieldError> {
-    let raw = raw.trim();
-    if let Ok(at) = DateTime::parse_from_rfc3339(raw) {
-        return in_supported_range(field, at.with_timezone(&Utc));
+    match DateInput::parse(raw) {
+        Some(DateInput::Instant(at)) => in_supported_range(field, at),
+        Some(DateInput::Date(date)) => in_supported_range(field, end_of_day(date, tz)),
+        None => Err(FieldError::new(
+            field,
+            "must be an RFC 3339 date-time (2026-12-01T17:00:00+01:00) or a date (2026-12-01)",
+        )),
     }
-    if let Ok(date) = NaiveDate::parse_from_str(raw, "%Y-%m-%d") {
-        return in_supported_range(field, end_of_day(date, tz));
+}
+
+/// A point in time as the API takes it: an RFC 3339 instant, or a calendar date alone, whose
+/// instant the caller picks (a due date is the end of that day, a list bound its start or end).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DateInput {
+    Instant(DateTime<Utc>),
+    Date(NaiveDate),
+}
+
+impl DateInput {
+    pub fn parse(raw: &str) -> Option<Self> {
+        let raw = raw.trim();
+        if let Ok(at) = DateTime::parse_from_rfc3339(raw) {
+            return Some(Self::Instant(at.with_timezone(&Utc)));
+        }
+        NaiveDate::parse_from_str(raw, "%Y-%m-%d").ok().map(Self::Date)
     }
-    Err(FieldError::new(
-        field,
-        "must be an RFC 3339 date-time (2026-12-01T17:00:00+01:00) or a date (2026-12-01)",
-    ))
+}
+
+/// A recurring task counts its occurrences from its due date, so it must have one.
+pub fn check_recurrence_is_dated(recurring: bool, due: Option<DateTime<Utc>>) -> Result<(), FieldError> {
+    if recurring && due.is_none() {
+        return Err(FieldError::new("recurrence", "needs a due date: set dueAt as well"));
+    }
+    Ok(())
+}
+
+/// Open and past its due time. (The task list's `overdue` filter says the same in SQL.)
+pub fn is_overdue(
+    due: Option<DateTime<Utc>>,
+    completed_at: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> bool {
+    completed_at.is_none() && due.is_some_and(|d| d < now)
 }
 
 /// The last second of `date` in `tz`.
@@ -213,6 +250,12 @@ impl Reminders {
         }
     }
 
+    /// When the reminders of a task due at `due` are still to fire: a completed task reminds
+    /// no more.
+    pub fn pending_fire_times(&self, due: Option<DateTime<Utc>>, completed: bool) -> Vec<DateTime<Utc>> {
+        if completed { Vec::new() } else { self.fire_times(due) }
+    }
+
     /// When each reminder fires, for a task due at `due`; offsets need a due time.
     pub fn fire_times(&self, due: Option<DateTime<Utc>>) -> Vec<DateTime<Utc>> {
         let mut times: Vec<_> = self
@@ -266,6 +309,7 @@ mod tests {
         let tags = Tags::parse(&["Work".into(), " Home ".into()]).unwrap();
         assert_eq!(tags.as_slice(), ["Work", "Home"]);
         assert_eq!(tags.keys(), ["work", "home"]);
+        assert!(Tags::same("Work", "wORK") && !Tags::same("work", "home"));
     }
 
     #[test]
@@ -290,6 +334,28 @@ mod tests {
         assert_eq!(due.to_rfc3339(), "2026-12-01T16:00:00+00:00");
         assert_eq!(parse_due("dueAt", "next friday", Tz::UTC).unwrap_err().field, "dueAt");
         assert!(parse_due("dueAt", "0001-01-01T00:00:00Z", Tz::UTC).is_err());
+    }
+
+    #[test]
+    fn a_recurring_task_needs_a_due_date_and_an_overdue_one_is_open() {
+        let due = Utc.with_ymd_and_hms(2026, 12, 1, 9, 0, 0).unwrap();
+        assert_eq!(check_recurrence_is_dated(true, None).unwrap_err().field, "recurrence");
+        assert!(
+            check_recurrence_is_dated(true, Some(due)).is_ok()
+                && check_recurrence_is_dated(false, None).is_ok()
+        );
+        let later = due + chrono::Duration::minutes(1);
+        assert!(is_overdue(Some(due), None, later));
+        assert!(!is_overdue(Some(due), Some(later), later) && !is_overdue(Some(due), None, due));
+        assert!(!is_overdue(None, None, later));
+    }
+
+    #[test]
+    fn a_completed_task_has_no_reminders_to_fire() {
+        let due = Utc.with_ymd_and_hms(2026, 12, 1, 9, 0, 0).unwrap();
+        let reminders = Reminders::default().effective(Some(due), 30);
+        assert_eq!(reminders.pending_fire_times(Some(due), false), reminders.fire_times(Some(due)));
+        assert!(reminders.pending_fire_times(Some(due), true).is_empty());
     }
 
     #[test]

@@ -13,6 +13,7 @@ use crate::{
         list_query::{SortField, SortOrder, StatusFilter},
         quick_add::ProposedTask,
         recurrence::RecurrenceInput,
+        task::is_overdue,
     },
 };
 
@@ -123,7 +124,7 @@ impl TaskResponse {
             reminders: fields.reminders.as_slice().to_vec(),
             completed: row.completed_at.is_some(),
             completed_at: row.completed_at,
-            is_overdue: row.completed_at.is_none() && row.due_at.is_some_and(|d| d < now),
+            is_overdue: is_overdue(row.due_at, row.completed_at, now),
             series_id: row.series_id,
             occurrence_number: row.occurrence_number,
             previous_task_id: row.previous_task_id,

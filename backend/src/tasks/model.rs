@@ -10,7 +10,7 @@ use crate::{
     domain::{
         FieldError,
         recurrence::{Basis, Recurrence},
-        task::{Reminders, Tags, TaskDescription, TaskTitle, parse_due},
+        task::{Reminders, Tags, TaskDescription, TaskTitle, check_recurrence_is_dated, parse_due},
     },
     preferences::Preferences,
 };
@@ -136,11 +136,9 @@ impl TaskFields {
         Self { title, description, priority, tags, due_at, recurrence, reminders }.finish(prefs)
     }
 
-    /// Rules that span fields, applied after each field parsed on its own.
+    /// Rules that span fields (each in `domain::task`), applied after each field parsed on its own.
     fn finish(mut self, prefs: &Preferences) -> Result<Self, Vec<FieldError>> {
-        if self.recurrence.is_some() && self.due_at.is_none() {
-            return Err(vec![FieldError::new("recurrence", "needs a due date: set dueAt as well")]);
-        }
+        check_recurrence_is_dated(self.recurrence.is_some(), self.due_at).map_err(|e| vec![e])?;
         self.reminders = self.reminders.effective(self.due_at, prefs.reminder_offset_minutes);
         Ok(self)
     }

@@ -45,13 +45,10 @@ async fn emit(conn: &mut PgConnection, origin: &Origin, task: &TaskRow, payload:
     Ok(())
 }
 
-/// Rewrites the task's pending reminders from its settings; an open task only.
+/// Rewrites the task's pending reminders from its settings.
 async fn reschedule_reminders(conn: &mut PgConnection, task: &Task) -> Result<()> {
-    let fire_times = if task.row.completed_at.is_none() {
-        task.fields.reminders.fire_times(task.row.due_at)
-    } else {
-        Vec::new()
-    };
+    let fire_times =
+        task.fields.reminders.pending_fire_times(task.row.due_at, task.row.completed_at.is_some());
     db::reminders::replace_pending(conn, task.row.task_id, task.row.user_id, &fire_times).await?;
     Ok(())
 }

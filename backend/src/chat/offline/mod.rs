@@ -216,7 +216,8 @@ fn describe(task: &TaskResponse, tz: Tz) -> String {
         let local = due.with_timezone(&tz);
         let _ = write!(out, ", due {}", local.format("%a %-d %b %H:%M"));
     }
-    if task.priority != crate::domain::Priority::Medium {
+    // Only a priority other than the one every task gets by default is worth a mention.
+    if task.priority != crate::domain::Priority::default() {
         let _ = write!(out, ", {} priority", task.priority.as_str());
     }
     for tag in &task.tags {
