@@ -13,8 +13,11 @@
 #   RELEASE_DIR   default target/release
 #   CRON_TASKS / CRON_USERS / CRON_OVERDUE   change shape A (defaults 1000000 / 10000 / 10000)
 set -euo pipefail
+# A failing command inside $(...) fails the assignment, and so the run.
+shopt -s inherit_errexit
 cd "$(dirname "$0")/.."
 source scripts/postgres.sh
+source scripts/product.sh
 
 release_dir=${RELEASE_DIR:-target/release}
 for bin in backend ai-agent; do
@@ -25,7 +28,6 @@ users=${CRON_USERS:-10000}
 overdue=${CRON_OVERDUE:-10000}
 
 tmp=$(mktemp -d /tmp/todo-bench-cron.XXXXXX)
-chmod 755 "$tmp"
 cleanup() {
   local status=$?
   trap - INT TERM EXIT
@@ -35,12 +37,9 @@ cleanup() {
 }
 trap cleanup INT TERM EXIT
 
-pg_port=$(free_port)
-echo "==> PostgreSQL on port $pg_port (durability defaults, pg_stat_statements)"
-pg_start "$tmp/pg" "$pg_port" -c shared_preload_libraries=pg_stat_statements -c max_connections=50
-pg_create_db "$pg_port" todo
-database_url="postgres://postgres@127.0.0.1:$pg_port/todo"
-sql() { psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$pg_port" -U postgres -d todo "$@"; }
+echo "==> PostgreSQL (durability defaults, pg_stat_statements)"
+database_url=$(throwaway_postgres "$tmp" todo -c shared_preload_libraries=pg_stat_statements -c max_connections=50)
+sql() { psql -X -q -v ON_ERROR_STOP=1 "$database_url" "$@"; }
 sql -c "create extension if not exists pg_stat_statements"
 DATABASE_URL=$database_url "$release_dir/backend" migrate >/dev/null
 

@@ -6,10 +6,10 @@
 //! like the backend's.
 
 use axum::{
-    http::{HeaderValue, StatusCode, header},
+    http::StatusCode,
     response::{IntoResponse, Response},
 };
-use serde::Serialize;
+use platform::problem::{Problem, TEMPORARY_RETRY_AFTER};
 
 pub type Result<T, E = AppError> = std::result::Result<T, E>;
 
@@ -35,30 +35,7 @@ pub enum AppError {
 
 impl From<sqlx::Error> for AppError {
     fn from(error: sqlx::Error) -> Self {
-        if is_transient(&error) { Self::Unavailable(error) } else { Self::Database(error) }
-    }
-}
-
-/// Failures that say nothing about the statement, only about the moment: the server is down,
-/// restarting or overloaded, the pool is exhausted, or PostgreSQL aborted the transaction for
-/// a conflict with another one.
-fn is_transient(error: &sqlx::Error) -> bool {
-    match error {
-        sqlx::Error::PoolTimedOut
-        | sqlx::Error::PoolClosed
-        | sqlx::Error::Io(_)
-        | sqlx::Error::Tls(_)
-        | sqlx::Error::WorkerCrashed
-        | sqlx::Error::BeginFailed => true,
-        sqlx::Error::Database(db) => db.code().is_some_and(|code| {
-            // 08: connection exception; 53: insufficient resources; 40001/40P01: serialization
-            // failure and deadlock; 57014: statement timeout; 57P01–57P03: the server is
-            // shutting down or starting.
-            code.starts_with("08")
-                || code.starts_with("53")
-                || matches!(&*code, "40001" | "40P01" | "57014" | "57P01" | "57P02" | "57P03")
-        }),
-        _ => false,
+        if platform::db::is_temporary(&error) { Self::Unavailable(error) } else { Self::Database(error) }
     }
 }
 
@@ -87,17 +64,6 @@ impl AppError {
     }
 }
 
-/// The RFC 9457 body every error response carries.
-#[derive(Debug, Serialize)]
-struct Problem {
-    #[serde(rename = "type")]
-    problem_type: String,
-    title: &'static str,
-    status: u16,
-    detail: String,
-    code: &'static str,
-}
-
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let status = self.status_code();
@@ -110,18 +76,8 @@ impl IntoResponse for AppError {
             }
             other => tracing::debug!(error.message = %other, "request rejected"),
         }
-        let problem = Problem {
-            problem_type: format!("/problems/{}", self.code()),
-            title: status.canonical_reason().unwrap_or("Error"),
-            status: status.as_u16(),
-            detail: self.to_string(),
-            code: self.code(),
-        };
-        let mut response = (status, axum::Json(problem)).into_response();
-        response
-            .headers_mut()
-            .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
-        response
+        let retry_after = self.is_transient().then_some(TEMPORARY_RETRY_AFTER);
+        Problem::new(status, self.code(), self.to_string()).response(retry_after)
     }
 }
 
@@ -136,5 +92,18 @@ mod tests {
         assert!(!AppError::from(sqlx::Error::RowNotFound).is_transient());
         assert!(!AppError::from(sqlx::Error::ColumnNotFound("x".into())).is_transient());
         assert!(!AppError::Internal(anyhow::anyhow!("bug")).is_transient());
+    }
+
+    #[sqlx::test(migrations = false)]
+    async fn deadlocks_and_serialization_failures_are_retried_and_violations_are_not(pool: sqlx::PgPool) {
+        for (sqlstate, transient) in [("40P01", true), ("40001", true), ("23505", false), ("23503", false)] {
+            let raise =
+                format!("do $$ begin raise exception 'provoked' using errcode = '{sqlstate}'; end $$");
+            let error = sqlx::raw_sql(sqlx::AssertSqlSafe(raise))
+                .execute(&pool)
+                .await
+                .expect_err("the statement raises");
+            assert_eq!(AppError::from(error).is_transient(), transient, "{sqlstate}");
+        }
     }
 }

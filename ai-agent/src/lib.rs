@@ -25,7 +25,7 @@ pub mod http;
 pub mod registry;
 pub mod replay;
 
-pub use platform::{shutdown::cancel_on_signal, telemetry};
+pub use platform::telemetry;
 pub mod suggestion;
 
 use std::{future::IntoFuture, time::Duration};

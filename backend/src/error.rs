@@ -5,11 +5,10 @@
 use std::time::Duration;
 
 use axum::{
-    http::{HeaderValue, StatusCode, header},
+    http::StatusCode,
     response::{IntoResponse, Response},
 };
-use serde::Serialize;
-use utoipa::ToSchema;
+pub use platform::problem::{Problem, ProblemField};
 
 use crate::domain::FieldError;
 
@@ -76,14 +75,7 @@ pub enum AppError {
 
 impl From<sqlx::Error> for AppError {
     fn from(error: sqlx::Error) -> Self {
-        match error {
-            // A saturated pool or a database that is restarting is a transient condition
-            // the client may retry, not a bug.
-            sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed => {
-                Self::Unavailable(error)
-            }
-            error => Self::Database(error),
-        }
+        if platform::db::is_temporary(&error) { Self::Unavailable(error) } else { Self::Database(error) }
     }
 }
 
@@ -142,29 +134,15 @@ impl AppError {
             Self::Database(_) | Self::Internal(_) => "internal_error",
         }
     }
-}
 
-/// The RFC 9457 body every error response carries.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Problem {
-    /// A URI reference naming the problem type; `/problems/{code}`.
-    #[serde(rename = "type")]
-    pub problem_type: String,
-    pub title: String,
-    pub status: u16,
-    pub detail: String,
-    /// Stable, machine-readable error code, e.g. `validation_failed`, `not_found`.
-    pub code: String,
-    /// For `validation_failed`: each invalid field and what is wrong with it.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub errors: Vec<ProblemField>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ProblemField {
-    /// JSON path of the field, e.g. `title`, `recurrence.interval`, `tags[2]`.
-    pub field: String,
-    pub message: String,
+    /// When the client should try again, for failures that pass.
+    fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Self::RateLimited { retry_after } => Some(*retry_after),
+            Self::Unavailable(_) => Some(platform::problem::TEMPORARY_RETRY_AFTER),
+            _ => None,
+        }
+    }
 }
 
 impl IntoResponse for AppError {
@@ -192,22 +170,7 @@ impl IntoResponse for AppError {
             }
             other => other.to_string(),
         };
-        let problem = Problem {
-            problem_type: format!("/problems/{}", self.code()),
-            title: status.canonical_reason().unwrap_or("Error").to_owned(),
-            status: status.as_u16(),
-            detail,
-            code: self.code().to_owned(),
-            errors,
-        };
-        let mut response = (status, axum::Json(problem)).into_response();
-        let headers = response.headers_mut();
-        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
-        if let Self::RateLimited { retry_after } = &self {
-            let seconds = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
-            headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds.max(1)));
-        }
-        response
+        Problem::new(status, self.code(), detail).with_errors(errors).response(self.retry_after())
     }
 }
 
@@ -223,5 +186,55 @@ impl<T> ResultExt<T> for std::result::Result<T, sqlx::Error> {
             sqlx::Error::Database(db) if db.constraint() == Some(name) => map(),
             _ => e.into(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::http::header;
+    use sqlx::PgPool;
+
+    use super::*;
+
+    /// The error PostgreSQL sends for a statement failing with `sqlstate`.
+    async fn database_error(pool: &PgPool, sqlstate: &str) -> sqlx::Error {
+        let raise = format!("do $$ begin raise exception 'provoked' using errcode = '{sqlstate}'; end $$");
+        sqlx::raw_sql(sqlx::AssertSqlSafe(raise)).execute(pool).await.expect_err("the statement raises")
+    }
+
+    async fn problem(response: Response) -> serde_json::Value {
+        assert_eq!(response.headers()[header::CONTENT_TYPE], "application/problem+json");
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.expect("body");
+        serde_json::from_slice(&bytes).expect("JSON")
+    }
+
+    #[sqlx::test(migrations = false)]
+    async fn a_deadlock_or_serialization_failure_is_503_with_retry_after(pool: PgPool) {
+        for sqlstate in ["40P01", "40001"] {
+            let response = AppError::from(database_error(&pool, sqlstate).await).into_response();
+            assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE, "{sqlstate}");
+            assert_eq!(response.headers()[header::RETRY_AFTER], "1", "{sqlstate}");
+            let body = problem(response).await;
+            assert_eq!(body["code"], "unavailable");
+            assert_eq!(body["status"], 503);
+            assert_eq!(body["detail"], "the service is temporarily unavailable");
+        }
+    }
+
+    #[test]
+    fn an_exhausted_pool_is_503_with_retry_after() {
+        let response = AppError::from(sqlx::Error::PoolTimedOut).into_response();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert!(response.headers().contains_key(header::RETRY_AFTER));
+    }
+
+    #[sqlx::test(migrations = false)]
+    async fn an_unmapped_constraint_violation_stays_an_internal_error(pool: PgPool) {
+        let response = AppError::from(database_error(&pool, "23505").await).into_response();
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(!response.headers().contains_key(header::RETRY_AFTER));
+        let body = problem(response).await;
+        assert_eq!(body["code"], "internal_error");
+        assert_eq!(body["detail"], "database error");
     }
 }

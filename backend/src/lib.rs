@@ -31,7 +31,7 @@ use tokio_util::sync::CancellationToken;
 pub use config::Config;
 pub use db::MIGRATOR;
 pub use http::{AppState, app};
-pub use platform::{shutdown::cancel_on_signal, telemetry};
+pub use platform::telemetry;
 
 /// The database pools a running backend uses: `db` for queries (may be pooled), `listen` for
 /// LISTEN/NOTIFY (must be direct).

@@ -1,59 +1,45 @@
 //! Cross-cutting request handling: the request span and log line, and the app token check.
 
-use std::time::Instant;
-
 use axum::{
-    extract::{MatchedPath, Request, State},
+    extract::{Request, State},
     middleware::Next,
     response::{IntoResponse, Response},
 };
 use events::dapr::API_TOKEN_HEADER;
+use platform::{request::Endpoint, trace::TraceParent};
 use secrecy::ExposeSecret;
-use tracing::Instrument;
+use tracing::Level;
 
 use super::AppState;
 use crate::error::AppError;
 
-/// Opens the request span and logs one line per response. Deliveries log their own line with
-/// the event's fields (see `consumer`), so successful requests log at debug only.
+/// Opens the request span and logs one line per response.
 pub async fn trace_request(req: Request, next: Next) -> Response {
-    // The route template, not the raw path: low-cardinality.
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
-    let method = req.method().clone();
+    let endpoint = Endpoint::of(&req);
     // The sidecar forwards the publisher's trace; its id goes on every line of the handling.
-    let trace = req
-        .headers()
-        .get("traceparent")
-        .and_then(|v| v.to_str().ok())
-        .and_then(platform::trace::TraceParent::parse);
+    let trace = TraceParent::from_headers(req.headers());
     let span = tracing::info_span!(
         "http_request",
-        %method,
-        route,
+        method = %endpoint.method,
+        route = endpoint.route.as_str(),
         trace_id = trace.as_ref().map(|t| t.trace_id.as_str())
     );
     if let Some(trace) = &trace {
         platform::trace::join(&span, trace);
     }
-    let started = Instant::now();
-    let response = next.run(req).instrument(span.clone()).await;
-    let status = response.status().as_u16();
-    let elapsed = started.elapsed();
-    let duration_ms = elapsed.as_secs_f64() * 1000.0;
-    platform::metrics::record_http(method.as_str(), &route, status, elapsed);
-    span.in_scope(|| {
-        if status >= 500 {
-            tracing::error!(status, duration_ms, "request finished");
-        } else if status >= 400 {
-            tracing::warn!(status, duration_ms, "request finished");
-        } else {
-            tracing::debug!(status, duration_ms, "request finished");
-        }
-    });
-    response
+    endpoint.serve(req, next, span, log_level).await
+}
+
+/// Deliveries log their own line with the event's fields (see `consumer`), so successful
+/// requests log at debug only.
+fn log_level(_route: &str, status: u16) -> Level {
+    if status >= 500 {
+        Level::ERROR
+    } else if status >= 400 {
+        Level::WARN
+    } else {
+        Level::DEBUG
+    }
 }
 
 /// With `APP_API_TOKEN` configured, lets through only requests carrying it in

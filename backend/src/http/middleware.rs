@@ -1,16 +1,14 @@
 //! Cross-cutting request handling: the correlation id and request span, and the cross-site
 //! request forgery guard.
 
-use std::time::Instant;
-
 use axum::{
-    extract::{MatchedPath, Request, State},
+    extract::{Request, State},
     http::{HeaderMap, HeaderName, HeaderValue, Method, header},
     middleware::Next,
     response::{IntoResponse, Response},
 };
-use platform::trace::TraceParent;
-use tracing::Instrument;
+use platform::{request::Endpoint, trace::TraceParent};
+use tracing::Level;
 
 use super::AppState;
 use crate::error::AppError;
@@ -41,48 +39,41 @@ pub async fn trace_request(mut req: Request, next: Next) -> Response {
     req.extensions_mut().insert(CorrelationId(correlation_id.clone()));
     // Continue the caller's trace, or start one, so every event this request causes (and
     // whatever the assistants do about it) shares one trace id.
-    let trace = req
-        .headers()
-        .get("traceparent")
-        .and_then(|v| v.to_str().ok())
-        .and_then(TraceParent::parse)
-        .unwrap_or_else(|| {
-            let trace = TraceParent::generate();
-            if let Ok(value) = HeaderValue::from_str(&trace.header()) {
-                req.headers_mut().insert("traceparent", value);
-            }
-            trace
-        });
+    let trace = TraceParent::from_headers(req.headers()).unwrap_or_else(|| {
+        let trace = TraceParent::generate();
+        if let Ok(value) = HeaderValue::from_str(&trace.header()) {
+            req.headers_mut().insert(platform::trace::HEADER, value);
+        }
+        trace
+    });
 
-    // The route template, not the raw path: low-cardinality and free of ids.
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
-    let method = req.method().clone();
-    let span = tracing::info_span!("http_request", %method, route, correlation_id, trace_id = %trace.trace_id, user_id = tracing::field::Empty);
+    let endpoint = Endpoint::of(&req);
+    let span = tracing::info_span!(
+        "http_request",
+        method = %endpoint.method,
+        route = endpoint.route.as_str(),
+        correlation_id,
+        trace_id = %trace.trace_id,
+        user_id = tracing::field::Empty
+    );
     // The exported span joins the same trace id the outbox rows carry.
     platform::trace::join(&span, &trace);
-    let started = Instant::now();
-    let mut response = next.run(req).instrument(span.clone()).await;
-    let status = response.status().as_u16();
-    let elapsed = started.elapsed();
-    let duration_ms = elapsed.as_secs_f64() * 1000.0;
-    platform::metrics::record_http(method.as_str(), &route, status, elapsed);
-    span.in_scope(|| {
-        // Probes and scrapes hit every few seconds; keep them out of the default log level.
-        if route == "/health" || route == "/ready" || route == "/metrics" {
-            tracing::debug!(status, duration_ms, "request finished");
-        } else if status >= 500 {
-            tracing::error!(status, duration_ms, "request finished");
-        } else {
-            tracing::info!(status, duration_ms, "request finished");
-        }
-    });
+    let mut response = endpoint.serve(req, next, span, log_level).await;
     if let Ok(value) = HeaderValue::from_str(&correlation_id) {
         response.headers_mut().insert(CORRELATION_ID.clone(), value);
     }
     response
+}
+
+fn log_level(route: &str, status: u16) -> Level {
+    // Probes and scrapes hit every few seconds; keep them out of the default log level.
+    if matches!(route, "/health" | "/ready" | "/metrics") {
+        Level::DEBUG
+    } else if status >= 500 {
+        Level::ERROR
+    } else {
+        Level::INFO
+    }
 }
 
 /// Refuses state-changing requests that a browser sent on behalf of another site.

@@ -3,8 +3,12 @@
 //! to put that id on every log line. When trace export is on (see [`crate::telemetry`]), the
 //! exported spans join the same trace through [`join`].
 
+use axum::http::HeaderMap;
 use opentelemetry::trace::{SpanContext, SpanId, TraceContextExt as _, TraceFlags, TraceId, TraceState};
 use tracing_opentelemetry::OpenTelemetrySpanExt as _;
+
+/// The W3C Trace Context header.
+pub const HEADER: &str = "traceparent";
 
 /// A parsed `traceparent`: `00-<32 hex trace id>-<16 hex parent id>-<2 hex flags>`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,6 +40,11 @@ impl TraceParent {
             parent_id: parent_id.to_owned(),
             flags: flags.to_owned(),
         })
+    }
+
+    /// The caller's trace, when it sent a valid `traceparent`.
+    pub fn from_headers(headers: &HeaderMap) -> Option<Self> {
+        headers.get(HEADER).and_then(|value| value.to_str().ok()).and_then(Self::parse)
     }
 
     /// A new sampled trace with a random trace id and span id.
@@ -106,6 +115,17 @@ mod tests {
         assert!(span_context.is_valid() && span_context.is_remote() && span_context.is_sampled());
         assert_eq!(span_context.trace_id().to_string(), parent.trace_id);
         assert_eq!(span_context.span_id().to_string(), parent.parent_id);
+    }
+
+    #[test]
+    fn the_callers_trace_is_read_from_the_headers() {
+        let mut headers = axum::http::HeaderMap::new();
+        assert_eq!(TraceParent::from_headers(&headers), None);
+        headers.insert(super::HEADER, "not a trace".parse().expect("header value"));
+        assert_eq!(TraceParent::from_headers(&headers), None);
+        let generated = TraceParent::generate();
+        headers.insert(super::HEADER, generated.header().parse().expect("header value"));
+        assert_eq!(TraceParent::from_headers(&headers), Some(generated));
     }
 
     #[test]
