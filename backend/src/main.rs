@@ -38,6 +38,10 @@ async fn main() -> anyhow::Result<()> {
                 })?;
             migrate(&pool).await
         }
+        Command::Openapi => {
+            println!("{}", backend::http::openapi_document().to_pretty_json()?);
+            Ok(())
+        }
         Command::Healthcheck { url } => {
             let client = reqwest::Client::builder().timeout(std::time::Duration::from_secs(3)).build()?;
             let status =
