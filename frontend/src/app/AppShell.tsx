@@ -8,7 +8,7 @@ import { useLiveUpdates } from '@/features/live/useLiveUpdates';
 import type { ReminderEventData } from '@/features/live/events';
 import { usePreferences } from '@/features/preferences/api';
 import { SuggestionsPanel } from '@/features/suggestions/components/SuggestionsPanel';
-import { useSuggestions } from '@/features/suggestions/api';
+import { openTotal, useSuggestions } from '@/features/suggestions/api';
 import { defaultFilters, deleteTask, fetchTask, hideTask, useSetCompleted, type TaskFilters as Filters } from '@/features/tasks/api';
 import { EDITOR_DRAFT, TaskEditor, type EditorDraft } from '@/features/tasks/components/TaskEditor';
 import { QuickAdd } from '@/features/tasks/components/QuickAdd';
@@ -67,7 +67,7 @@ export function AppShell({ user, path, theme, setTheme }: Props) {
   const setCompleted = useSetCompleted();
   const signOut = useSignOut();
   const suggestions = useSuggestions();
-  const openSuggestions = suggestions.data ? Object.values(suggestions.data.openCounts).reduce((a, b) => a + b, 0) : 0;
+  const openSuggestions = suggestions.data ? openTotal(suggestions.data) : 0;
   const onSettings = path === paths.settings;
 
   const effectiveFilters: Filters = { ...filters, search: debouncedSearch };
