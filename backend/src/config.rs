@@ -27,6 +27,9 @@ pub enum Command {
     Serve(Box<Config>),
     /// Apply pending database migrations and exit.
     Migrate(DatabaseConfig),
+    /// Print the OpenAPI document (JSON) and exit; no database needed. `frontend/openapi.json`
+    /// is this output, and the web app's API types are generated from it.
+    Openapi,
     /// Probe a running instance's `/health` and exit 0 when it answers; for container health
     /// checks in images without shell tools.
     Healthcheck {

@@ -40,6 +40,10 @@ async fn main() -> anyhow::Result<()> {
             })
             .await
         }
+        Command::Openapi => {
+            println!("{}", backend::http::openapi_document().to_pretty_json()?);
+            Ok(())
+        }
         Command::Healthcheck { url } => cli::healthcheck(&url).await,
     }
 }

@@ -74,14 +74,30 @@ fn api_v1() -> OpenApiRouter<AppState> {
         .merge(chat::router())
 }
 
-/// The whole application as a router, ready to serve; tests drive this same router.
-pub fn app(state: AppState) -> Router {
+/// The OpenAPI document served at `/api/v1/openapi.json`, built without a database or any
+/// state, so `backend openapi` can print it for the web app's generated types.
+pub fn openapi_document() -> utoipa::openapi::OpenApi {
+    documented_routes(|v1| v1).1
+}
+
+/// The routes and the document that describes them, from the same code. `guard` wraps the
+/// `/api/v1` routes in middleware that needs the state; layers do not change the document.
+fn documented_routes(
+    guard: impl FnOnce(OpenApiRouter<AppState>) -> OpenApiRouter<AppState>,
+) -> (Router<AppState>, utoipa::openapi::OpenApi) {
     let (api, mut openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
-        .nest("/api/v1", api_v1().layer(from_fn_with_state(state.clone(), middleware::csrf_guard)))
+        .nest("/api/v1", guard(api_v1()))
         .routes(utoipa_axum::routes!(health::health))
         .routes(utoipa_axum::routes!(health::ready))
         .split_for_parts();
     utoipa::Modify::modify(&openapi::CommonResponses, &mut openapi);
+    (api, openapi)
+}
+
+/// The whole application as a router, ready to serve; tests drive this same router.
+pub fn app(state: AppState) -> Router {
+    let (api, openapi) =
+        documented_routes(|v1| v1.layer(from_fn_with_state(state.clone(), middleware::csrf_guard)));
     let timeout = Duration::from_secs(state.config.request_timeout_secs);
     let router = Router::new()
         .merge(api)
@@ -99,4 +115,21 @@ pub fn app(state: AppState) -> Router {
         }))
         .layer(from_fn(middleware::trace_request))
         .with_state(state)
+}
+
+#[cfg(test)]
+mod tests {
+    /// The copy the web app's types are generated from (`frontend/openapi.json`) must be what
+    /// the code serves, or the web app compiles against a contract the server no longer has.
+    #[test]
+    fn the_committed_openapi_document_is_the_one_the_code_serves() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../frontend/openapi.json");
+        let committed = std::fs::read_to_string(path).unwrap();
+        let served = format!("{}\n", super::openapi_document().to_pretty_json().unwrap());
+        assert!(
+            committed == served,
+            "{path} differs from the document the code serves; refresh it and the web app's types with \
+             `cargo run -p backend -- openapi > frontend/openapi.json && (cd frontend && npm run gen:api)`"
+        );
+    }
 }

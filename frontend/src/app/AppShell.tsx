@@ -1,44 +1,32 @@
 /** The signed-in screen: quick add, filters, the task list, suggestions, chat and settings. */
-import { useQueryClient } from '@tanstack/react-query';
 import { lazy, Suspense, useCallback, useEffect, useRef, useState } from 'react';
-import { ShortcutsDialog, isTypingTarget } from '@/components/shortcuts';
+import { ShortcutsDialog } from '@/components/shortcuts';
 import { useToasts } from '@/components/toasts';
 import { useSignOut } from '@/features/auth/api';
 import { useLiveUpdates } from '@/features/live/useLiveUpdates';
-import type { ReminderEventData } from '@/features/live/events';
+import { useReminderToasts } from '@/features/live/useReminderToasts';
 import { usePreferences } from '@/features/preferences/api';
 import { SuggestionsPanel } from '@/features/suggestions/components/SuggestionsPanel';
-import { useSuggestions } from '@/features/suggestions/api';
-import { defaultFilters, deleteTask, fetchTask, hideTask, useSetCompleted, type TaskFilters as Filters } from '@/features/tasks/api';
+import { openTotal, useSuggestions } from '@/features/suggestions/api';
+import { fetchTask, useSetCompleted } from '@/features/tasks/api';
 import { EDITOR_DRAFT, TaskEditor, type EditorDraft } from '@/features/tasks/components/TaskEditor';
 import { QuickAdd } from '@/features/tasks/components/QuickAdd';
 import { TaskFilters } from '@/features/tasks/components/TaskFilters';
 import { TaskList } from '@/features/tasks/components/TaskList';
+import { useTaskFilters } from '@/features/tasks/useTaskFilters';
+import { useUndoableDelete } from '@/features/tasks/useUndoableDelete';
 import { errorMessage } from '@/lib/api-client';
 import { browserTimeZone, formatDue } from '@/lib/dates';
 import { loadDraft } from '@/lib/drafts';
 import { navigate, paths } from '@/lib/router';
 import { effectiveTheme, type ThemeChoice } from '@/lib/theme';
 import type { Task, User } from '@/lib/types';
-import { useDebounced } from '@/lib/use-debounced';
+import { useShortcuts } from './useShortcuts';
 
 // Settings and chat are off the first screen's path; loading them later keeps the first
 // paint small.
 const SettingsView = lazy(() => import('@/features/preferences/components/SettingsView').then((m) => ({ default: m.SettingsView })));
 const ChatPanel = lazy(() => import('@/features/chat/components/ChatPanel').then((m) => ({ default: m.ChatPanel })));
-
-const UNDO_MS = 5000;
-const FILTERS_KEY = 'task-filters';
-
-function initialFilters(): Filters {
-  try {
-    const raw = localStorage.getItem(FILTERS_KEY);
-    if (raw) return { ...defaultFilters, ...(JSON.parse(raw) as Partial<Filters>), search: '' };
-  } catch {
-    // fall through
-  }
-  return defaultFilters;
-}
 
 interface Props {
   user: User;
@@ -48,37 +36,25 @@ interface Props {
 }
 
 export function AppShell({ user, path, theme, setTheme }: Props) {
-  const qc = useQueryClient();
   const toasts = useToasts();
   const prefs = usePreferences();
   const timeZone = prefs.data?.timeZone ?? browserTimeZone();
-  const [filters, setFilters] = useState<Filters>(initialFilters);
-  const [search, setSearch] = useState('');
-  const debouncedSearch = useDebounced(search, 250);
+  const { filters, setFilters, search, setSearch, effective: effectiveFilters, filterByTag, clear: clearFilters } = useTaskFilters();
+  const { hidden, remove, flush: flushDeletes } = useUndoableDelete();
   const [editing, setEditing] = useState<Task | null | undefined>(undefined);
   const [showHelp, setShowHelp] = useState(false);
   const [showSuggestions, setShowSuggestions] = useState(true);
   const [showChat, setShowChat] = useState(false);
-  const [hidden, setHidden] = useState<Set<string>>(new Set());
   const [now, setNow] = useState(() => new Date());
   const quickAddRef = useRef<HTMLInputElement>(null);
   const searchRef = useRef<HTMLInputElement>(null);
-  const pendingDeletes = useRef(new Map<string, { timer: ReturnType<typeof setTimeout>; undo: () => void }>());
   const setCompleted = useSetCompleted();
   const signOut = useSignOut();
   const suggestions = useSuggestions();
-  const openSuggestions = suggestions.data ? Object.values(suggestions.data.openCounts).reduce((a, b) => a + b, 0) : 0;
+  const openSuggestions = suggestions.data ? openTotal(suggestions.data) : 0;
   const onSettings = path === paths.settings;
-
-  const effectiveFilters: Filters = { ...filters, search: debouncedSearch };
-
-  useEffect(() => {
-    try {
-      localStorage.setItem(FILTERS_KEY, JSON.stringify({ ...filters, search: '' }));
-    } catch {
-      // Filters then reset on the next visit.
-    }
-  }, [filters]);
+  const onReminder = useReminderToasts(timeZone);
+  const live = useLiveUpdates(true, onReminder);
 
   useEffect(() => {
     const id = setInterval(() => setNow(new Date()), 30_000);
@@ -90,29 +66,6 @@ export function AppShell({ user, path, theme, setTheme }: Props) {
     const draft = loadDraft<EditorDraft>(EDITOR_DRAFT);
     if (draft) setEditing(draft.task);
   }, []);
-
-  const onReminder = useCallback(
-    (r: ReminderEventData) => {
-      const when = r.dueAt ? ` — due ${formatDue(r.dueAt, new Date(), timeZone)}` : '';
-      const canAsk = typeof Notification !== 'undefined' && Notification.permission === 'default';
-      toasts.show({
-        tone: 'reminder',
-        message: `Reminder: ${r.title}${when}`,
-        duration: 0,
-        // Asked at the moment it is useful, not on first visit, so the prompt makes sense.
-        action: canAsk ? { label: 'Notify me outside the app', onClick: () => void Notification.requestPermission() } : undefined,
-      });
-      if (typeof Notification !== 'undefined' && Notification.permission === 'granted') {
-        try {
-          new Notification(`Reminder: ${r.title}`, { body: when ? when.slice(3) : undefined, tag: `reminder-${r.taskId}` });
-        } catch {
-          // Some browsers only allow notifications from a service worker; the toast remains.
-        }
-      }
-    },
-    [timeZone, toasts],
-  );
-  const live = useLiveUpdates(true, onReminder);
 
   const toggle = useCallback(
     (t: Task) => {
@@ -130,110 +83,27 @@ export function AppShell({ user, path, theme, setTheme }: Props) {
     [setCompleted, toasts, timeZone],
   );
 
-  const remove = useCallback(
-    async (t: Task) => {
-      // Deleting is delayed, not reversed: the task disappears at once and the DELETE is
-      // sent only when the Undo window closes, so Undo restores exactly the same task.
-      const rollback = await hideTask(qc, t.id);
-      setHidden((h) => new Set(h).add(t.id));
-      const unhide = () =>
-        setHidden((h) => {
-          const n = new Set(h);
-          n.delete(t.id);
-          return n;
-        });
-      const timer = setTimeout(() => {
-        pendingDeletes.current.delete(t.id);
-        deleteTask(t.id)
-          .then(() => void qc.invalidateQueries({ queryKey: ['tasks'] }))
-          .catch((e) => {
-            rollback();
-            toasts.show({ tone: 'error', message: `Could not delete “${t.title}”: ${errorMessage(e)}` });
-          })
-          .finally(unhide);
-      }, UNDO_MS);
-      pendingDeletes.current.set(t.id, {
-        timer,
-        undo: () => {
-          rollback();
-          unhide();
-        },
-      });
-      toasts.show({
-        tone: 'info',
-        message: `Deleted “${t.title}”.`,
-        duration: UNDO_MS,
-        action: {
-          label: 'Undo',
-          onClick: () => {
-            const p = pendingDeletes.current.get(t.id);
-            if (!p) return;
-            clearTimeout(p.timer);
-            pendingDeletes.current.delete(t.id);
-            p.undo();
-            void qc.invalidateQueries({ queryKey: ['tasks'] });
-          },
-        },
-      });
-    },
-    [qc, toasts],
-  );
-
-  // Leaving the page (or signing out) inside an Undo window still deletes: the user did
-  // not undo.
-  const flushDeletes = useCallback(() => {
-    const sent: Promise<void>[] = [];
-    pendingDeletes.current.forEach((p, id) => {
-      clearTimeout(p.timer);
-      sent.push(deleteTask(id, true).catch(() => undefined));
-    });
-    pendingDeletes.current.clear();
-    return Promise.all(sent);
-  }, []);
-
-  useEffect(() => {
-    const onHide = () => void flushDeletes();
-    window.addEventListener('pagehide', onHide);
-    return () => {
-      window.removeEventListener('pagehide', onHide);
-      void flushDeletes();
-    };
-  }, [flushDeletes]);
-
   const toggleTheme = useCallback(() => {
     const next = effectiveTheme(theme) === 'dark' ? 'light' : 'dark';
     setTheme(next);
   }, [theme, setTheme]);
 
-  useEffect(() => {
-    const onKey = (e: KeyboardEvent) => {
-      if (e.defaultPrevented || e.ctrlKey || e.metaKey || e.altKey || isTypingTarget(e.target)) return;
-      if (document.querySelector('dialog[open]')) return;
-      const map: Record<string, () => void> = {
-        n: () => {
-          navigate(paths.app);
-          setTimeout(() => quickAddRef.current?.focus());
-        },
-        N: () => setEditing(null),
-        '/': () => {
-          navigate(paths.app);
-          setTimeout(() => searchRef.current?.focus());
-        },
-        s: () => setShowSuggestions((v) => !v),
-        c: () => setShowChat(true),
-        t: toggleTheme,
-        ',': () => navigate(paths.settings),
-        '?': () => setShowHelp(true),
-      };
-      const action = map[e.key];
-      if (action) {
-        e.preventDefault();
-        action();
-      }
-    };
-    window.addEventListener('keydown', onKey);
-    return () => window.removeEventListener('keydown', onKey);
-  }, [toggleTheme]);
+  useShortcuts({
+    n: () => {
+      navigate(paths.app);
+      setTimeout(() => quickAddRef.current?.focus());
+    },
+    N: () => setEditing(null),
+    '/': () => {
+      navigate(paths.app);
+      setTimeout(() => searchRef.current?.focus());
+    },
+    s: () => setShowSuggestions((v) => !v),
+    c: () => setShowChat(true),
+    t: toggleTheme,
+    ',': () => navigate(paths.settings),
+    '?': () => setShowHelp(true),
+  });
 
   const doSignOut = () =>
     void flushDeletes().then(() =>
@@ -318,11 +188,8 @@ export function AppShell({ user, path, theme, setTheme }: Props) {
                 onToggle={toggle}
                 onEdit={setEditing}
                 onDelete={(t) => void remove(t)}
-                onTag={(tag) => setFilters((f) => ({ ...f, tag }))}
-                onClearFilters={() => {
-                  setSearch('');
-                  setFilters(defaultFilters);
-                }}
+                onTag={filterByTag}
+                onClearFilters={clearFilters}
                 onNew={() => setEditing(null)}
               />
             </>

@@ -4,21 +4,13 @@
  * components never have to interpret status codes themselves.
  */
 
+import type { Problem } from './types';
+
 export const API_BASE = '/api/v1';
 
-export interface FieldProblem {
-  field: string;
-  message: string;
-}
-
-export interface Problem {
-  type?: string;
-  title?: string;
-  status?: number;
-  detail?: string;
-  code?: string;
-  errors?: FieldProblem[];
-}
+/** An error response's body as it may arrive: a proxy in front of the API can answer with
+ * less than a whole problem document. */
+type ProblemBody = Partial<Problem>;
 
 export class ApiError extends Error {
   readonly status: number;
@@ -64,7 +56,7 @@ function sentence(text: string): string {
 }
 
 /** Turns a response that failed into words a user understands. */
-export function problemToError(status: number, problem: Problem | null, retryAfter?: string | null): ApiError {
+export function problemToError(status: number, problem: ProblemBody | null, retryAfter?: string | null): ApiError {
   const code = problem?.code ?? `http_${status}`;
   const fields: Record<string, string> = {};
   for (const e of problem?.errors ?? []) {
@@ -147,9 +139,9 @@ export async function api<T>(path: string, opts: RequestOptions = {}): Promise<T
     const text = await response.text();
     return (text ? JSON.parse(text) : undefined) as T;
   }
-  let problem: Problem | null = null;
+  let problem: ProblemBody | null = null;
   try {
-    problem = (await response.json()) as Problem;
+    problem = (await response.json()) as ProblemBody;
   } catch {
     problem = null;
   }

@@ -8,7 +8,7 @@ export const DUE_SOON_MS = 24 * 60 * 60 * 1000;
 
 export type DueState = 'overdue' | 'soon' | 'later' | 'none' | 'done';
 
-export function dueState(dueAt: string | null, completed: boolean, now: Date): DueState {
+export function dueState(dueAt: string | null | undefined, completed: boolean, now: Date): DueState {
   if (completed) return 'done';
   if (!dueAt) return 'none';
   const due = new Date(dueAt).getTime();
@@ -76,7 +76,7 @@ export function toApiDue(date: string, time: string, timeZone: string): string |
 }
 
 /** An instant → the `date` and `time` input values in `timeZone`. */
-export function fromApiDue(dueAt: string | null, timeZone: string): { date: string; time: string } {
+export function fromApiDue(dueAt: string | null | undefined, timeZone: string): { date: string; time: string } {
   if (!dueAt) return { date: '', time: '' };
   const p = zonedParts(new Date(dueAt), timeZone);
   return { date: `${p.year}-${pad(p.month)}-${pad(p.day)}`, time: `${pad(p.hour)}:${pad(p.minute)}` };

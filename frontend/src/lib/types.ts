@@ -1,102 +1,61 @@
-/** Wire shapes of the API (see backend/src/tasks/dto.rs and friends). */
+/**
+ * Wire shapes of the API under the names the app uses. They are generated into `api.gen.ts`
+ * from the backend's OpenAPI document (`npm run gen:api`), so a value or field the backend
+ * changes shows up here as a type error. What this file adds: a few narrower shapes the app
+ * keeps to, and the value lists that forms show, checked to list every member of the
+ * generated unions.
+ */
+import type * as Api from './api.gen';
 
-export type Priority = 'low' | 'medium' | 'high' | 'urgent';
-export const PRIORITIES: Priority[] = ['low', 'medium', 'high', 'urgent'];
+export type {
+  ChatAction,
+  ChatRequest,
+  CompletionResponse,
+  ConversationDetail,
+  ConversationList,
+  Credentials,
+  Frequency,
+  Priority,
+  ReminderSpec,
+  SpanKind,
+  SuggestionList,
+  TaskPage,
+  Weekday,
+} from './api.gen';
 
-export type Frequency = 'daily' | 'weekly' | 'monthly' | 'yearly';
-export type Weekday = 'mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat' | 'sun';
-export const WEEKDAYS: Weekday[] = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
-
-export interface Recurrence {
-  frequency: Frequency;
-  interval?: number;
-  weekdays?: Weekday[];
-  nthWeekday?: { week: number; weekday: Weekday };
-  until?: string;
-  count?: number;
-  basis?: 'dueDate' | 'completion';
-}
-
-export type ReminderSpec = { offsetMinutes: number } | { at: string };
-
-export interface Task {
-  id: string;
-  title: string;
-  description: string | null;
-  priority: Priority;
-  tags: string[];
-  dueAt: string | null;
-  recurrence: Recurrence | null;
-  reminders: ReminderSpec[];
-  completed: boolean;
-  completedAt: string | null;
-  isOverdue: boolean;
-  seriesId: string;
-  occurrenceNumber: number;
-  previousTaskId: string | null;
-  createdAt: string;
-  updatedAt: string;
-}
-
-export interface TaskPage {
-  items: Task[];
-  nextCursor?: string | null;
-}
-
-export interface CreateTaskInput {
-  title: string;
-  description?: string;
-  priority?: Priority;
-  tags?: string[];
-  dueAt?: string;
-  recurrence?: Recurrence;
-  reminders?: ReminderSpec[];
-}
-
+export type Task = Api.TaskResponse;
+export type Recurrence = Api.RecurrenceInput;
+/** The app always sends a title; the document leaves it optional only so that the API's 422
+ * for a missing one can name the field. */
+export type CreateTaskInput = Api.CreateTaskRequest & { title: string };
 /** PATCH body: absent = unchanged, null = cleared. */
-export interface UpdateTaskInput {
-  title?: string;
-  description?: string | null;
-  priority?: Priority;
-  tags?: string[] | null;
-  dueAt?: string | null;
-  recurrence?: Recurrence | null;
-  reminders?: ReminderSpec[] | null;
+export type UpdateTaskInput = Api.UpdateTaskRequest;
+/** What `POST /tasks/parse` proposes for a quick-add line. */
+export type QuickAddResult = Api.QuickAdd;
+export type Suggestion = Api.SuggestionResponse;
+export type Preferences = Api.PreferencesResponse;
+export type PreferencesPatch = Api.UpdatePreferencesRequest;
+export type User = Api.UserResponse;
+export type ChatReply = Api.ChatResponse;
+/** An error response's body (RFC 9457 problem details). */
+export type Problem = Api.Problem;
+
+/** The query parameters of `GET /tasks` and `GET /suggestions`. */
+export type TaskListQuery = Api.ListTasksParams;
+export type SuggestionListQuery = Api.ListSuggestionsParams;
+/** A query string built from these names (the app sends its own spellings of the values,
+ * e.g. one priority where the API also takes several). */
+export type QueryOf<P> = { [K in keyof P]?: string | number | null };
+
+/**
+ * `values` as given, after checking at compile time that they are every member of the union
+ * `T`: a value the API adds or drops breaks the build instead of going missing from a form.
+ */
+function allOf<T extends string>() {
+  return <const L extends readonly T[]>(values: L & ([Exclude<T, L[number]>] extends [never] ? unknown : never)): readonly T[] => values;
 }
 
-export interface CompletionResponse {
-  task: Task;
-  nextTask?: Task | null;
-}
-
-export type SuggestionKind = 'overdue' | 'priority' | 'overload' | 'stale' | 'reminder';
-
-export interface Suggestion {
-  id: string;
-  kind: SuggestionKind | string;
-  status: 'open' | 'accepted' | 'dismissed' | 'expired';
-  title: string;
-  message: string;
-  taskId: string | null;
-  proposedChange: Record<string, unknown> | null;
-  createdAt: string;
-  expiresAt: string;
-  resolvedAt: string | null;
-}
-
-export interface SuggestionList {
-  items: Suggestion[];
-  openCounts: Record<string, number>;
-}
-
-export interface Preferences {
-  autonomousAgentsEnabled: boolean;
-  reminderOffsetMinutes: number;
-  timeZone: string;
-}
-
-export interface User {
-  id: string;
-  email: string;
-  createdAt: string;
-}
+/** In the order forms show them, least urgent first. */
+export const PRIORITIES = allOf<Api.Priority>()(['low', 'medium', 'high', 'urgent']);
+/** Weeks start on Monday, as the API normalises them. */
+export const WEEKDAYS = allOf<Api.Weekday>()(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun']);

@@ -1,12 +1,7 @@
 import { queryOptions, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, ApiError } from '@/lib/api-client';
 import { queryKeys } from '@/lib/query-keys';
-import type { User } from '@/lib/types';
-
-export interface Credentials {
-  email: string;
-  password: string;
-}
+import type { Credentials, User } from '@/lib/types';
 
 /** The signed-in user, or null when there is no session (not an error for this query). */
 export async function fetchMe(): Promise<User | null> {

@@ -1,20 +1,7 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { api, ApiError } from '@/lib/api-client';
 import { queryKeys } from '@/lib/query-keys';
-import type { Task } from '@/lib/types';
-
-export interface ChatAction {
-  kind: string;
-  tasks: Task[];
-  suggestions?: unknown[];
-}
-
-export interface ChatReply {
-  conversationId: string;
-  reply: string;
-  actions: ChatAction[];
-  awaitingConfirmation: boolean;
-}
+import type { ChatAction, ChatReply, ChatRequest, ConversationDetail, ConversationList } from '@/lib/types';
 
 export interface ChatMessage {
   role: 'user' | 'assistant';
@@ -30,7 +17,7 @@ export class AssistantUnavailable extends Error {
 
 export async function sendChat(message: string, conversationId?: string): Promise<ChatReply> {
   try {
-    return await api<ChatReply>('/ai/chat', { method: 'POST', body: conversationId ? { message, conversationId } : { message } });
+    return await api<ChatReply>('/ai/chat', { method: 'POST', body: (conversationId ? { message, conversationId } : { message }) satisfies ChatRequest });
   } catch (e) {
     if (e instanceof ApiError && (e.status === 404 || e.status === 405 || e.status === 501)) throw new AssistantUnavailable();
     throw e;
@@ -51,17 +38,6 @@ export function useSendChat() {
   });
 }
 
-interface ConversationSummary {
-  id: string;
-  title: string;
-  awaitingConfirmation: boolean;
-  updatedAt: string;
-}
-
-interface ConversationDetail extends ConversationSummary {
-  messages: { role: string; content: string; actions?: ChatAction[] }[];
-}
-
 export interface RestoredConversation {
   id: string;
   awaitingConfirmation: boolean;
@@ -70,9 +46,9 @@ export interface RestoredConversation {
 
 /** The most recent conversation, to continue where the user left off; null when none. */
 export async function latestConversation(): Promise<RestoredConversation | null> {
-  let list: { items: ConversationSummary[] };
+  let list: ConversationList;
   try {
-    list = await api<{ items: ConversationSummary[] }>('/ai/conversations');
+    list = await api<ConversationList>('/ai/conversations');
   } catch (e) {
     if (e instanceof ApiError && (e.status === 404 || e.status === 405 || e.status === 501)) throw new AssistantUnavailable();
     throw e;
@@ -86,7 +62,8 @@ export async function latestConversation(): Promise<RestoredConversation | null>
     messages: detail.messages.map((m) => ({
       role: m.role === 'user' ? 'user' : 'assistant',
       content: m.content,
-      actions: Array.isArray(m.actions) ? m.actions : [],
+      // Stored as the replies carried them; the document leaves their shape open.
+      actions: Array.isArray(m.actions) ? (m.actions as ChatAction[]) : [],
     })),
   };
 }

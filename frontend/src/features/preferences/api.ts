@@ -1,7 +1,7 @@
 import { queryOptions, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api } from '@/lib/api-client';
 import { queryKeys } from '@/lib/query-keys';
-import type { Preferences } from '@/lib/types';
+import type { Preferences, PreferencesPatch } from '@/lib/types';
 
 export const preferencesQuery = queryOptions({
   queryKey: queryKeys.preferences,
@@ -16,7 +16,7 @@ export function usePreferences() {
 export function useUpdatePreferences() {
   const qc = useQueryClient();
   return useMutation({
-    mutationFn: (patch: Partial<Preferences>) => api<Preferences>('/user/preferences', { method: 'PATCH', body: patch }),
+    mutationFn: (patch: PreferencesPatch) => api<Preferences>('/user/preferences', { method: 'PATCH', body: patch }),
     onSuccess: (p) => {
       qc.setQueryData(queryKeys.preferences, p);
       // Dates and "overdue" are computed in the time zone; lists must be re-read.

@@ -1,15 +1,20 @@
 import { queryOptions, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api } from '@/lib/api-client';
 import { queryKeys } from '@/lib/query-keys';
-import type { Suggestion, SuggestionList } from '@/lib/types';
+import type { QueryOf, Suggestion, SuggestionList, SuggestionListQuery } from '@/lib/types';
 
 export const suggestionsQuery = queryOptions({
   queryKey: queryKeys.suggestions,
-  queryFn: ({ signal }) => api<SuggestionList>('/suggestions', { signal, query: { status: 'open' } }),
+  queryFn: ({ signal }) => api<SuggestionList>('/suggestions', { signal, query: { status: 'open' } satisfies QueryOf<SuggestionListQuery> }),
 });
 
 export function useSuggestions() {
   return useQuery(suggestionsQuery);
+}
+
+/** How many suggestions are open, over all kinds. */
+export function openTotal(list: SuggestionList): number {
+  return Object.values(list.openCounts).reduce<number>((sum, n) => sum + (n ?? 0), 0);
 }
 
 export const KIND_LABELS: Record<string, string> = {

@@ -5,9 +5,8 @@
 import { infiniteQueryOptions, keepPreviousData, useInfiniteQuery, useMutation, useQueryClient, type QueryClient } from '@tanstack/react-query';
 import { api, ApiError } from '@/lib/api-client';
 import { queryKeys } from '@/lib/query-keys';
-import type { CompletionResponse, CreateTaskInput, Priority, Task, TaskPage, UpdateTaskInput } from '@/lib/types';
+import type { CompletionResponse, CreateTaskInput, Priority, QueryOf, QuickAddResult, Task, TaskListQuery, TaskPage, UpdateTaskInput } from '@/lib/types';
 import { patchTask, prependTask, removeTask, type TaskPages } from './cache';
-import type { ParseSpan } from './highlight';
 
 export type SortField = 'createdAt' | 'updatedAt' | 'dueAt' | 'priority' | 'title';
 
@@ -49,7 +48,7 @@ export function taskListQuery(f: TaskFilters) {
           order: f.order,
           limit: PAGE_SIZE,
           cursor: pageParam,
-        },
+        } satisfies QueryOf<TaskListQuery>,
       }),
     initialPageParam: null as string | null,
     getNextPageParam: (last) => last.nextCursor ?? null,
@@ -99,9 +98,9 @@ export function useUpdateTask() {
     mutationFn: ({ id, patch }: { id: string; patch: UpdateTaskInput }) => api<Task>(`/tasks/${id}`, { method: 'PATCH', body: patch }),
     onMutate: async ({ id, patch }) => {
       const local: Partial<Task> = {};
-      if (patch.title !== undefined) local.title = patch.title;
+      if (patch.title != null) local.title = patch.title;
       if (patch.description !== undefined) local.description = patch.description;
-      if (patch.priority !== undefined) local.priority = patch.priority;
+      if (patch.priority != null) local.priority = patch.priority;
       if (patch.tags !== undefined) local.tags = patch.tags ?? [];
       return { rollback: await optimistic(qc, (d) => patchTask(d, id, local)) };
     },
@@ -146,15 +145,10 @@ export function deleteTask(id: string, keepalive = false): Promise<void> {
   });
 }
 
-export interface ParseResult {
-  task: Partial<CreateTaskInput> & { title?: string };
-  spans: ParseSpan[];
-}
-
 /** null when the server has no parser (404): the quick-add box then creates plain tasks. */
-export async function parseQuickAdd(text: string, signal?: AbortSignal): Promise<ParseResult | null> {
+export async function parseQuickAdd(text: string, signal?: AbortSignal): Promise<QuickAddResult | null> {
   try {
-    return await api<ParseResult>('/tasks/parse', { method: 'POST', body: { text }, signal });
+    return await api<QuickAddResult>('/tasks/parse', { method: 'POST', body: { text }, signal });
   } catch (e) {
     if (e instanceof ApiError && (e.status === 404 || e.status === 405)) return null;
     throw e;

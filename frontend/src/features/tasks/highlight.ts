@@ -1,6 +1,5 @@
 /** Splits quick-add text into plain and recognised pieces for highlighting. */
-
-export type SpanKind = 'date' | 'time' | 'priority' | 'tag' | 'recurrence';
+import type { SpanKind } from '@/lib/types';
 
 export interface ParseSpan {
   start: number;

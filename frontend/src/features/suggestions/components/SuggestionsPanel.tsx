@@ -1,6 +1,6 @@
 import { errorMessage } from '@/lib/api-client';
 import { relativeTime } from '@/lib/dates';
-import { groupByKind, KIND_LABELS, useResolveSuggestion, useSuggestions } from '../api';
+import { groupByKind, KIND_LABELS, openTotal, useResolveSuggestion, useSuggestions } from '../api';
 
 interface Props {
   agentsEnabled: boolean | undefined;
@@ -13,7 +13,7 @@ interface Props {
 export function SuggestionsPanel({ agentsEnabled, onError, onDone, onOpenTask, now }: Props) {
   const q = useSuggestions();
   const resolve = useResolveSuggestion();
-  const total = q.data ? Object.values(q.data.openCounts).reduce((a, b) => a + b, 0) : 0;
+  const total = q.data ? openTotal(q.data) : 0;
 
   const act = (id: string, action: 'accept' | 'dismiss') =>
     resolve.mutate(

@@ -7,8 +7,8 @@ import { forwardRef, useEffect, useRef, useState, type KeyboardEvent } from 'rea
 import { errorMessage } from '@/lib/api-client';
 import { formatDue, toApiDue } from '@/lib/dates';
 import { clearDraft, loadDraft, saveDraft } from '@/lib/drafts';
-import type { CreateTaskInput, Recurrence } from '@/lib/types';
-import { parseQuickAdd, useCreateTask, type ParseResult } from '../api';
+import type { CreateTaskInput, QuickAddResult, Recurrence } from '@/lib/types';
+import { parseQuickAdd, useCreateTask } from '../api';
 import { segments } from '../highlight';
 import { describeRecurrence } from '../recurrence';
 
@@ -23,7 +23,7 @@ interface Props {
 
 export const QuickAdd = forwardRef<HTMLInputElement, Props>(function QuickAdd({ timeZone, onCreated, onError }, ref) {
   const [text, setText] = useState(() => loadDraft<string>(QUICK_ADD_DRAFT) ?? '');
-  const [parsed, setParsed] = useState<{ text: string; result: ParseResult } | null>(null);
+  const [parsed, setParsed] = useState<{ text: string; result: QuickAddResult } | null>(null);
   const [parserMissing, setParserMissing] = useState(false);
   const mirror = useRef<HTMLDivElement>(null);
   const create = useCreateTask();
@@ -141,18 +141,16 @@ export const QuickAdd = forwardRef<HTMLInputElement, Props>(function QuickAdd({ 
 });
 
 /** The API refuses unknown fields on create, so only the fields it knows are passed on. */
-function toCreate(parsed: ParseResult['task']): CreateTaskInput {
+function toCreate(parsed: QuickAddResult['task']): CreateTaskInput {
   const input: CreateTaskInput = { title: parsed.title!.trim() };
-  if (parsed.description) input.description = parsed.description;
   if (parsed.priority) input.priority = parsed.priority;
   if (parsed.tags?.length) input.tags = parsed.tags;
   if (parsed.dueAt) input.dueAt = parsed.dueAt;
   if (parsed.recurrence) input.recurrence = parsed.recurrence;
-  if (parsed.reminders?.length) input.reminders = parsed.reminders;
   return input;
 }
 
-function describeParsed(r: ParseResult, timeZone: string): { kind: string; label: string }[] {
+function describeParsed(r: QuickAddResult, timeZone: string): { kind: string; label: string }[] {
   const out: { kind: string; label: string }[] = [];
   const t = r.task;
   if (t.dueAt) {

@@ -1,0 +1,525 @@
+// Generated from frontend/openapi.json by `npm run gen:api`; do not edit by hand.
+/** A day of the week. The declaration order is the normalised order (weeks start on Monday). */
+export type Weekday = "mon" | "tue" | "wed" | "thu" | "fri" | "sat" | "sun";
+
+export type SpanKind = "date" | "time" | "priority" | "tag" | "recurrence";
+
+/**
+ * How urgent a task is.
+ *
+ * Variants are declared from least to most urgent so that the derived `Ord` gives
+ * `low < medium < high < urgent`, which is what "sort by priority" means to a user.
+ */
+export type Priority = "low" | "medium" | "high" | "urgent";
+
+/** How often a task repeats. */
+export type Frequency = "daily" | "weekly" | "monthly" | "yearly";
+
+/** What the next due date is counted from. */
+export type Basis = "dueDate" | "completion";
+
+export type ActionKind =
+  | "created"
+  | "updated"
+  | "completed"
+  | "reopened"
+  | "deleted"
+  | "listed"
+  | "suggestions";
+
+/**
+ * Something the assistant did (or, for `listed` and `suggestions`, showed), with the tasks it
+ * concerned as they are afterwards (a deleted task as it was).
+ */
+export interface ChatAction {
+  kind: ActionKind;
+  /** For `suggestions`: the open suggestions listed. */
+  suggestions?: SuggestionResponse[];
+  tasks: TaskResponse[];
+}
+
+export interface ChatRequest {
+  /**
+   * Continue this conversation; without it a new one starts.
+   * @format uuid
+   */
+  conversationId?: string | null;
+  /**
+   * What the user says; up to `CHAT_MAX_MESSAGE_CHARS` characters (default 2000).
+   * @example "add task Submit report due friday 5pm"
+   */
+  message: string;
+}
+
+export interface ChatResponse {
+  actions: ChatAction[];
+  /** A deletion or bulk change waits for "yes" or "no" in the next message. */
+  awaitingConfirmation: boolean;
+  /** @format uuid */
+  conversationId: string;
+  reply: string;
+}
+
+export interface CompletionResponse {
+  /**
+   * For a recurring task: the next occurrence (created by this completion or an earlier
+   * one); absent when the series has ended or the task does not recur.
+   */
+  nextTask?: TaskResponse | null;
+  task: TaskResponse;
+}
+
+export type ConversationDetail = ConversationSummary & {
+  messages: MessageResponse[];
+};
+
+export interface ConversationList {
+  items: ConversationSummary[];
+}
+
+export interface ConversationSummary {
+  awaitingConfirmation: boolean;
+  /** @format date-time */
+  createdAt: string;
+  /** @format uuid */
+  id: string;
+  /** The conversation's first message, shortened. */
+  title: string;
+  /** @format date-time */
+  updatedAt: string;
+}
+
+/** `Serialize` too: its canonical JSON is what an `Idempotency-Key` is checked against. */
+export interface CreateTaskRequest {
+  /** Up to 5000 characters. */
+  description?: string | null;
+  /**
+   * RFC 3339 date-time, or a date alone meaning the end of that day in the user's time zone.
+   * @example "2026-12-01T17:00:00+01:00"
+   */
+  dueAt?: string | null;
+  /** Defaults to `medium`. */
+  priority?: Priority | null;
+  /** Makes the task repeat; needs `dueAt`. */
+  recurrence?: RecurrenceInput | null;
+  /** Up to 5. A task with a due time and no reminder gets the user's default offset. */
+  reminders?: ReminderSpec[] | null;
+  /** Up to 20 tags of 1–50 characters, unique ignoring case. */
+  tags?: string[] | null;
+  /**
+   * 1–200 characters, one line. Required.
+   * @example "Submit report"
+   */
+  title?: string | null;
+}
+
+export interface Credentials {
+  /** @example "ada@example.com" */
+  email: string;
+  /**
+   * @format password
+   * @minLength 8
+   * @maxLength 128
+   */
+  password: string;
+}
+
+export interface Health {
+  status: string;
+}
+
+export interface MessageResponse {
+  /** For assistant messages: what was done. */
+  actions: object[];
+  content: string;
+  /** @format date-time */
+  createdAt: string;
+  /** @format uuid */
+  id: string;
+  /** `user` or `assistant`. */
+  role: string;
+}
+
+/** Wire form of [`NthWeekday`]. */
+export interface NthWeekdayInput {
+  /**
+   * Week of the month: 1 to 4, or -1 for the last.
+   * @format int64
+   * @example 2
+   */
+  week: number;
+  /** A day of the week. The declaration order is the normalised order (weeks start on Monday). */
+  weekday: Weekday;
+}
+
+export interface ParseRequest {
+  /**
+   * One line, e.g. `Submit report fri 5pm !high #work every week`; up to 500 characters.
+   * @example "Submit report fri 5pm !high #work every week"
+   */
+  text: string;
+}
+
+export interface PreferencesResponse {
+  /** Whether the assistants may create suggestions for this user. */
+  autonomousAgentsEnabled: boolean;
+  /**
+   * Minutes before the due time that a task without reminders reminds.
+   * @format int32
+   * @min 0
+   */
+  reminderOffsetMinutes: number;
+  /**
+   * IANA time zone name.
+   * @example "Europe/Berlin"
+   */
+  timeZone: string;
+}
+
+/** The RFC 9457 body every error response carries. */
+export interface Problem {
+  /** Stable, machine-readable error code, e.g. `validation_failed`, `not_found`. */
+  code: string;
+  detail: string;
+  /** For `validation_failed`: each invalid field and what is wrong with it. */
+  errors?: ProblemField[];
+  /**
+   * @format int32
+   * @min 0
+   */
+  status: number;
+  title: string;
+  /** A URI reference naming the problem type; `/problems/{code}`. */
+  type: string;
+}
+
+export interface ProblemField {
+  /** JSON path of the field, e.g. `title`, `recurrence.interval`, `tags[2]`. */
+  field: string;
+  message: string;
+}
+
+/** The task a line proposes, shaped like a create request so a client can send it as is. */
+export interface ProposedTask {
+  /** A date (end of that day) or an RFC 3339 date-time with the user's offset. */
+  dueAt?: string | null;
+  priority?: Priority | null;
+  recurrence?: RecurrenceInput | null;
+  tags?: string[] | null;
+  /** What is left of the line once the recognised parts are taken out; absent when nothing is. */
+  title?: string | null;
+}
+
+export interface QuickAdd {
+  spans: Span[];
+  /** The task a line proposes, shaped like a create request so a client can send it as is. */
+  task: ProposedTask;
+}
+
+export interface Readiness {
+  database: string;
+  /**
+   * Age of the oldest of them; grows while the sidecar or broker is down.
+   * @format double
+   */
+  oldestUnpublishedAgeSeconds?: number | null;
+  /**
+   * Events committed but not yet accepted by the sidecar.
+   * @format int64
+   */
+  outboxBacklog?: number | null;
+  status: string;
+}
+
+/** The `recurrence` object of a task, as sent by clients and returned in responses. */
+export interface RecurrenceInput {
+  /** Whether the next due date counts from the due date (default) or from the completion. */
+  basis?: Basis | null;
+  /**
+   * Total number of tasks in the series, the first included; 1 to 1000. Not together with
+   * `until`.
+   * @format int64
+   * @min 1
+   * @max 1000
+   */
+  count?: number | null;
+  /** How often a task repeats. */
+  frequency: Frequency;
+  /**
+   * Repeat every this many periods; 1 to 999, default 1.
+   * @format int64
+   * @min 1
+   * @max 999
+   * @default 1
+   */
+  interval?: number | null;
+  /** Monthly only: repeat on the n-th weekday of the month instead of on a day of the month. */
+  nthWeekday?: NthWeekdayInput | null;
+  /**
+   * Last day (inclusive, in the user's time zone) a task of the series may be due on. Not
+   * together with `count`.
+   * @format date
+   */
+  until?: string | null;
+  /**
+   * Weekly only: the days of the week to repeat on, each at most once. Without it a weekly
+   * task repeats on the weekday of its due date.
+   */
+  weekdays?: Weekday[] | null;
+}
+
+/**
+ * One reminder on a task, as the API accepts it and as events carry it.
+ *
+ * Exactly one of the two shapes: `{"offsetMinutes": 30}` (relative to the due date) or
+ * `{"at": "2026-11-28T08:30:00.000Z"}` (absolute). Unknown fields are rejected, so an object
+ * carrying both keys matches neither shape instead of silently picking one.
+ */
+export type ReminderSpec =
+  | {
+      /**
+       * @format int32
+       * @min 0
+       */
+      offsetMinutes: number;
+    }
+  | {
+      /** @format date-time */
+      at: string;
+    };
+
+/** A recognised part of the line. `start`/`end` are UTF-16 code-unit offsets (end exclusive). */
+export interface Span {
+  /** @min 0 */
+  end: number;
+  kind: SpanKind;
+  /** @min 0 */
+  start: number;
+  text: string;
+}
+
+/**
+ * One event of the stream as `text/event-stream` carries it: an `event:` line, a `data:`
+ * line holding JSON, and on `ready` a `retry:` line.
+ */
+export interface StreamEvent {
+  /**
+   * A JSON object: `{}` for `ready`; `{eventType, taskId}` for `task`;
+   * `{suggestionId, kind, status, taskId, title}` for `suggestion`; `{taskId, title, dueAt}`
+   * for `reminder`.
+   */
+  data: string;
+  /**
+   * `ready`, `task`, `suggestion` or `reminder`.
+   * @pattern ^(ready|task|suggestion|reminder)$
+   */
+  event: string;
+  /**
+   * Milliseconds the browser waits before reconnecting a dropped stream.
+   * @format int64
+   * @min 0
+   */
+  retry?: number | null;
+}
+
+export interface SuggestionList {
+  items: SuggestionResponse[];
+  /** Open suggestions per kind. */
+  openCounts: Partial<Record<string, number>>;
+}
+
+export interface SuggestionResponse {
+  /** @format date-time */
+  createdAt: string;
+  /** @format date-time */
+  expiresAt: string;
+  /** @format uuid */
+  id: string;
+  /** `overdue`, `priority`, `overload`, `stale` or `reminder`. */
+  kind: string;
+  message: string;
+  /** The task change that accepting applies (a PATCH body), when there is one. */
+  proposedChange?: object | null;
+  /** @format date-time */
+  resolvedAt?: string | null;
+  /** `open`, `accepted`, `dismissed` or `expired`. */
+  status: string;
+  /** @format uuid */
+  taskId?: string | null;
+  title: string;
+}
+
+export interface TaskPage {
+  items: TaskResponse[];
+  /**
+   * Pass as `cursor` (with the same filters, sort and order) for the next page; absent on
+   * the last page.
+   */
+  nextCursor?: string | null;
+}
+
+export interface TaskResponse {
+  completed: boolean;
+  /** @format date-time */
+  completedAt?: string | null;
+  /** @format date-time */
+  createdAt: string;
+  description?: string | null;
+  /** @format date-time */
+  dueAt?: string | null;
+  /** @format uuid */
+  id: string;
+  /** Open and past its due time. */
+  isOverdue: boolean;
+  /**
+   * Position in the series, from 1.
+   * @format int32
+   */
+  occurrenceNumber: number;
+  /** @format uuid */
+  previousTaskId?: string | null;
+  /**
+   * How urgent a task is.
+   *
+   * Variants are declared from least to most urgent so that the derived `Ord` gives
+   * `low < medium < high < urgent`, which is what "sort by priority" means to a user.
+   */
+  priority: Priority;
+  recurrence?: RecurrenceInput | null;
+  reminders: ReminderSpec[];
+  /**
+   * The recurring series this task belongs to (its own id when it is the first or the only
+   * one).
+   * @format uuid
+   */
+  seriesId: string;
+  tags: string[];
+  title: string;
+  /** @format date-time */
+  updatedAt: string;
+}
+
+export interface UpdatePreferencesRequest {
+  autonomousAgentsEnabled?: boolean | null;
+  /**
+   * @format int64
+   * @min 0
+   * @max 40320
+   */
+  reminderOffsetMinutes?: number | null;
+  timeZone?: string | null;
+}
+
+/**
+ * Only the fields present change; `null` clears a nullable field (`description`, `dueAt`,
+ * `recurrence`) and empties a list (`tags`, `reminders`).
+ */
+export interface UpdateTaskRequest {
+  description?: string | null;
+  dueAt?: string | null;
+  priority?: Priority | null;
+  recurrence?: RecurrenceInput | null;
+  reminders?: ReminderSpec[] | null;
+  tags?: string[] | null;
+  title?: string | null;
+}
+
+export interface UserResponse {
+  /** @format date-time */
+  createdAt: string;
+  email: string;
+  /** @format uuid */
+  id: string;
+}
+
+export interface GetConversationParams {
+  /** @format uuid */
+  id: string;
+}
+
+export interface DeleteConversationParams {
+  /** @format uuid */
+  id: string;
+}
+
+export interface ListSuggestionsParams {
+  /**
+   * open (default), accepted, dismissed, expired or all
+   * @pattern ^(open|accepted|dismissed|expired|all)$
+   */
+  status?: string;
+}
+
+export interface AcceptSuggestionParams {
+  /** @format uuid */
+  id: string;
+}
+
+export interface DismissSuggestionParams {
+  /** @format uuid */
+  id: string;
+}
+
+export interface ListTasksParams {
+  /**
+   * `open`, `completed` or `all` (default)
+   * @pattern ^\s*(open|completed|all)\s*$
+   */
+  status?: string;
+  /** One or more of low, medium, high, urgent (repeat or comma-separate) */
+  priority?: string[];
+  /** Tasks with any of these tags (case-insensitive) */
+  tag?: string[];
+  /** Case-insensitive text in title or description */
+  search?: string;
+  /** RFC 3339, or a date (includes that whole day) */
+  dueBefore?: string;
+  /** RFC 3339, or a date (from the start of that day) */
+  dueAfter?: string;
+  /** Only open tasks past their due time (`true`) or none of them (`false`) */
+  overdue?: boolean;
+  /**
+   * createdAt (default), updatedAt, dueAt, priority or title
+   * @pattern ^\s*(createdAt|updatedAt|dueAt|priority|title)\s*$
+   */
+  sort?: string;
+  /**
+   * asc or desc (default)
+   * @pattern ^\s*(asc|desc)\s*$
+   */
+  order?: string;
+  /**
+   * 1–200, default 50
+   * @format int32
+   * @min 1
+   * @max 200
+   */
+  limit?: number;
+  /** `nextCursor` of the previous page */
+  cursor?: string;
+}
+
+export interface GetTaskParams {
+  /** @format uuid */
+  id: string;
+}
+
+export interface DeleteTaskParams {
+  /** @format uuid */
+  id: string;
+}
+
+export interface UpdateTaskParams {
+  /** @format uuid */
+  id: string;
+}
+
+export interface CompleteTaskParams {
+  /** @format uuid */
+  id: string;
+}
+
+export interface ReopenTaskParams {
+  /** @format uuid */
+  id: string;
+}
