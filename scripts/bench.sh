@@ -1,13 +1,23 @@
 #!/usr/bin/env bash
-# The load benchmark: release builds of the backend, the Dapr stand-in and the load generator,
-# a throwaway PostgreSQL, and one run of `loadtest` against them. Called by `./dev bench`;
-# arguments go to loadtest (`./dev bench -- --users 500 --duration 30`, see
-# `target/release/loadtest --help`). The report is printed and kept in
-# target/bench/report-<timestamp>.txt; the one line starting with `{` is its JSON summary.
-# `./dev bench cron` runs the cron sweep benchmark instead (scripts/bench-cron.sh).
+# The load benchmark: release builds of the backend, the ai-agent, the Dapr stand-in and the
+# load generator, one throwaway PostgreSQL, and in one run:
+#   - the floor: pgbench inserting one row per transaction into a table shaped like `task`
+#     (same columns, checks and indexes) at 16 clients, on the same PostgreSQL;
+#   - the load test (`loadtest`, 100 closed-loop users by default) for three workloads (mixed,
+#     create only, list only) against the backend alone (relay on, a stand-in that takes the
+#     events and delivers them nowhere) and against the whole product as `./dev run` starts it
+#     (backend, ai-agent, stand-in delivering to it).
+# Then a table of every figure with its ratio to the floor, the CPU of each process (PostgreSQL
+# with its connection processes) and each service's peak RSS. Called by `./dev bench`; arguments
+# go to every loadtest run (`./dev bench -- --users 500 --duration 60`, see
+# `target/release/loadtest --help`; the script sets `--mix` per row). The report is kept in
+# target/bench/report-<timestamp>.txt. `./dev bench cron` runs the cron sweep benchmark instead
+# (scripts/bench-cron.sh).
 #
 #   BENCH_DB_CONNECTIONS   the backend's pool size (default 16, see below)
 #   BENCH_BACKEND_ENV      extra `NAME=value` words for the backend's environment
+#   BENCH_ROWS             which rows to run (default "backend:mixed backend:create backend:list
+#                          product:mixed product:create product:list")
 set -euo pipefail
 # A failing command inside $(...) fails the assignment, and so the run.
 shopt -s inherit_errexit
@@ -54,21 +64,28 @@ database_url=$(throwaway_postgres "$tmp" todo -c shared_preload_libraries=pg_sta
 psql "$database_url" -qc "create extension if not exists pg_stat_statements"
 pg_pid=$(head -n 1 "$tmp/pg/postmaster.pid")
 
-api_port=$(free_port)
-base_url="http://127.0.0.1:$api_port"
-echo "==> starting the backend on $base_url, the assistants and the Dapr stand-in"
-# AUTH_RATE_LIMIT_PER_MINUTE=0: every virtual user signs in from 127.0.0.1, and the limiter
-# would answer most of them 429.
-# shellcheck disable=SC2206 # BENCH_BACKEND_ENV is a list of NAME=value words.
-BACKEND_ENV=(DATABASE_MAX_CONNECTIONS="$db_connections" AUTH_RATE_LIMIT_PER_MINUTE=0 ${BENCH_BACKEND_ENV:-})
-# The assistants give the report its change → suggestion latency. No cron passes (only events
-# make suggestions here) and no hourly cap (a virtual user makes far more tasks than a person).
-AGENT_ENV=(CRON_ENABLED=false SUGGESTIONS_PER_HOUR=1000000)
-DATABASE_URL=$database_url LOG_FORMAT=json RUST_LOG=warn \
-  start_product "$api_port" "$(free_port)" "$(free_port)" "$tmp/logs"
+# The floor's table is shaped like `task`, which the migrations make.
+DATABASE_URL=$database_url target/release/backend migrate >"$tmp/logs/migrate.log" 2>&1
+
+echo "==> the floor: pgbench, one-row inserts into a table shaped like task, 16 clients, 15 s"
+psql "$database_url" -qc "create table bench_floor_task (like task including all)"
+# 100 users' rows, as in the load test; every column a created task fills, so the same
+# indexes (the trigram search and tag indexes included) do the same work.
+cat >"$tmp/floor.sql" <<'SQL'
+\set user random(1, 100)
+insert into bench_floor_task (task_id, user_id, title, series_id, tags, tag_keys, due_at)
+values (gen_random_uuid(), ('00000000-0000-0000-0000-' || lpad(:user::text, 12, '0'))::uuid,
+        'Benchmark task ' || :user, gen_random_uuid(), '{home}', '{home}', now() + interval '1 day');
+SQL
+"$(pg_bin_dir)/pgbench" -n -c 16 -j 2 -T 15 -f "$tmp/floor.sql" "$database_url" >"$tmp/floor.out" 2>&1 ||
+  { cat "$tmp/floor.out" >&2; exit 1; }
+floor_tps=$(grep -oP '^tps = \K[0-9.]+' "$tmp/floor.out")
+psql "$database_url" -qc "drop table bench_floor_task"
+echo "    $floor_tps inserts/s"
 
 mkdir -p target/bench
-report="target/bench/report-$(date -u +%Y%m%dT%H%M%SZ).txt"
+stamp=$(date -u +%Y%m%dT%H%M%SZ)
+report="target/bench/report-$stamp.txt"
 {
   echo "# Todo load benchmark, $(date -u +%Y-%m-%dT%H:%M:%SZ)"
   echo "# commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD 2>/dev/null || echo ' (uncommitted changes)')"
@@ -76,24 +93,56 @@ report="target/bench/report-$(date -u +%Y%m%dT%H%M%SZ).txt"
   echo "# $("$(pg_bin_dir)/postgres" --version), max_connections=200, durability defaults"
   echo "# backend: DATABASE_MAX_CONNECTIONS=$db_connections, AUTH_RATE_LIMIT_PER_MINUTE=0, RUST_LOG=warn ${BENCH_BACKEND_ENV:-}"
   echo "# loadtest args: ${*:-(defaults)}"
+  echo "# floor: $floor_tps inserts/s (pgbench -c 16 -j 2 -T 15)"
   echo
 } >"$report"
 
-echo "==> running the load test"
-target/release/loadtest \
-  --base-url "$base_url" \
-  --database-url "$database_url" \
-  --backend-pid "${PRODUCT_PIDS[backend]}" \
-  --emulator-pid "${PRODUCT_PIDS[dapr-emulator]}" \
-  --agent-pid "${PRODUCT_PIDS[ai-agent]}" \
-  --postgres-pid "$pg_pid" \
-  "$@" | tee -a "$report"
+# The issue's workloads: the mixed one is 40 % list, 25 % create, 15 % patch, 10 % complete,
+# 5 % reopen, 5 % get, no sign-ins or deletes.
+declare -A MIXES=(
+  [mixed]="sign_in=0,list=400,get=50,create=250,update=150,complete=100,reopen=50,delete=0"
+  [create]="sign_in=0,list=0,get=0,create=1000,update=0,complete=0,reopen=0,delete=0"
+  [list]="sign_in=0,list=1000,get=0,create=0,update=0,complete=0,reopen=0,delete=0"
+)
+rows=${BENCH_ROWS:-"backend:mixed backend:create backend:list product:mixed product:create product:list"}
+mkdir "$tmp/results"
+# AUTH_RATE_LIMIT_PER_MINUTE=0: every virtual user signs in from 127.0.0.1, and the limiter
+# would answer most of them 429.
+# shellcheck disable=SC2206 # BENCH_BACKEND_ENV is a list of NAME=value words.
+BACKEND_ENV=(DATABASE_MAX_CONNECTIONS="$db_connections" AUTH_RATE_LIMIT_PER_MINUTE=0 ${BENCH_BACKEND_ENV:-})
+# The assistants give the report its change → suggestion latency. No cron passes (only events
+# make suggestions here) and no hourly cap (a virtual user makes far more tasks than a person).
+AGENT_ENV=(CRON_ENABLED=false SUGGESTIONS_PER_HOUR=1000000)
+for setup in backend product; do
+  wanted=()
+  for row in $rows; do [ "${row%%:*}" != "$setup" ] || wanted+=("${row#*:}"); done
+  [ "${#wanted[@]}" -gt 0 ] || continue
+  START_AGENT=true
+  [ "$setup" = product ] || START_AGENT=false
+  api_port=$(free_port)
+  base_url="http://127.0.0.1:$api_port"
+  echo "==> starting the $([ "$setup" = product ] && echo "whole product" || echo "backend alone") on $base_url"
+  DATABASE_URL=$database_url LOG_FORMAT=json RUST_LOG=warn \
+    start_product "$api_port" "$(free_port)" "$(free_port)" "$tmp/logs"
+  watched=(--backend-pid "${PRODUCT_PIDS[backend]}" --emulator-pid "${PRODUCT_PIDS[dapr-emulator]}")
+  [ "$setup" = backend ] || watched+=(--agent-pid "${PRODUCT_PIDS[ai-agent]}")
+  for workload in "${wanted[@]}"; do
+    echo "==> load test: $setup, $workload" | tee -a "$report"
+    target/release/loadtest --base-url "$base_url" --database-url "$database_url" \
+      "${watched[@]}" --postgres-pid "$pg_pid" --mix "${MIXES[$workload]}" "$@" |
+      tee -a "$report" | tee "$tmp/results/$setup-$workload.out"
+    grep '^{' "$tmp/results/$setup-$workload.out" >"$tmp/results/$setup-$workload.json"
+  done
+  stop_product
+  # Anything the services complained about during the run belongs in the report.
+  {
+    echo
+    echo "# backend log: $(grep -c '"level":"WARN"' "$tmp/logs/backend.log" || true) warnings, $(grep -c '"level":"ERROR"' "$tmp/logs/backend.log" || true) errors"
+    grep -m 5 -E '"level":"(WARN|ERROR)"' "$tmp/logs/backend.log" | sed 's/^/#   /' || true
+    echo "# emulator log: $(grep -c -E 'WARN|ERROR' "$tmp/logs/dapr-emulator.log" || true) warnings or errors"
+  } | tee -a "$report"
+  for log in "$tmp"/logs/*.log; do mv "$log" "$log.$setup"; done
+done
 
-# Anything the services complained about during the run belongs in the report.
-{
-  echo
-  echo "# backend log: $(grep -c '"level":"WARN"' "$tmp/logs/backend.log" || true) warnings, $(grep -c '"level":"ERROR"' "$tmp/logs/backend.log" || true) errors"
-  grep -m 5 -E '"level":"(WARN|ERROR)"' "$tmp/logs/backend.log" | sed 's/^/#   /' || true
-  echo "# emulator log: $(grep -c -E 'WARN|ERROR' "$tmp/logs/dapr-emulator.log" || true) warnings or errors"
-} | tee -a "$report"
+python3 scripts/bench-table.py "$floor_tps" "$tmp/results" | tee -a "$report"
 echo "==> report written to $report"

@@ -61,17 +61,22 @@ wait_for_url() {
 # for the terminal), and the sidecars: `stand-in` (one crates/dapr-emulator process, the
 # default) or `dapr` (a real daprd per service on the local Kafka; call start_kafka first).
 # Reads DATABASE_URL; serves the web app when WEB_DIR is set. BACKEND_ENV and AGENT_ENV hold
-# extra `NAME=value` words for one service's environment alone.
+# extra `NAME=value` words for one service's environment alone. START_AGENT=false starts the
+# backend alone, on a stand-in that takes events and delivers them nowhere (the benchmark's
+# "backend alone" rows).
 pids=()
 declare -A PRODUCT_PIDS=()
 BACKEND_ENV=()
 AGENT_ENV=()
+START_AGENT=true
 start_product() {
   local api_port=$1 agent_port=$2 dapr_port=$3 logs=$4 sidecars=${5:-stand-in}
   local agent_dapr_port=$dapr_port out=/dev/stdout
   if [ "$sidecars" = stand-in ]; then
     [ -n "$logs" ] && out=$logs/dapr-emulator.log
-    target/release/dapr-emulator --port "$dapr_port" --app-url "http://127.0.0.1:$agent_port" >>"$out" 2>&1 &
+    local deliver=(--app-url "http://127.0.0.1:$agent_port")
+    [ "$START_AGENT" = true ] || deliver=()
+    target/release/dapr-emulator --port "$dapr_port" "${deliver[@]}" >>"$out" 2>&1 &
     pids+=($!)
     PRODUCT_PIDS[dapr-emulator]=$!
   else
@@ -84,6 +89,7 @@ start_product() {
   pids+=($!)
   PRODUCT_PIDS[backend]=$!
   wait_for_url "http://127.0.0.1:$api_port/ready" "$!"
+  [ "$START_AGENT" = true ] || return 0
   [ -n "$logs" ] && out=$logs/ai-agent.log
   env LISTEN_ADDR="127.0.0.1:$agent_port" DAPR_HTTP_PORT="$agent_dapr_port" "${AGENT_ENV[@]}" \
     target/release/ai-agent serve >>"$out" 2>&1 &
@@ -113,6 +119,7 @@ stop_product() {
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   wait "${pids[@]}" 2>/dev/null || true
   pids=()
+  PRODUCT_PIDS=()
 }
 
 print_logs() {
