@@ -11,6 +11,11 @@ use anyhow::Context;
 use platform::cli;
 use sqlx::PgPool;
 
+// The backend's allocator (see the workspace Cargo.toml): glibc keeps freed memory in per-thread
+// arenas, mimalloc returns it, so a burst of events does not leave the agent's memory high.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     match Cli::from_env().command {

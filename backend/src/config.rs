@@ -163,8 +163,10 @@ pub struct OutboxConfig {
     #[arg(long, env = "OUTBOX_BATCH_SIZE", default_value_t = 100)]
     pub batch_size: u32,
 
-    /// Fallback poll interval in milliseconds, for when a commit notification is lost.
-    #[arg(long, env = "OUTBOX_POLL_INTERVAL_MS", default_value_t = 1000)]
+    /// How often, in milliseconds, the relay looks for events this replica's API did not write
+    /// (the ai-agent's reminders and overdue notices, another replica's changes when that
+    /// replica's relay is busy); the API's own changes wake it at once.
+    #[arg(long, env = "OUTBOX_POLL_INTERVAL_MS", default_value_t = 250)]
     pub poll_interval_ms: u64,
 
     /// Timeout of one publish call to the sidecar, in milliseconds.

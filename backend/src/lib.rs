@@ -34,7 +34,7 @@ pub use http::{AppState, app};
 pub use platform::telemetry;
 
 /// The database pools a running backend uses: `db` for queries (may be pooled), `listen` for
-/// LISTEN/NOTIFY (must be direct).
+/// the live updates' LISTEN (must be direct).
 #[derive(Clone)]
 pub struct Pools {
     pub db: PgPool,
@@ -70,6 +70,7 @@ pub async fn run(
         stream: stream::Hub::default(),
         shutdown: shutdown.clone(),
         chat,
+        relay_wake: Arc::default(),
     };
     let mut background = tokio::task::JoinSet::new();
     background.spawn(state.stream.clone().run(pools.listen.clone(), shutdown.clone()));
@@ -87,7 +88,11 @@ pub async fn run(
             pubsub: config.outbox.pubsub_name.clone(),
             batch_size: config.outbox.batch_size,
         };
-        background.spawn(relay.run(pools.listen.clone(), config.outbox.poll_interval(), shutdown.clone()));
+        background.spawn(relay.run(
+            state.relay_wake.clone(),
+            config.outbox.poll_interval(),
+            shutdown.clone(),
+        ));
     }
     let retention = Duration::from_secs(u64::from(config.outbox.retention_hours) * 3600);
     let limiters = vec![auth_limiter, state.chat.limiter.clone()];

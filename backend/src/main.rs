@@ -9,6 +9,11 @@ use backend::{
 use platform::cli;
 use secrecy::ExposeSecret;
 
+// mimalloc rather than glibc's malloc: it hands freed memory back to the system, where glibc kept
+// freed Argon2 buffers in per-thread arenas (the workspace Cargo.toml has the figures).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const LOG_FILTER: &str = "info,sqlx=warn";
 
 #[tokio::main]

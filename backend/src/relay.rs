@@ -5,20 +5,31 @@
 //! go out in `outbox_id` order. Rows
 //! are marked published in the same transaction after the sidecar accepted them; a crash in
 //! between publishes them again with the same CloudEvent id, which consumers de-duplicate.
-//! The relay wakes on the `outbox_inserted` notification sent at commit and polls as a
-//! fallback, so a lost notification (or a pooler that drops LISTEN) only delays an event.
+//! The API wakes the relay after each change it commits; the relay also polls, for events
+//! written elsewhere (the ai-agent's, or another replica's while that replica's relay was
+//! busy). Commits do not NOTIFY: PostgreSQL serialises commits that do.
+//!
+//! In the transaction that marks a batch published, the relay also announces the batch to the
+//! users' open tabs (one `user_stream` notification per ~8 kB, see [`crate::stream`]), so a
+//! tab hears of a change when the assistants do.
 
 use std::{
-    collections::HashMap,
+    collections::{HashMap, HashSet},
+    sync::Arc,
     time::{Duration, Instant},
 };
 
 use events::client::{DaprClient, OutgoingMessage, PublishError};
-use futures::{StreamExt, stream};
-use sqlx::{PgPool, postgres::PgListener};
+use futures::StreamExt;
+use serde_json::json;
+use sqlx::PgPool;
+use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
-use crate::db::{self, outbox::PendingEvent};
+use crate::{
+    db::{self, outbox::PendingEvent},
+    stream::{self, Announcement},
+};
 
 #[derive(Debug)]
 pub enum RelayOutcome {
@@ -62,9 +73,9 @@ impl Relay {
             return Ok(RelayOutcome::Idle);
         }
         let total = pending.len();
-        let mut by_key: Vec<Vec<PendingEvent>> = Vec::new();
+        let mut by_key: Vec<Vec<&PendingEvent>> = Vec::new();
         let mut slot_of: HashMap<uuid::Uuid, usize> = HashMap::new();
-        for event in pending {
+        for event in &pending {
             let slot = *slot_of.entry(event.user_id).or_insert_with(|| {
                 by_key.push(Vec::new());
                 by_key.len() - 1
@@ -78,7 +89,7 @@ impl Relay {
             calls.push(self.publish_in_order(events));
         }
         let results: Vec<KeyOutcome> =
-            stream::iter(calls).buffer_unordered(Self::CONCURRENT_KEYS).collect().await;
+            futures::stream::iter(calls).buffer_unordered(Self::CONCURRENT_KEYS).collect().await;
         let mut published = Vec::with_capacity(total);
         let mut first_failure = None;
         for KeyOutcome { published: done, failure } in results {
@@ -89,6 +100,13 @@ impl Relay {
             }
         }
         db::outbox::mark_published(&mut tx, &published).await?;
+        let published_ids: HashSet<i64> = published.iter().copied().collect();
+        let updates: Vec<Announcement> = pending
+            .iter()
+            .filter(|event| published_ids.contains(&event.outbox_id))
+            .flat_map(announcements_of)
+            .collect();
+        db::outbox::announce(&mut tx, stream::CHANNEL, &stream::announcements(&updates)).await?;
         tx.commit().await?;
         Ok(match first_failure {
             None => RelayOutcome::Published(published.len()),
@@ -100,9 +118,9 @@ impl Relay {
     const CONCURRENT_KEYS: usize = 32;
 
     /// Publishes one key's events in order; returns those that went out and the first failure.
-    async fn publish_in_order(&self, events: Vec<PendingEvent>) -> KeyOutcome {
+    async fn publish_in_order(&self, events: Vec<&PendingEvent>) -> KeyOutcome {
         let mut done = Vec::with_capacity(events.len());
-        for event in &events {
+        for event in events {
             let id = event.event_id.to_string();
             let partition_key = event.user_id.to_string();
             let message = OutgoingMessage {
@@ -148,10 +166,12 @@ impl Relay {
         }
     }
 
-    /// Relays until `shutdown`. `listen_pool` must reach the database directly (not through a
-    /// transaction-mode pooler) for the wake-up notifications to arrive.
-    pub async fn run(self, listen_pool: PgPool, poll_interval: Duration, shutdown: CancellationToken) {
-        let mut listener = connect_listener(&listen_pool, true).await;
+    /// How soon a pass that found another replica relaying tries again: that replica may have
+    /// read the backlog before this one's change committed.
+    const BUSY_RETRY: Duration = Duration::from_millis(20);
+
+    /// Relays until `shutdown`: a pass whenever `wake` fires, every `poll_interval` otherwise.
+    pub async fn run(self, wake: Arc<Notify>, poll_interval: Duration, shutdown: CancellationToken) {
         let mut backoff = Backoff::new();
         let mut gauges_sampled: Option<Instant> = None;
         loop {
@@ -162,17 +182,13 @@ impl Relay {
                 gauges_sampled = Some(Instant::now());
                 self.sample_backlog().await;
             }
-            // A database that was down at start-up (or a lost connection) leaves the relay
-            // polling; keep trying to get the commit notifications back.
-            if listener.is_none() {
-                listener = connect_listener(&listen_pool, false).await;
-            }
             let wait = match self.relay_once().await {
                 Ok(RelayOutcome::Published(n)) => {
                     backoff.recovered(n);
                     if n as u32 >= self.batch_size { Duration::ZERO } else { poll_interval }
                 }
-                Ok(RelayOutcome::Idle | RelayOutcome::Busy) => poll_interval,
+                Ok(RelayOutcome::Idle) => poll_interval,
+                Ok(RelayOutcome::Busy) => Self::BUSY_RETRY.min(poll_interval),
                 Ok(RelayOutcome::Stalled { published, error }) => {
                     backoff.failed(published, &error);
                     backoff.delay()
@@ -189,45 +205,37 @@ impl Relay {
                 () = shutdown.cancelled() => break,
                 () = tokio::time::sleep(wait) => {}
                 // Only a healthy relay is woken early; a stalled one keeps its backoff.
-                () = next_notification(listener.as_mut()), if !backoff.is_failing() => {}
+                () = wake.notified(), if !backoff.is_failing() => {}
             }
         }
         tracing::info!("outbox relay stopped");
     }
 }
 
-/// LISTENs for commit notifications; `None` (polling only) when the database cannot be
-/// reached directly. Warns on the first failure only, since the relay retries every pass.
-async fn connect_listener(pool: &PgPool, first_attempt: bool) -> Option<PgListener> {
-    let connected = match PgListener::connect_with(pool).await {
-        Ok(mut listener) => listener.listen("outbox_inserted").await.map(|()| listener),
-        Err(e) => Err(e),
-    };
-    match connected {
-        Ok(listener) => {
-            if !first_attempt {
-                tracing::info!("listening for outbox commits again");
-            }
-            Some(listener)
-        }
-        Err(e) if first_attempt => {
-            tracing::warn!(error.message = %e, "cannot LISTEN for outbox commits; polling until it can");
-            None
-        }
-        Err(_) => None,
+/// What a published event tells its user's tabs: that a task changed, and for a fired
+/// reminder also what the reminder toast shows.
+fn announcements_of(event: &PendingEvent) -> Vec<Announcement> {
+    let mut updates = vec![Announcement {
+        user_id: event.user_id,
+        event: "task",
+        data: json!({ "eventType": event.event_type, "taskId": event.task_id }),
+    }];
+    if event.event_type == events::EventType::Reminder.as_str() {
+        let title: String = event
+            .payload
+            .get("title")
+            .and_then(|t| t.as_str())
+            .unwrap_or_default()
+            .chars()
+            .take(200)
+            .collect();
+        updates.push(Announcement {
+            user_id: event.user_id,
+            event: "reminder",
+            data: json!({ "taskId": event.task_id, "title": title, "dueAt": event.payload.get("dueDate") }),
+        });
     }
-}
-
-/// Waits for a commit notification; drains any others already queued, since one pass serves
-/// them all. Without a listener it never completes and the poll interval rules.
-async fn next_notification(listener: Option<&mut PgListener>) {
-    let Some(listener) = listener else { return std::future::pending().await };
-    match listener.recv().await {
-        Ok(_) => while listener.next_buffered().is_some() {},
-        // The listener reconnects on its next call; back off a little so a database outage
-        // does not become a busy loop.
-        Err(_) => tokio::time::sleep(Duration::from_secs(1)).await,
-    }
+    updates
 }
 
 /// Exponential backoff for an unreachable sidecar, with warnings limited to one per interval

@@ -1,9 +1,11 @@
 //! Live updates: `GET /api/v1/stream` pushes a user's task changes, suggestions and fired
 //! reminders to every open tab as Server-Sent Events.
 //!
-//! Database triggers (see the `live_updates` migration) NOTIFY `user_stream` when a change
-//! commits, whichever process made it; each replica's [`Hub`] LISTENs and hands each
-//! notification to the streams of the user it names, and only theirs. The events carry
+//! Updates reach every replica through NOTIFY on `user_stream`: the outbox relay announces the
+//! task events it publishes, one notification per batch ([`announcements`]), and a trigger on
+//! `suggestion` announces each suggestion change at commit, whichever process made it (see the
+//! `live_updates` and `commits_without_notify` migrations). Each replica's [`Hub`] LISTENs and
+//! hands each update to the streams of the user it names, and only theirs. The events carry
 //! identifiers and short labels; the browser fetches details through the API. Notifications
 //! are not durable, so whenever one may have been missed (a lost database connection, a slow
 //! reader) the stream sends `ready` again, which tells the browser to refetch.
@@ -20,7 +22,7 @@ use axum::{
     response::sse::{Event, KeepAlive, Sse},
 };
 use futures::{Stream, StreamExt};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use sqlx::{PgPool, postgres::PgListener};
 use tokio::sync::broadcast::{self, error::RecvError};
 use tokio_util::sync::CancellationToken;
@@ -30,7 +32,7 @@ use uuid::Uuid;
 
 use crate::{auth::AuthUser, http::AppState};
 
-const CHANNEL: &str = "user_stream";
+pub const CHANNEL: &str = "user_stream";
 /// Per user; a tab that falls further behind than this is told to refetch instead.
 const BUFFER: usize = 64;
 const KEEP_ALIVE: Duration = Duration::from_secs(15);
@@ -83,21 +85,25 @@ impl Hub {
         self.users.lock().unwrap_or_else(PoisonError::into_inner).len()
     }
 
-    /// Handles one `user_stream` notification. Anything malformed is dropped with a warning:
-    /// the triggers are ours, so that is a bug, not a reason to stop the stream.
+    /// Handles one `user_stream` notification, a list of updates. Anything malformed is
+    /// dropped with a warning: the senders are ours, so that is a bug, not a reason to stop
+    /// the stream.
     fn dispatch(&self, payload: &str) {
-        match serde_json::from_str::<Notification>(payload) {
-            Ok(n) => match n.event.as_str() {
-                "task" => self.deliver(n.user_id, Update::Event { event: "task", data: n.data.get().into() }),
-                "suggestion" => {
-                    self.deliver(n.user_id, Update::Event { event: "suggestion", data: n.data.get().into() });
+        let updates = match serde_json::from_str::<Vec<Notification>>(payload) {
+            Ok(updates) => updates,
+            Err(e) => return tracing::warn!(error.message = %e, "malformed live-update notification"),
+        };
+        for n in updates {
+            let event = match n.event.as_str() {
+                "task" => "task",
+                "suggestion" => "suggestion",
+                "reminder" => "reminder",
+                other => {
+                    tracing::warn!(event = other, "unknown live-update event");
+                    continue;
                 }
-                "reminder" => {
-                    self.deliver(n.user_id, Update::Event { event: "reminder", data: n.data.get().into() });
-                }
-                other => tracing::warn!(event = other, "unknown live-update event"),
-            },
-            Err(e) => tracing::warn!(error.message = %e, "malformed live-update notification"),
+            };
+            self.deliver(n.user_id, Update::Event { event, data: n.data.get().into() });
         }
     }
 
@@ -141,6 +147,47 @@ impl Hub {
             }
         }
     }
+}
+
+/// The largest notification PostgreSQL takes is 8000 bytes; a batch's updates are split below it.
+const MAX_NOTIFICATION_BYTES: usize = 7900;
+
+/// One update for a user's tabs, as [`announcements`] encodes it.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Announcement {
+    pub user_id: Uuid,
+    pub event: &'static str,
+    pub data: serde_json::Value,
+}
+
+/// `updates` as `user_stream` notification payloads: JSON lists, each under the size limit,
+/// in the order given (so a user's tabs hear of their changes in commit order).
+pub fn announcements(updates: &[Announcement]) -> Vec<String> {
+    let mut payloads = Vec::new();
+    let mut current = String::from("[");
+    for update in updates {
+        let Ok(item) = serde_json::to_string(update) else { continue };
+        // Updates hold ids and labels cut to 200 characters, so this cannot happen; were it to,
+        // one lost update beats a relay stuck on a batch PostgreSQL refuses.
+        if item.len() + 2 > MAX_NOTIFICATION_BYTES {
+            tracing::warn!(user_id = %update.user_id, bytes = item.len(), "live update too large to announce");
+            continue;
+        }
+        if current.len() > 1 && current.len() + item.len() + 2 > MAX_NOTIFICATION_BYTES {
+            current.push(']');
+            payloads.push(std::mem::replace(&mut current, String::from("[")));
+        }
+        if current.len() > 1 {
+            current.push(',');
+        }
+        current.push_str(&item);
+    }
+    if current.len() > 1 {
+        current.push(']');
+        payloads.push(current);
+    }
+    payloads
 }
 
 async fn listen(pool: &PgPool) -> Result<PgListener, sqlx::Error> {
@@ -250,4 +297,63 @@ async fn stream_events(
     };
     let events = futures::stream::once(async { ready() }).chain(updates).take_until(end).map(Ok);
     Sse::new(events).keep_alive(KeepAlive::new().interval(KEEP_ALIVE))
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn update(user: u128, n: usize) -> Announcement {
+        Announcement {
+            user_id: Uuid::from_u128(user),
+            event: "task",
+            data: json!({"eventType": "tasks.created", "n": n, "title": "x".repeat(150)}),
+        }
+    }
+
+    #[test]
+    fn a_batch_is_split_below_the_notification_limit_in_order() {
+        let updates: Vec<_> = (0..200).map(|n| update(u128::from(n % 3 == 0), n)).collect();
+        let payloads = announcements(&updates);
+        assert!(payloads.len() > 1, "200 updates of ~250 bytes need several notifications");
+        let mut seen = Vec::new();
+        for payload in &payloads {
+            assert!(payload.len() <= MAX_NOTIFICATION_BYTES, "{} bytes", payload.len());
+            for n in serde_json::from_str::<Vec<Notification>>(payload).unwrap() {
+                let data: serde_json::Value = serde_json::from_str(n.data.get()).unwrap();
+                seen.push(usize::try_from(data["n"].as_u64().unwrap()).unwrap());
+            }
+        }
+        assert_eq!(seen, (0..200).collect::<Vec<_>>());
+        assert!(announcements(&[]).is_empty());
+    }
+
+    #[test]
+    fn an_oversized_update_is_left_out_rather_than_refused_by_postgres() {
+        let mut huge = update(1, 0);
+        huge.data = json!({"title": "x".repeat(MAX_NOTIFICATION_BYTES)});
+        let payloads = announcements(&[huge, update(2, 1)]);
+        assert_eq!(payloads.len(), 1);
+        assert!(payloads[0].contains("\"n\":1") && !payloads[0].contains(&"x".repeat(1000)));
+    }
+
+    #[tokio::test]
+    async fn each_update_of_a_notification_reaches_only_its_users_streams() {
+        let hub = Hub::default();
+        let mut ada = hub.subscribe(Uuid::from_u128(1));
+        let mut bob = hub.subscribe(Uuid::from_u128(2));
+        for payload in announcements(&[update(1, 0), update(2, 1), update(1, 2)]) {
+            hub.dispatch(&payload);
+        }
+        hub.dispatch("not json");
+        for expected in [0, 2] {
+            let Some(Update::Event { event, data }) = ada.next().await else { panic!("an event for ada") };
+            assert_eq!(event, "task");
+            assert!(data.contains(&format!("\"n\":{expected}")), "{data}");
+        }
+        let Some(Update::Event { data, .. }) = bob.next().await else { panic!("an event for bob") };
+        assert!(data.contains("\"n\":1"), "{data}");
+    }
 }

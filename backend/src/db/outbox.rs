@@ -9,6 +9,7 @@ pub struct PendingEvent {
     pub outbox_id: i64,
     pub event_id: Uuid,
     pub user_id: Uuid,
+    pub task_id: Uuid,
     pub event_type: String,
     pub topic: String,
     pub payload: serde_json::Value,
@@ -27,7 +28,7 @@ pub async fn try_lock_relay(conn: &mut PgConnection) -> sqlx::Result<bool> {
 
 pub async fn unpublished(conn: &mut PgConnection, limit: u32) -> sqlx::Result<Vec<PendingEvent>> {
     sqlx::query_as(
-        "select outbox_id, event_id, user_id, event_type, topic, payload, correlation_id, traceparent
+        "select outbox_id, event_id, user_id, task_id, event_type, topic, payload, correlation_id, traceparent
          from outbox where published_at is null order by outbox_id limit $1",
     )
     .bind(i64::from(limit))
@@ -40,6 +41,21 @@ pub async fn mark_published(conn: &mut PgConnection, outbox_ids: &[i64]) -> sqlx
         .bind(outbox_ids)
         .execute(conn)
         .await?;
+    Ok(())
+}
+
+/// Sends each payload on `channel`, in order, at commit.
+pub async fn announce(conn: &mut PgConnection, channel: &str, payloads: &[String]) -> sqlx::Result<()> {
+    if payloads.is_empty() {
+        return Ok(());
+    }
+    sqlx::query(
+        "select pg_notify($1, payload) from unnest($2::text[]) with ordinality as p(payload, n) order by n",
+    )
+    .bind(channel)
+    .bind(payloads)
+    .execute(conn)
+    .await?;
     Ok(())
 }
 

@@ -1,5 +1,5 @@
-//! Cross-cutting request handling: the correlation id and request span, and the cross-site
-//! request forgery guard.
+//! Cross-cutting request handling: the correlation id and request span, the cross-site
+//! request forgery guard, and waking the outbox relay after a change.
 
 use axum::{
     extract::{Request, State},
@@ -153,4 +153,16 @@ mod tests {
         let long = HeaderValue::from_str(&"a".repeat(129)).unwrap();
         assert!(acceptable_correlation_id(&long).is_none());
     }
+}
+
+/// Wakes this replica's outbox relay after a request that may have committed a change, so its
+/// event goes out at once rather than at the relay's next poll. A change answers with a 2xx to
+/// a non-GET request; a spurious wake-up costs the relay one look at an empty backlog.
+pub async fn wake_relay(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let reads_only = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    let response = next.run(req).await;
+    if !reads_only && response.status().is_success() {
+        state.relay_wake.notify_one();
+    }
+    response
 }

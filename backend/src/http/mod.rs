@@ -39,6 +39,8 @@ pub struct AppState {
     /// Fires on SIGTERM; long-lived responses (live-update streams) end on it.
     pub shutdown: CancellationToken,
     pub chat: Arc<chat::ChatState>,
+    /// Wakes the outbox relay (see [`middleware::wake_relay`]).
+    pub relay_wake: Arc<tokio::sync::Notify>,
 }
 
 #[derive(OpenApi)]
@@ -96,8 +98,10 @@ fn documented_routes(
 
 /// The whole application as a router, ready to serve; tests drive this same router.
 pub fn app(state: AppState) -> Router {
-    let (api, openapi) =
-        documented_routes(|v1| v1.layer(from_fn_with_state(state.clone(), middleware::csrf_guard)));
+    let (api, openapi) = documented_routes(|v1| {
+        v1.layer(from_fn_with_state(state.clone(), middleware::csrf_guard))
+            .layer(from_fn_with_state(state.clone(), middleware::wake_relay))
+    });
     let timeout = Duration::from_secs(state.config.request_timeout_secs);
     let router = Router::new()
         .merge(api)

@@ -394,6 +394,7 @@ async fn relative_dates_resolve_against_the_clock_in_the_users_time_zone(db: PgP
         stream: backend::stream::Hub::default(),
         shutdown: tokio_util::sync::CancellationToken::new(),
         chat: Arc::new(chat),
+        relay_wake: Arc::default(),
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());

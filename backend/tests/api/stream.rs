@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use sqlx::PgPool;
 
 use crate::{
-    helpers::{TestApp, User, problem},
+    helpers::{TestApp, User, eventually, problem},
     suggestions::suggest,
 };
 
@@ -92,6 +92,17 @@ async fn suggestions_and_fired_reminders_are_pushed(db: PgPool) {
     let app = TestApp::spawn(db).await;
     let ada = app.signed_up().await;
     let task = ada.create_task(json!({"title": "Call the bank"})).await;
+    // The task's own update goes out with its event; open the tab after that, so the first
+    // thing it hears is the suggestion.
+    let announced = eventually(Duration::from_secs(10), || async {
+        let waiting: i64 = sqlx::query_scalar("select count(*) from outbox where published_at is null")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+        (waiting == 0).then_some(())
+    })
+    .await;
+    assert!(announced.is_some(), "the task's event went out");
     let mut tab = EventStream::open(&ada).await;
 
     let id = suggest(&app, &ada, Some(&task), "overdue", None, "7 days").await;
