@@ -113,6 +113,18 @@ fn cross_site_reason(headers: &HeaderMap, allowed: &[String], trust_proxy: bool)
     }
 }
 
+/// Wakes this replica's outbox relay after a request that may have committed a change, so its
+/// event goes out at once rather than at the relay's next poll. A change answers with a 2xx to
+/// a non-GET request; a spurious wake-up costs the relay one look at an empty backlog.
+pub async fn wake_relay(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let reads_only = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    let response = next.run(req).await;
+    if !reads_only && response.status().is_success() {
+        state.relay_wake.notify_one();
+    }
+    response
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -153,16 +165,4 @@ mod tests {
         let long = HeaderValue::from_str(&"a".repeat(129)).unwrap();
         assert!(acceptable_correlation_id(&long).is_none());
     }
-}
-
-/// Wakes this replica's outbox relay after a request that may have committed a change, so its
-/// event goes out at once rather than at the relay's next poll. A change answers with a 2xx to
-/// a non-GET request; a spurious wake-up costs the relay one look at an empty backlog.
-pub async fn wake_relay(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let reads_only = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-    let response = next.run(req).await;
-    if !reads_only && response.status().is_success() {
-        state.relay_wake.notify_one();
-    }
-    response
 }
