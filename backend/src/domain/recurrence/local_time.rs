@@ -1,5 +1,11 @@
 //! The user's wall clock: which instant a local date and time of day names, around DST changes
 //! and skipped days.
+//!
+//! This policy is ours rather than the `rrule` crate's, which is only asked for dates: the crate
+//! drops a date on which neither the task's time nor local midnight is a single instant (a day
+//! skipped by the time zone, a DST change at midnight) where a task should move to the next
+//! day, and it knows nothing of the series' own time of day that a task pushed by a
+//! spring-forward gap returns to.
 
 use chrono::{DateTime, MappedLocalTime, NaiveDate, NaiveDateTime, Offset, TimeDelta, TimeZone, Utc};
 use chrono_tz::Tz;

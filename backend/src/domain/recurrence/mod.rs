@@ -15,7 +15,8 @@
 //!
 //! One concern per file: `wire` (the JSON shape), `validate` (limits and field messages),
 //! `rrule_text` (the stored text), `schedule` (the next due date), `local_time` (wall-clock
-//! times around DST changes) and `description` (the English summary).
+//! times around DST changes) and `description` (the English summary). The `rrule` crate reads
+//! the stored text and lists the dates of a rule; what it cannot do is marked where it is done.
 
 mod description;
 mod local_time;

@@ -1,6 +1,8 @@
-//! The stored form of a rule: RFC 5545 RRULE text.
+//! The stored form of a rule: RFC 5545 RRULE text. Writing it is ours (the crate's own text puts
+//! the parts in another order and writes UNTIL as an instant); reading it is the `rrule` crate's,
+//! behind checks for what the crate lets through.
 
-use chrono::NaiveDate;
+use rrule::{NWeekday, RRule, Unvalidated};
 
 use super::{Basis, End, Frequency, NthWeekdayInput, Recurrence, RecurrenceInput, Weekday};
 
@@ -71,43 +73,9 @@ impl Recurrence {
             .filter(|prefix| prefix.eq_ignore_ascii_case("RRULE:"))
             .and_then(|_| text.get(6..))
             .unwrap_or(text);
-
-        let mut frequency = None;
-        let mut interval = None;
-        let mut byday = None;
-        let mut until = None;
-        let mut count = None;
-        let mut week_start = None;
-        for part in text.split(';').map(str::trim).filter(|part| !part.is_empty()) {
-            let (name, value) =
-                part.split_once('=').ok_or_else(|| format!("RRULE part `{part}` is not NAME=VALUE"))?;
-            let name = name.trim().to_ascii_uppercase();
-            let value = value.trim();
-            match name.as_str() {
-                "FREQ" => set_once(&mut frequency, &name, parse_frequency(value)?)?,
-                "INTERVAL" => set_once(&mut interval, &name, parse_rrule_number(&name, value)?)?,
-                "BYDAY" => set_once(&mut byday, &name, parse_byday(value)?)?,
-                "UNTIL" => set_once(&mut until, &name, parse_rrule_date(value)?)?,
-                "COUNT" => set_once(&mut count, &name, parse_rrule_number(&name, value)?)?,
-                "WKST" => {
-                    if !value.eq_ignore_ascii_case("MO") {
-                        return Err(format!("WKST={value} is not supported; weeks start on MO"));
-                    }
-                    set_once(&mut week_start, &name, ())?;
-                }
-                _ => return Err(format!("RRULE part {name} is not supported")),
-            }
-        }
-
-        let frequency = frequency.ok_or("RRULE has no FREQ")?;
-        let (weekdays, nth_weekday) = match byday {
-            None => (None, None),
-            Some(ByDay::Days(days)) => (Some(days), None),
-            Some(ByDay::Nth(nth)) => (None, Some(nth)),
-        };
-        let input =
-            RecurrenceInput { frequency, interval, weekdays, nth_weekday, until, count, basis: Some(basis) };
-        Self::parse(input).map_err(|errors| {
+        let parsed: RRule<Unvalidated> =
+            vetted(text)?.parse().map_err(|error| format!("invalid RRULE `{rrule}`: {error}"))?;
+        Self::parse(wire_form(&parsed, basis)?).map_err(|errors| {
             let problems: Vec<String> =
                 errors.iter().map(|error| format!("{} {}", error.field, error.message)).collect();
             format!("invalid RRULE `{rrule}`: {}", problems.join("; "))
@@ -115,74 +83,97 @@ impl Recurrence {
     }
 }
 
-enum ByDay {
-    Days(Vec<Weekday>),
-    Nth(NthWeekdayInput),
-}
-
-fn set_once<T>(slot: &mut Option<T>, name: &str, value: T) -> Result<(), String> {
-    if slot.replace(value).is_some() {
-        return Err(format!("RRULE part {name} appears more than once"));
-    }
-    Ok(())
-}
-
-fn parse_frequency(value: &str) -> Result<Frequency, String> {
-    Frequency::ALL
-        .into_iter()
-        .find(|frequency| frequency.rrule_name().eq_ignore_ascii_case(value))
-        .ok_or_else(|| format!("FREQ={value} is not supported"))
-}
-
-/// Digits only: the RRULE grammar has no sign here. Range checks are left to
-/// [`Recurrence::parse`] so both paths share one set of limits.
-fn parse_rrule_number(name: &str, value: &str) -> Result<i64, String> {
-    if value.is_empty() || !value.bytes().all(|byte| byte.is_ascii_digit()) {
-        return Err(format!("{name}={value} is not a number"));
-    }
-    value.parse().map_err(|_| format!("{name}={value} is out of range"))
-}
-
-fn parse_rrule_date(value: &str) -> Result<NaiveDate, String> {
-    let invalid = || format!("UNTIL={value} is not a date in the form YYYYMMDD");
-    if value.len() != 8 || !value.bytes().all(|byte| byte.is_ascii_digit()) {
-        return Err(invalid());
-    }
-    let number = |range: std::ops::Range<usize>| value.get(range).and_then(|s| s.parse().ok());
-    let (Some(year), Some(month), Some(day)) = (number(0..4), number(4..6), number(6..8)) else {
-        return Err(invalid());
-    };
-    let year = i32::try_from(year).map_err(|_| invalid())?;
-    NaiveDate::from_ymd_opt(year, month, day).ok_or_else(invalid)
-}
-
-fn parse_weekday_code(code: &str) -> Option<Weekday> {
-    Weekday::ALL.into_iter().find(|day| day.rrule_code().eq_ignore_ascii_case(code))
-}
-
-/// Either a plain list of days (weekly) or a single day with a week number (monthly).
-fn parse_byday(value: &str) -> Result<ByDay, String> {
-    let invalid = || format!("BYDAY={value} is not supported");
-    let mut days = Vec::new();
-    let mut nth = None;
-    for item in value.split(',').map(str::trim) {
-        let code_start = item.find(|c: char| c.is_ascii_alphabetic()).ok_or_else(invalid)?;
-        let (ordinal, code) = item.split_at(code_start);
-        let weekday = parse_weekday_code(code).ok_or_else(invalid)?;
-        if ordinal.is_empty() {
-            days.push(weekday);
-        } else {
-            let week: i64 = ordinal.parse().map_err(|_| invalid())?;
-            if nth.replace(NthWeekdayInput { week, weekday }).is_some() {
-                return Err(invalid());
+/// The strictness the crate lacks, checked before its parser sees the text, which comes out
+/// as plain `NAME=VALUE` parts without the whitespace tolerated around them. Without these
+/// checks the crate would read a rule this module cannot represent as one it can, and tasks
+/// would fall due on other days than the stored text says:
+/// - parts other than FREQ, INTERVAL, BYDAY, UNTIL, COUNT and WKST: the crate knows BYMONTH,
+///   BYSETPOS and others, and an empty one (`BYMONTH=`) leaves no trace in what it returns;
+/// - a sign on INTERVAL or COUNT, which the grammar has none of but Rust's number parser takes;
+/// - UNTIL as a DATE-TIME: this module's end is a day (see [`Recurrence::to_rrule`]);
+/// - FREQ and WKST beyond ASCII letters: the crate upper-cases with Unicode rules, which turn
+///   other letters into ASCII ones, and it would read a `:` as the end of a property name;
+/// - BYDAY items, see [`vetted_byday_item`].
+fn vetted(text: &str) -> Result<String, String> {
+    let mut parts = Vec::new();
+    for part in text.split(';').map(str::trim).filter(|part| !part.is_empty()) {
+        let (name, value) =
+            part.split_once('=').ok_or_else(|| format!("RRULE part `{part}` is not NAME=VALUE"))?;
+        let name = name.trim().to_ascii_uppercase();
+        let value = value.trim();
+        let value = match name.as_str() {
+            "FREQ" | "WKST" if value.bytes().all(|byte| byte.is_ascii_alphabetic()) => value.to_owned(),
+            "INTERVAL" | "COUNT" if !value.is_empty() && value.bytes().all(|byte| byte.is_ascii_digit()) => {
+                value.to_owned()
             }
+            // Read as midnight UTC only so that the crate checks the date: a bare DATE it reads in
+            // the server's own time zone. The date is taken back out in `wire_form`.
+            "UNTIL" if value.len() == 8 && value.bytes().all(|byte| byte.is_ascii_digit()) => {
+                format!("{value}T000000Z")
+            }
+            "BYDAY" => value.split(',').map(vetted_byday_item).collect::<Result<Vec<_>, _>>()?.join(","),
+            "FREQ" | "WKST" | "INTERVAL" | "COUNT" | "UNTIL" => {
+                return Err(format!("{name}={value} is not supported"));
+            }
+            _ => return Err(format!("RRULE part {name} is not supported")),
+        };
+        parts.push(format!("{name}={value}"));
+    }
+    Ok(parts.join(";"))
+}
+
+/// A BYDAY item is a two-letter day code after an optional ordinal. The crate reads an ordinal
+/// it cannot parse as none at all, so `0MO`, `xMO` or `99999MO` would become "every Monday";
+/// here a written ordinal must be a non-zero whole number the crate can hold (a leading `+` is
+/// RFC 5545's own spelling). Checking for ASCII first also keeps the crate from slicing the text
+/// inside a character, which panics.
+fn vetted_byday_item(item: &str) -> Result<&str, String> {
+    let item = item.trim();
+    let split = item.len().checked_sub(2).filter(|_| item.is_ascii());
+    let ordinal = split.and_then(|split| item.get(..split));
+    match ordinal {
+        Some("") => Ok(item),
+        Some(ordinal) if ordinal.parse::<i16>().is_ok_and(|week| week != 0) => Ok(item),
+        _ => Err(format!("BYDAY item `{item}` is not supported")),
+    }
+}
+
+/// The crate's reading of the text as this module's wire form, refusing what the wire form has
+/// no place for.
+fn wire_form(rule: &RRule<Unvalidated>, basis: Basis) -> Result<RecurrenceInput, String> {
+    let frequency = match rule.get_freq() {
+        rrule::Frequency::Daily => Frequency::Daily,
+        rrule::Frequency::Weekly => Frequency::Weekly,
+        rrule::Frequency::Monthly => Frequency::Monthly,
+        rrule::Frequency::Yearly => Frequency::Yearly,
+        other => return Err(format!("FREQ={other} is not supported")),
+    };
+    if rule.get_week_start() != chrono::Weekday::Mon {
+        return Err(format!("WKST={} is not supported; weeks start on MO", rule.get_week_start()));
+    }
+    let mut weekdays = Vec::new();
+    let mut nth = Vec::new();
+    for day in rule.get_by_weekday() {
+        match *day {
+            NWeekday::Every(day) => weekdays.push(Weekday::from(day)),
+            NWeekday::Nth(week, day) => nth.push(NthWeekdayInput { week: week.into(), weekday: day.into() }),
         }
     }
-    match nth {
-        None => Ok(ByDay::Days(days)),
-        Some(nth) if days.is_empty() => Ok(ByDay::Nth(nth)),
-        Some(_) => Err(invalid()),
-    }
+    // One n-th weekday for a monthly rule, or plain days for a weekly one, never both.
+    let nth_weekday = match nth[..] {
+        [] => None,
+        [one] if weekdays.is_empty() => Some(one),
+        _ => return Err("BYDAY with an ordinal must be its only day".to_owned()),
+    };
+    Ok(RecurrenceInput {
+        frequency,
+        interval: Some(rule.get_interval().into()),
+        weekdays: (!weekdays.is_empty()).then_some(weekdays),
+        nth_weekday,
+        until: rule.get_until().map(chrono::DateTime::date_naive),
+        count: rule.get_count().map(i64::from),
+        basis: Some(basis),
+    })
 }
 
 #[cfg(test)]

@@ -1,15 +1,18 @@
-//! The next due date of a series: calendar stepping on local dates.
+//! The next due date of a series.
+//!
+//! The `rrule` crate lists the calendar dates a rule falls on. What it cannot express, or what is
+//! a product decision rather than RFC 5545, stays here, each marked where it happens: the series
+//! count, the completion basis, whole-period steps, month-end clamping, `until` as a local day,
+//! and years beyond the crate's range. The wall-clock instant of a date is `local_time`'s call.
 
-use chrono::{DateTime, Datelike, Days, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, Month, NaiveDate, NaiveTime, TimeZone, Utc};
+use rrule::{NWeekday, RRule, RRuleSet, Unvalidated};
 
 use super::local_time::{intended_local_due, resolve_local};
-use super::{Basis, End, Frequency, NthWeekday, Occurrence, Recurrence, WeekOfMonth, Weekday};
+use super::{Basis, End, Frequency, Occurrence, Recurrence};
 
-impl Weekday {
-    fn days_from_monday(self) -> u32 {
-        chrono::Weekday::from(self).num_days_from_monday()
-    }
-}
+/// How many dates of the rule [`Recurrence::next_due`] looks at before giving up.
+const MAX_STEPS: usize = 1000;
 
 impl Recurrence {
     /// When the task after the one described by `ctx` is due, or `None` when the series ends.
@@ -18,6 +21,8 @@ impl Recurrence {
     /// past, so a user who falls behind sees the next task as overdue rather than skipped.
     #[must_use]
     pub fn next_due(&self, ctx: &Occurrence) -> Option<DateTime<Utc>> {
+        // The series count is ours: the crate counts the dates it lists from its start, but each
+        // step starts afresh from the task just completed, whose place in the series is known.
         if let End::Count(count) = self.end
             && ctx.number >= count
         {
@@ -26,15 +31,19 @@ impl Recurrence {
         let due = intended_local_due(ctx);
         let time_of_day = due.time();
         let intent = ctx.series_start.with_timezone(&ctx.tz).date_naive();
-        let mut date = match self.basis {
+        // The completion basis is ours: RRULE has only a fixed start, so the rule is restarted
+        // from the completion date and the first date whose instant follows the completion wins.
+        let from = match self.basis {
             Basis::DueDate => due.date(),
             Basis::Completion => ctx.completed_at.with_timezone(&ctx.tz).date_naive(),
         };
-        // Each step moves to a later date, so the first step normally lands after the
+        // Each date is later than the last, so the first one normally lands after the
         // completion; the bound only guards against a time zone table doing something no
         // real one does.
-        for _ in 0..MAX_STEPS {
-            date = self.step(date, intent)?;
+        for date in self.dates_after(from, intent)?.take(MAX_STEPS) {
+            let date = date?;
+            // `until` is a day on the user's calendar, not an instant, so it is compared here
+            // with the local date rather than handed to the crate as an UNTIL instant.
             if let End::Until(until) = self.end
                 && date > until
             {
@@ -48,80 +57,98 @@ impl Recurrence {
         None
     }
 
-    /// The next date of the rule strictly after `from`. `None` only when the calendar runs out.
-    fn step(&self, from: NaiveDate, intent: NaiveDate) -> Option<NaiveDate> {
-        let periods = u64::from(self.interval);
-        match self.frequency {
-            Frequency::Daily => from.checked_add_days(Days::new(periods)),
-            Frequency::Weekly => {
-                let Some(first_chosen) = self.weekdays.first() else {
-                    return from.checked_add_days(Days::new(7 * periods));
-                };
-                let today = from.weekday().num_days_from_monday();
-                let later_this_week =
-                    self.weekdays.iter().map(|day| day.days_from_monday()).find(|&day| day > today);
-                match later_this_week {
-                    Some(day) => from.checked_add_days(Days::new(u64::from(day - today))),
-                    None => {
-                        let monday = from.checked_sub_days(Days::new(u64::from(today)))?;
-                        let offset = 7 * periods + u64::from(first_chosen.days_from_monday());
-                        monday.checked_add_days(Days::new(offset))
-                    }
-                }
-            }
-            Frequency::Monthly => {
-                let (year, month) = add_months(from.year(), from.month(), self.interval)?;
-                match self.nth_weekday {
-                    None => clamped_date(year, month, intent.day()),
-                    Some(nth) => nth_weekday_of_month(year, month, nth),
-                }
-            }
+    /// The dates of the rule after `from`, earliest first, where `intent` is the series' first
+    /// date. An item is `None` where the calendar runs out.
+    fn dates_after(
+        &self,
+        from: NaiveDate,
+        intent: NaiveDate,
+    ) -> Option<impl Iterator<Item = Option<NaiveDate>>> {
+        let frame = Frame::around(from);
+        let first = frame.enter(from)?;
+        let start = rrule::Tz::UTC.from_utc_datetime(&first.and_time(NaiveTime::MIN));
+        // Every rule built here is within RFC 5545's ranges, which is all the crate checks.
+        let rule = self.crate_rule(intent)?.validate(start).ok()?;
+        let frequency = self.frequency;
+        let dates = RRuleSet::new(start)
+            .rrule(rule)
+            .into_iter()
+            .map(|date| date.date_naive())
+            .skip_while(move |&date| !in_a_later_period(frequency, first, date))
+            .map(move |date| frame.leave(date));
+        Some(dates)
+    }
+
+    /// The rule in the crate's terms, from DTSTART on.
+    fn crate_rule(&self, intent: NaiveDate) -> Option<RRule<Unvalidated>> {
+        let rule = match self.frequency {
+            Frequency::Daily => RRule::new(rrule::Frequency::Daily),
+            // Without chosen days the crate repeats on DTSTART's weekday: whole weeks.
+            Frequency::Weekly => RRule::new(rrule::Frequency::Weekly)
+                .by_weekday(self.weekdays.iter().map(|&day| NWeekday::Every(day.into())).collect()),
+            Frequency::Monthly => match self.nth_weekday {
+                Some(nth) => RRule::new(rrule::Frequency::Monthly)
+                    .by_weekday(vec![NWeekday::Nth(nth.week.number().into(), nth.weekday.into())]),
+                None => on_day_or_month_end(RRule::new(rrule::Frequency::Monthly), intent.day())?,
+            },
             Frequency::Yearly => {
-                let year = from.year().checked_add(i32::try_from(self.interval).ok()?)?;
-                clamped_date(year, intent.month(), intent.day())
+                let month = Month::try_from(u8::try_from(intent.month()).ok()?).ok()?;
+                on_day_or_month_end(RRule::new(rrule::Frequency::Yearly).by_month(&[month]), intent.day())?
             }
-        }
+        };
+        Some(rule.interval(u16::try_from(self.interval).ok()?))
     }
 }
 
-const MAX_STEPS: usize = 1000;
-
-/// The year and month `months` months after the given one.
-fn add_months(year: i32, month: u32, months: u32) -> Option<(i32, u32)> {
-    let index = i64::from(year) * 12 + i64::from(month) - 1 + i64::from(months);
-    let year = i32::try_from(index.div_euclid(12)).ok()?;
-    let month = u32::try_from(index.rem_euclid(12)).ok()? + 1;
-    Some((year, month))
+/// Month-end clamping is ours: in RRULE a month without the day is skipped, but "every month on
+/// the 31st" means the last day of the shorter months. Listing each day from the 28th (which every
+/// month has) up to the intended one and keeping the last of them (BYSETPOS=-1) picks the intended
+/// day where the month has it and the month's last day where it does not.
+fn on_day_or_month_end(rule: RRule<Unvalidated>, day: u32) -> Option<RRule<Unvalidated>> {
+    let day = i8::try_from(day).ok()?;
+    Some(if day <= 28 {
+        rule.by_month_day(vec![day])
+    } else {
+        rule.by_month_day((28..=day).collect()).by_set_pos(vec![-1])
+    })
 }
 
-fn last_day_of_month(year: i32, month: u32) -> Option<NaiveDate> {
-    let (next_year, next_month) = add_months(year, month, 1)?;
-    NaiveDate::from_ymd_opt(next_year, next_month, 1)?.pred_opt()
+/// Whole-period steps are ours: RRULE lists every date from DTSTART on, but a monthly or yearly
+/// task moves to the next period even when the current one still has a date ahead (a "31st"
+/// task whose due date was moved to the 15th next falls due at the end of the following month).
+/// A weekly rule with chosen days does move on within its week.
+fn in_a_later_period(frequency: Frequency, from: NaiveDate, date: NaiveDate) -> bool {
+    match frequency {
+        Frequency::Daily | Frequency::Weekly => date > from,
+        Frequency::Monthly => (date.year(), date.month()) > (from.year(), from.month()),
+        Frequency::Yearly => date.year() > from.year(),
+    }
 }
 
-/// The given day of the month, or the month's last day when it is shorter.
-fn clamped_date(year: i32, month: u32, day: u32) -> Option<NaiveDate> {
-    let last = last_day_of_month(year, month)?;
-    NaiveDate::from_ymd_opt(year, month, day.min(last.day()))
+/// Years beyond the crate's range are ours: it stops at the year 10,000, while a due date may
+/// be near the year 9999 and a yearly rule may step 999 years. The Gregorian calendar repeats
+/// every 400 years, weekdays included, so the crate works on dates moved by whole 400-year
+/// cycles to a start in 2000–2399, and its dates are moved back.
+#[derive(Debug, Clone, Copy)]
+struct Frame {
+    shift_days: i32,
 }
 
-fn nth_weekday_of_month(year: i32, month: u32, nth: NthWeekday) -> Option<NaiveDate> {
-    let target = nth.weekday.days_from_monday();
-    let first_to_fourth = |weeks_before: u32| {
-        let first = NaiveDate::from_ymd_opt(year, month, 1)?;
-        let to_target = (target + 7 - first.weekday().num_days_from_monday()) % 7;
-        first.checked_add_days(Days::new(u64::from(to_target + 7 * weeks_before)))
-    };
-    match nth.week {
-        WeekOfMonth::First => first_to_fourth(0),
-        WeekOfMonth::Second => first_to_fourth(1),
-        WeekOfMonth::Third => first_to_fourth(2),
-        WeekOfMonth::Fourth => first_to_fourth(3),
-        WeekOfMonth::Last => {
-            let last = last_day_of_month(year, month)?;
-            let back = (last.weekday().num_days_from_monday() + 7 - target) % 7;
-            last.checked_sub_days(Days::new(u64::from(back)))
-        }
+impl Frame {
+    const CYCLE_YEARS: i32 = 400;
+    const CYCLE_DAYS: i32 = 146_097;
+
+    fn around(date: NaiveDate) -> Self {
+        let cycles = (date.year() - 2000).div_euclid(Self::CYCLE_YEARS);
+        Self { shift_days: cycles * Self::CYCLE_DAYS }
+    }
+
+    fn enter(self, date: NaiveDate) -> Option<NaiveDate> {
+        NaiveDate::from_num_days_from_ce_opt(date.num_days_from_ce().checked_sub(self.shift_days)?)
+    }
+
+    fn leave(self, date: NaiveDate) -> Option<NaiveDate> {
+        NaiveDate::from_num_days_from_ce_opt(date.num_days_from_ce().checked_add(self.shift_days)?)
     }
 }
 

@@ -19,10 +19,6 @@ pub enum Frequency {
     Yearly,
 }
 
-impl Frequency {
-    pub(super) const ALL: [Self; 4] = [Self::Daily, Self::Weekly, Self::Monthly, Self::Yearly];
-}
-
 /// A day of the week. The declaration order is the normalised order (weeks start on Monday).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
