@@ -170,7 +170,7 @@ impl Relay {
             let wait = match self.relay_once().await {
                 Ok(RelayOutcome::Published(n)) => {
                     backoff.recovered(n);
-                    if n as u32 >= self.batch_size { Duration::ZERO } else { poll_interval }
+                    if n >= self.batch_size as usize { Duration::ZERO } else { poll_interval }
                 }
                 Ok(RelayOutcome::Idle | RelayOutcome::Busy) => poll_interval,
                 Ok(RelayOutcome::Stalled { published, error }) => {
