@@ -58,6 +58,10 @@ impl From<sqlx::Error> for Failure {
 /// Processes one `tasks-lifecycle` delivery and decides the answer. `traceparent` is the
 /// delivery's header (the sidecar's callback span), continued in the events the handlers
 /// publish.
+#[expect(
+    clippy::too_many_lines,
+    reason = "one delivery from parse to answer; each step decides the answer the sidecar gets"
+)]
 pub async fn receive_task_event(
     pool: &PgPool,
     registry: &Registry,
@@ -181,7 +185,7 @@ pub async fn receive_task_event(
     match error {
         None => log_line!(info, "event processed"),
         Some(e) if e.is_transient() => {
-            log_line!(warn, "event processing failed; the sidecar will deliver it again")
+            log_line!(warn, "event processing failed; the sidecar will deliver it again");
         }
         Some(_) => log_line!(error, "event processing failed; the sidecar will deliver it again"),
     }

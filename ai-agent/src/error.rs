@@ -72,7 +72,7 @@ impl IntoResponse for AppError {
                 tracing::error!(error.message = %e, error.cause_chain = ?e, "request failed");
             }
             Self::Internal(e) => {
-                tracing::error!(error.message = %e, error.cause_chain = ?e, "request failed")
+                tracing::error!(error.message = %e, error.cause_chain = ?e, "request failed");
             }
             other => tracing::debug!(error.message = %other, "request rejected"),
         }

@@ -28,7 +28,7 @@ pub mod replay;
 pub use platform::telemetry;
 pub mod suggestion;
 
-use std::{future::IntoFuture, time::Duration};
+use std::{future::IntoFuture, sync::Arc, time::Duration};
 
 use anyhow::Context;
 use sqlx::PgPool;
@@ -58,12 +58,12 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
-    let config = state.config.clone();
+    let config = Arc::clone(&state.config);
     let address = listener.local_addr()?;
     let cron = config.agents.cron_enabled.then(|| {
         tokio::spawn(cron::run(
             state.db.clone(),
-            state.settings.clone(),
+            Arc::clone(&state.settings),
             config.agents.clone(),
             shutdown.clone(),
         ))

@@ -6,7 +6,6 @@
 //! concurrent delivery, or the cron pass finding what an event already handled into a no-op
 //! (`on conflict do nothing`), with no check-then-insert to race.
 
-use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -34,7 +33,7 @@ impl Kind {
 
 /// A suggestion to insert. Owned, so a cron pass can collect a batch, sort it by user (the
 /// order it takes the per-user locks in) and then write it.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewSuggestion {
     pub user_id: Uuid,
     /// `None` for advice about the user's whole list (overload).
@@ -65,7 +64,8 @@ pub enum Inserted {
 /// The keys. Each has an SQL twin in `db::suggestions` (the cron scans skip tasks whose key
 /// exists), and a test proves the two spell every key alike.
 pub mod dedupe {
-    use super::*;
+    use chrono::{DateTime, SecondsFormat, Utc};
+    use uuid::Uuid;
 
     /// One overdue warning per task and due time: rescheduling and missing again warns again.
     pub fn overdue(task_id: Uuid, due_at: DateTime<Utc>) -> String {
@@ -106,8 +106,9 @@ pub mod dedupe {
 
 #[cfg(test)]
 mod tests {
+    use chrono::{TimeZone, Utc};
+
     use super::*;
-    use chrono::TimeZone;
 
     #[test]
     fn keys_spell_the_instant_in_utc_with_microseconds() {

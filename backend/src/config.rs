@@ -209,7 +209,7 @@ pub struct ChatConfig {
     pub openai_model: String,
 
     /// Time allowed for one provider call, in seconds; a slower answer is a 504 (or, when the
-    /// turn already changed tasks, a reply saying so). Keep the rounds within REQUEST_TIMEOUT_SECS.
+    /// turn already changed tasks, a reply saying so). Keep the rounds within `REQUEST_TIMEOUT_SECS`.
     #[arg(long, env = "CHAT_PROVIDER_TIMEOUT_SECS", default_value_t = 20)]
     pub chat_provider_timeout_secs: u64,
 

@@ -65,8 +65,8 @@ pub async fn run(
         Arc::new(chat::ChatState::from_config(&config.chat).context("invalid chat assistant settings")?);
     let state = AppState {
         db: pools.db.clone(),
-        config: config.clone(),
-        auth_limiter: auth_limiter.clone(),
+        config: Arc::clone(&config),
+        auth_limiter: Arc::clone(&auth_limiter),
         stream: stream::Hub::default(),
         shutdown: shutdown.clone(),
         chat,
@@ -95,7 +95,7 @@ pub async fn run(
         ));
     }
     let retention = Duration::from_secs(u64::from(config.outbox.retention_hours) * 3600);
-    let limiters = vec![auth_limiter, state.chat.limiter.clone()];
+    let limiters = vec![auth_limiter, Arc::clone(&state.chat.limiter)];
     background.spawn(maintenance::run(pools.db.clone(), retention, limiters, shutdown.clone()));
 
     let address = listener.local_addr()?;
@@ -104,7 +104,7 @@ pub async fn run(
     let server = axum::serve(listener, app(state).into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(async move { drain.cancelled().await });
     let grace = Duration::from_secs(config.shutdown_timeout_secs);
-    let served = tokio::select! {
+    let outcome = tokio::select! {
         result = server => result.context("the HTTP server failed"),
         () = async { shutdown.cancelled().await; tokio::time::sleep(grace).await } => {
             tracing::warn!("in-flight requests did not finish within the shutdown timeout");
@@ -113,5 +113,5 @@ pub async fn run(
     };
     shutdown.cancel();
     while background.join_next().await.is_some() {}
-    served
+    outcome
 }

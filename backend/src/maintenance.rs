@@ -31,7 +31,7 @@ pub async fn run(
     limiters: Vec<Arc<AuthRateLimiter>>,
     shutdown: CancellationToken,
 ) {
-    let mut every = tokio::time::interval(Duration::from_secs(3600));
+    let mut every = tokio::time::interval(Duration::from_hours(1));
     loop {
         tokio::select! {
             () = shutdown.cancelled() => break,

@@ -125,7 +125,7 @@ async fn update_preferences(
         auth.user_id,
         body.autonomous_agents_enabled,
         offset,
-        time_zone.map(|z| z.name()),
+        time_zone.map(Tz::name),
     )
     .await?;
     Ok(axum::Json(Preferences::try_from(row)?.into()))

@@ -185,7 +185,7 @@ impl Relay {
             let wait = match self.relay_once().await {
                 Ok(RelayOutcome::Published(n)) => {
                     backoff.recovered(n);
-                    if n as u32 >= self.batch_size { Duration::ZERO } else { poll_interval }
+                    if n >= self.batch_size as usize { Duration::ZERO } else { poll_interval }
                 }
                 Ok(RelayOutcome::Idle) => poll_interval,
                 Ok(RelayOutcome::Busy) => Self::BUSY_RETRY.min(poll_interval),

@@ -251,7 +251,7 @@ struct StreamEvent {
 
 impl From<StreamEvent> for Event {
     fn from(e: StreamEvent) -> Self {
-        let event = Event::default().event(e.event).data(&*e.data);
+        let event = Self::default().event(e.event).data(&*e.data);
         match e.retry {
             Some(after) => event.retry(after),
             None => event,

@@ -15,7 +15,7 @@ use serde_json::json;
 use sqlx::PgPool;
 
 #[path = "api/helpers.rs"]
-#[allow(dead_code, reason = "shared with the api test binary, which uses the rest")]
+#[expect(dead_code, reason = "shared with the api test binary, which uses the rest")]
 mod helpers;
 
 use helpers::TestApp;
@@ -35,7 +35,7 @@ async fn start_collector() -> (String, Received) {
         StatusCode::OK
     }
     let received = Received::default();
-    let app = Router::new().route("/v1/traces", post(receive)).with_state(received.clone());
+    let app = Router::new().route("/v1/traces", post(receive)).with_state(Arc::clone(&received));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a free port");
     let base = format!("http://{}", listener.local_addr().expect("bound"));
     tokio::spawn(async move { axum::serve(listener, app).await });
@@ -49,7 +49,7 @@ fn hex_bytes(hex: &str) -> Vec<u8> {
 /// Flushes on a blocking thread: the exporter's HTTP call must reach the collector, which runs
 /// on this (single-threaded) runtime.
 async fn flush(guard: &Arc<TelemetryGuard>) {
-    let guard = guard.clone();
+    let guard = Arc::clone(guard);
     tokio::task::spawn_blocking(move || guard.flush()).await.expect("flush ran");
 }
 

@@ -2,6 +2,7 @@
 
 use axum::{
     extract::{Request, State},
+    http::HeaderValue,
     middleware::Next,
     response::{IntoResponse, Response},
 };
@@ -46,7 +47,7 @@ fn log_level(_route: &str, status: u16) -> Level {
 /// `dapr-api-token` (§5); everyone else gets 401.
 pub async fn require_app_token(State(state): State<AppState>, req: Request, next: Next) -> Response {
     if let Some(expected) = &state.config.app_api_token {
-        let given = req.headers().get(API_TOKEN_HEADER).map(|value| value.as_bytes());
+        let given = req.headers().get(API_TOKEN_HEADER).map(HeaderValue::as_bytes);
         if !given.is_some_and(|given| same_secret(given, expected.expose_secret().as_bytes())) {
             return AppError::Unauthorized.into_response();
         }

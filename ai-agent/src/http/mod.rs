@@ -48,6 +48,7 @@ impl AppState {
     }
 
     /// Replaces the event handlers, e.g. to add a reaction in a test.
+    #[must_use]
     pub fn with_registry(mut self, registry: Registry) -> Self {
         self.registry = Arc::new(registry);
         self

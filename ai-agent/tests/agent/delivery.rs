@@ -111,11 +111,11 @@ async fn what_can_never_be_processed_is_dropped(db: PgPool) {
         // A JSON string holding the event is accepted (a `text/plain` publisher); other text is not.
         (
             "data as a string that is not JSON",
-            cloud_event_with("2", "tasks.created", json!("not json")).to_string(),
+            cloud_event_with("2", "tasks.created", &json!("not json")).to_string(),
         ),
-        ("version 2", cloud_event_with("3", "tasks.created", version_2).to_string()),
-        ("unknown event type", cloud_event_with("4", "tasks.archived", unknown_type).to_string()),
-        ("missing field", cloud_event_with("5", "tasks.created", missing_field).to_string()),
+        ("version 2", cloud_event_with("3", "tasks.created", &version_2).to_string()),
+        ("unknown event type", cloud_event_with("4", "tasks.archived", &unknown_type).to_string()),
+        ("missing field", cloud_event_with("5", "tasks.created", &missing_field).to_string()),
     ];
     for (what, body) in bodies {
         let answer = post_raw(&state, "/events/tasks-lifecycle", body).await;

@@ -118,11 +118,12 @@ async fn an_overdue_task_becomes_exactly_one_suggestion_visible_through_the_api(
     assert!(per_task.iter().all(|(n,)| *n == 1), "exactly one overdue suggestion per task");
 
     latencies.sort();
-    let pick = |q: f64| latencies[((latencies.len() as f64 * q).ceil() as usize).saturating_sub(1)];
+    // Nearest-rank percentile.
+    let pick = |percent: usize| latencies[(latencies.len() * percent).div_ceil(100).saturating_sub(1)];
     eprintln!(
         "end-to-end create → suggestion visible over {TASKS} tasks (debug build): p50 {:?}, p95 {:?}, max {:?}",
-        pick(0.50),
-        pick(0.95),
+        pick(50),
+        pick(95),
         latencies[latencies.len() - 1]
     );
 }

@@ -208,11 +208,11 @@ pub fn cloud_event(event: &TaskEvent) -> Value {
     cloud_event_with(
         &event.event_id.to_string(),
         event.event_type().as_str(),
-        serde_json::to_value(event).unwrap(),
+        &serde_json::to_value(event).unwrap(),
     )
 }
 
-pub fn cloud_event_with(id: &str, event_type: &str, data: Value) -> Value {
+pub fn cloud_event_with(id: &str, event_type: &str, data: &Value) -> Value {
     json!({
         "id": id,
         "specversion": "1.0",

@@ -16,6 +16,7 @@ const CEILING: Duration = Duration::from_secs(30);
 
 /// Whether each pass has done its part, polled from the database.
 #[derive(Debug, Default, PartialEq)]
+#[expect(clippy::struct_excessive_bools, reason = "one flag per independent pass, compared as a whole")]
 struct Seen {
     reminder_fired: bool,
     overdue_warned: bool,

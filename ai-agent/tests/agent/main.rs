@@ -2,8 +2,10 @@
 //! `#[sqlx::test]`), in-process through its router and over TCP through the Dapr stand-in
 //! sidecar, which follows the Dapr contract.
 
-// Integration tests fail loudly: an unwrap that panics is a failed assertion.
-#![allow(clippy::unwrap_used)]
+#![expect(
+    clippy::unwrap_used,
+    reason = "integration tests fail loudly: an unwrap that panics in a helper is a failed assertion"
+)]
 
 mod delivery;
 mod end_to_end;

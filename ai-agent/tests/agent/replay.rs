@@ -32,7 +32,7 @@ async fn a_replay_processes_each_letter_once_and_leaves_poison_for_inspection(db
     dead_letter(&db, &event).await; // the same event dead-lettered twice
     let mut poison_data = serde_json::to_value(created(task_id, user, Some(due))).unwrap();
     poison_data["version"] = json!(99);
-    dead_letter(&db, &cloud_event_with("poison-1", "tasks.created", poison_data)).await;
+    dead_letter(&db, &cloud_event_with("poison-1", "tasks.created", &poison_data)).await;
 
     let registry = Registry::standard();
     let report = replay_dead_letters(&db, &registry, &settings()).await.unwrap();

@@ -86,7 +86,7 @@ async fn an_undecodable_event_is_dropped_to_the_dead_letter_topic_and_recorded(d
 async fn a_dead_letter_delivered_twice_is_recorded_once(db: PgPool) {
     let state = state(&db);
     let body =
-        crate::helpers::cloud_event_with("evt-1", "tasks.created", json!({ "version": 9 })).to_string();
+        crate::helpers::cloud_event_with("evt-1", "tasks.created", &json!({ "version": 9 })).to_string();
     for _ in 0..2 {
         let answer = crate::helpers::post_raw(&state, "/events/dead-letters", body.clone()).await;
         assert_eq!(answer.dapr_status(), "SUCCESS");

@@ -6,7 +6,7 @@ use axum::{
     http::{Request, StatusCode},
 };
 use secrecy::SecretString;
-use serde_json::json;
+use serde_json::{Value, json};
 use sqlx::PgPool;
 
 use crate::helpers::{config, send, state, unreachable_pool};
@@ -39,7 +39,7 @@ async fn subscribe_lists_the_topic_with_its_dead_letter_topic_and_the_dead_lette
     );
     // Dapr rejects the whole answer if one metadata value is not a string (§2.2).
     for subscription in answer.body.as_array().unwrap() {
-        assert!(subscription["metadata"].as_object().unwrap().values().all(|v| v.is_string()));
+        assert!(subscription["metadata"].as_object().unwrap().values().all(Value::is_string));
     }
 }
 

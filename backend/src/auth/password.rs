@@ -5,7 +5,7 @@
 //! requests being served), fed through a queue; memory stays at one hash buffer per thread. (On tokio's blocking pool every hash could land on a different thread, and the
 //! allocator kept a 19 MiB buffer in each thread's arena: half a gigabyte after a burst.)
 
-use std::sync::{LazyLock, Mutex, mpsc};
+use std::sync::{Arc, LazyLock, Mutex, mpsc};
 
 use anyhow::Context;
 use argon2::{Argon2, PasswordHasher, PasswordVerifier, password_hash::phc::PasswordHash};
@@ -15,10 +15,10 @@ type Job = Box<dyn FnOnce() + Send>;
 
 static HASHERS: LazyLock<mpsc::Sender<Job>> = LazyLock::new(|| {
     let (sender, receiver) = mpsc::channel::<Job>();
-    let receiver = std::sync::Arc::new(Mutex::new(receiver));
+    let receiver = Arc::new(Mutex::new(receiver));
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get().saturating_sub(1).max(1));
     for i in 0..threads {
-        let receiver = receiver.clone();
+        let receiver = Arc::clone(&receiver);
         let spawned = std::thread::Builder::new().name(format!("argon2-{i}")).spawn(move || {
             loop {
                 let job = match receiver.lock() {

@@ -68,6 +68,7 @@ impl Outcome {
     }
 
     /// Adds a `listed` action with these tasks, so a UI can show what the reply talks about.
+    #[must_use]
     pub fn with_tasks_shown(mut self, tools: &Toolbox<'_>, tasks: &[crate::tasks::service::Task]) -> Self {
         let shown = tasks.iter().map(|t| tools.response(t)).collect();
         self.actions.push(ChatAction::tasks(tools::ActionKind::Listed, shown));

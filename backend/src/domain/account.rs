@@ -45,7 +45,7 @@ impl fmt::Display for Email {
     }
 }
 
-/// A new password that meets the length rules. Never printed: `Debug` comes from SecretString.
+/// A new password that meets the length rules. Never printed: `Debug` comes from `SecretString`.
 #[derive(Debug)]
 pub struct Password(SecretString);
 

@@ -73,7 +73,7 @@ impl Cursor {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ListQuery {
     pub status: StatusFilter,
     pub priorities: Vec<Priority>,
@@ -89,7 +89,7 @@ pub struct ListQuery {
 }
 
 /// A task list's filters, sort and page as typed values, before the rules that span them.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ListFilters {
     pub status: StatusFilter,
     pub priorities: Vec<Priority>,
@@ -136,7 +136,7 @@ impl ListFilters {
             "overdue" => self.overdue = Some(parse_bool("overdue", value)?),
             "sort" => {
                 self.sort =
-                    parse_name("sort", value, "must be createdAt, updatedAt, dueAt, priority or title")?
+                    parse_name("sort", value, "must be createdAt, updatedAt, dueAt, priority or title")?;
             }
             "order" => self.order = parse_name("order", value, "must be asc or desc")?,
             "limit" => self.limit = Some(parse_limit(value)?),

@@ -222,7 +222,10 @@ impl<'a> Parser<'a> {
                 .iter()
                 .find(|w| lower.ends_with(&format!(" {w}")));
             match dangling {
-                Some(w) => title = trimmed[..trimmed.len() - w.len() - 1].to_owned(),
+                Some(w) => {
+                    title = trimmed;
+                    title.truncate(title.len() - w.len() - 1);
+                }
                 None => {
                     title = trimmed;
                     break;
@@ -439,7 +442,7 @@ impl<'a> Parser<'a> {
                 return Some((2, date(self.coming(day, w == "next"))));
             }
             ("next", "week") => return Some((2, date(self.coming(Weekday::Mon, true)))),
-            ("this", "week") | ("this", "weekend") => {
+            ("this", "week" | "weekend") => {
                 let target = if next == "week" { Weekday::Sun } else { Weekday::Sat };
                 return Some((2, date(self.coming(target, false))));
             }
@@ -562,9 +565,8 @@ fn clock_time(w: &str) -> Option<NaiveTime> {
     }
     let h = match meridiem {
         Some(pm) if (1..=12).contains(&h) => (h % 12) + if pm { 12 } else { 0 },
-        Some(_) => return None,
         None if h <= 23 => h,
-        None => return None,
+        _ => return None,
     };
     NaiveTime::from_hms_opt(h, m, 0)
 }

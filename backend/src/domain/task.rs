@@ -234,7 +234,7 @@ impl Reminders {
             .into_iter()
             .map(|r| match r {
                 ReminderSpec::At { at } => ReminderSpec::At { at: events::truncate_to_millis(at) },
-                offset => offset,
+                offset @ ReminderSpec::Offset { .. } => offset,
             })
             .collect();
         if errors.is_empty() { Ok(Self(raw)) } else { Err(errors) }
@@ -242,6 +242,7 @@ impl Reminders {
 
     /// Reminders as the task keeps them: a task with a due time and no reminder gets the
     /// user's default offset, so every dated task reminds unless the user chose otherwise.
+    #[must_use]
     pub fn effective(self, due: Option<DateTime<Utc>>, default_offset_minutes: u32) -> Self {
         if self.0.is_empty() && due.is_some() {
             Self(vec![ReminderSpec::Offset { offset_minutes: default_offset_minutes }])
@@ -316,7 +317,7 @@ mod tests {
     fn tags_bound_count_and_length() {
         let many: Vec<String> = (0..21).map(|i| format!("t{i}")).collect();
         assert!(Tags::parse(&many).unwrap_err().iter().any(|e| e.field == "tags"));
-        let errors = Tags::parse(&["".into(), "x".repeat(51)]).unwrap_err();
+        let errors = Tags::parse(&[String::new(), "x".repeat(51)]).unwrap_err();
         assert_eq!(errors.iter().map(|e| e.field.as_str()).collect::<Vec<_>>(), ["tags[0]", "tags[1]"]);
     }
 

@@ -34,6 +34,10 @@ fn is_json(content_type: Option<&axum::http::HeaderValue>) -> bool {
     essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
+#[expect(
+    clippy::needless_pass_by_value,
+    reason = "used as `map_err(body_error)`, which hands over the rejection"
+)]
 fn body_error(rejection: BytesRejection) -> AppError {
     if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
         AppError::PayloadTooLarge
@@ -59,7 +63,7 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
             .strip_prefix("missing field `")
             .and_then(|rest| rest.split('`').next())
             .map(|key| if path == "." { key.to_owned() } else { format!("{path}.{key}") });
-        let field = named.unwrap_or(if path == "." { "body".to_owned() } else { path });
+        let field = named.unwrap_or_else(|| if path == "." { "body".to_owned() } else { path });
         AppError::Validation(vec![FieldError::new(field, message)])
     })
 }
@@ -134,14 +138,20 @@ mod tests {
 
     #[derive(Debug, serde::Deserialize)]
     #[serde(deny_unknown_fields)]
-    #[allow(dead_code)]
+    #[expect(
+        dead_code,
+        reason = "the fields exist to be deserialised, and the tests only look at the errors"
+    )]
     struct Body {
         title: String,
         nested: Option<Nested>,
     }
 
     #[derive(Debug, serde::Deserialize)]
-    #[allow(dead_code)]
+    #[expect(
+        dead_code,
+        reason = "the field exists to be deserialised, and the tests only look at the errors"
+    )]
     struct Nested {
         count: u8,
     }

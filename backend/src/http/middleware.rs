@@ -34,8 +34,7 @@ pub async fn trace_request(mut req: Request, next: Next) -> Response {
         .headers()
         .get(&CORRELATION_ID)
         .and_then(acceptable_correlation_id)
-        .map(str::to_owned)
-        .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
+        .map_or_else(|| uuid::Uuid::now_v7().to_string(), str::to_owned);
     req.extensions_mut().insert(CorrelationId(correlation_id.clone()));
     // Continue the caller's trace, or start one, so every event this request causes (and
     // whatever the assistants do about it) shares one trace id.

@@ -17,7 +17,7 @@ pub struct CommonResponses;
 
 impl Modify for CommonResponses {
     fn modify(&self, openapi: &mut OpenApi) {
-        for (path, item) in openapi.paths.paths.iter_mut() {
+        for (path, item) in &mut openapi.paths.paths {
             if !path.starts_with("/api/v1/") {
                 continue;
             }
@@ -96,8 +96,7 @@ mod tests {
                 path.starts_with(&format!("/{tool}/"))
                     && (path.contains(&format!("/{name}/")) || path.ends_with(&format!("/{name}")))
             })
-            .map(|(_, values)| values.clone())
-            .unwrap_or_else(|| panic!("{tool} offers no values for {name}"))
+            .map_or_else(|| panic!("{tool} offers no values for {name}"), |(_, values)| values.clone())
     }
 
     #[test]

@@ -82,6 +82,7 @@ pub struct UpdateTaskRequest {
 }
 
 /// Tells "absent" (`None`, via `default`) from "null" (`Some(None)`).
+#[expect(clippy::option_option, reason = "a PATCH body tells an absent field from an explicit null")]
 fn present<'de, T: Deserialize<'de>, D: Deserializer<'de>>(de: D) -> Result<Option<Option<T>>, D::Error> {
     Option::<T>::deserialize(de).map(Some)
 }

@@ -15,7 +15,7 @@ use crate::{
     preferences::Preferences,
 };
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TaskFields {
     pub title: TaskTitle,
     pub description: Option<TaskDescription>,

@@ -339,7 +339,8 @@ async fn the_parse_endpoint_proposes_a_task_with_utf16_spans(db: PgPool) {
     assert_eq!(parsed["task"]["title"], "Café 😀 appel");
     let utf16: Vec<u16> = text.encode_utf16().collect();
     for span in parsed["spans"].as_array().unwrap() {
-        let (start, end) = (span["start"].as_u64().unwrap() as usize, span["end"].as_u64().unwrap() as usize);
+        let offset = |key: &str| usize::try_from(span[key].as_u64().unwrap()).unwrap();
+        let (start, end) = (offset("start"), offset("end"));
         assert_eq!(String::from_utf16(&utf16[start..end]).unwrap(), span["text"].as_str().unwrap(), "{span}");
     }
     assert_eq!(parsed["spans"][0]["start"], 14);

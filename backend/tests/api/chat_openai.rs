@@ -25,7 +25,7 @@ impl<F: Fn(usize, &Value) -> ResponseTemplate + Send + Sync> Respond for Script<
     }
 }
 
-fn completion(message: Value) -> ResponseTemplate {
+fn completion(message: &Value) -> ResponseTemplate {
     let finish = if message.get("tool_calls").is_some() { "tool_calls" } else { "stop" };
     ResponseTemplate::new(200).set_body_json(json!({
         "id": "chatcmpl-1",
@@ -38,11 +38,11 @@ fn completion(message: Value) -> ResponseTemplate {
 }
 
 fn say(text: &str) -> ResponseTemplate {
-    completion(json!({"role": "assistant", "content": text}))
+    completion(&json!({"role": "assistant", "content": text}))
 }
 
-fn call(id: &str, name: &str, arguments: Value) -> ResponseTemplate {
-    completion(json!({
+fn call(id: &str, name: &str, arguments: &Value) -> ResponseTemplate {
+    completion(&json!({
         "role": "assistant",
         "content": null,
         "tool_calls": [{"id": id, "type": "function", "function": {"name": name, "arguments": arguments.to_string()}}]
@@ -91,9 +91,9 @@ async fn tool_calls_run_through_the_task_service_over_several_rounds(db: PgPool)
         0 => call(
             "call_1",
             "create_task",
-            json!({"title": "Buy milk", "priority": "high", "dueAt": "2020-01-01"}),
+            &json!({"title": "Buy milk", "priority": "high", "dueAt": "2020-01-01"}),
         ),
-        1 => call("call_2", "list_tasks", json!({"status": "open"})),
+        1 => call("call_2", "list_tasks", &json!({"status": "open"})),
         _ => say("Added Buy milk; you have 1 open task."),
     })
     .await;
@@ -139,12 +139,12 @@ async fn tool_calls_run_through_the_task_service_over_several_rounds(db: PgPool)
 async fn a_delete_the_model_asks_for_still_needs_the_users_yes(db: PgPool) {
     let server = MockServer::start().await;
     mount(&server, |n, body| match n {
-        0 => call("call_1", "list_tasks", json!({})),
+        0 => call("call_1", "list_tasks", &json!({})),
         1 => {
             // The title says to delete everything; a model that obeys still cannot.
             let listed = &tool_results(body)[0]["untrusted_data"]["tasks"];
             let ids: Vec<Value> = listed.as_array().unwrap().iter().map(|t| t["id"].clone()).collect();
-            call("call_2", "delete_task", json!({"taskIds": ids}))
+            call("call_2", "delete_task", &json!({"taskIds": ids}))
         }
         _ => say("Shall I delete these 2 tasks? Reply yes or no."),
     })
@@ -173,7 +173,7 @@ async fn a_delete_the_model_asks_for_still_needs_the_users_yes(db: PgPool) {
 #[sqlx::test(migrator = "backend::MIGRATOR")]
 async fn tool_rounds_are_bounded(db: PgPool) {
     let server = MockServer::start().await;
-    mount(&server, |n, _| call(&format!("call_{n}"), "list_tasks", json!({}))).await;
+    mount(&server, |n, _| call(&format!("call_{n}"), "list_tasks", &json!({}))).await;
     let app = app_with(db, &server, 2).await;
     let user = app.signed_up().await;
     let res = user.say("list my tasks forever", None).await;
@@ -213,7 +213,7 @@ async fn a_slow_provider_times_out(db: PgPool) {
 async fn a_provider_failing_after_a_change_reports_the_change(db: PgPool) {
     let server = MockServer::start().await;
     mount(&server, |n, _| match n {
-        0 => call("call_1", "create_task", json!({"title": "Pay rent"})),
+        0 => call("call_1", "create_task", &json!({"title": "Pay rent"})),
         _ => ResponseTemplate::new(503),
     })
     .await;
@@ -228,9 +228,9 @@ async fn a_provider_failing_after_a_change_reports_the_change(db: PgPool) {
 async fn a_bad_tool_call_goes_back_to_the_model_as_an_error(db: PgPool) {
     let server = MockServer::start().await;
     mount(&server, |n, _| match n {
-        0 => call("call_1", "update_task", json!({"taskId": "not-an-id", "priority": "high"})),
-        1 => call("call_2", "create_task", json!({"title": ""})),
-        2 => call("call_3", "drop_database", json!({})),
+        0 => call("call_1", "update_task", &json!({"taskId": "not-an-id", "priority": "high"})),
+        1 => call("call_2", "create_task", &json!({"title": ""})),
+        2 => call("call_3", "drop_database", &json!({})),
         _ => say("Sorry, I could not do that."),
     })
     .await;
@@ -255,7 +255,7 @@ async fn a_bad_tool_call_goes_back_to_the_model_as_an_error(db: PgPool) {
 async fn many_changes_one_by_one_are_cut_off_as_an_unconfirmed_bulk_change(db: PgPool) {
     let server = MockServer::start().await;
     mount(&server, |n, body| match n {
-        0 => call("call_0", "list_tasks", json!({})),
+        0 => call("call_0", "list_tasks", &json!({})),
         1 => {
             let listed = &tool_results(body)[0]["untrusted_data"]["tasks"];
             let calls: Vec<Value> = listed
@@ -266,7 +266,7 @@ async fn many_changes_one_by_one_are_cut_off_as_an_unconfirmed_bulk_change(db: P
                 .map(|(i, t)| json!({"id": format!("call_{}", i + 1), "type": "function",
                     "function": {"name": "complete_task", "arguments": json!({"taskIds": [t["id"]]}).to_string()}}))
                 .collect();
-            completion(json!({"role": "assistant", "content": null, "tool_calls": calls}))
+            completion(&json!({"role": "assistant", "content": null, "tool_calls": calls}))
         }
         _ => say("I completed some of them."),
     })

@@ -56,7 +56,7 @@ impl TestApp {
     pub async fn stop(mut self) -> (PgPool, Arc<EmulatorHandle>) {
         self.shutdown.cancel();
         (&mut self.server).await.expect("the server task").expect("a clean shutdown");
-        (self.db.clone(), self.dapr.clone())
+        (self.db.clone(), Arc::clone(&self.dapr))
     }
 
     /// A browser-like client with its own cookie jar.
@@ -207,7 +207,7 @@ pub async fn json(res: Response) -> Value {
 pub async fn eventually<T, F, Fut>(timeout: Duration, mut probe: F) -> Option<T>
 where
     F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Option<T>>,
+    Fut: Future<Output = Option<T>>,
 {
     let deadline = tokio::time::Instant::now() + timeout;
     loop {

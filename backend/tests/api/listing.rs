@@ -17,7 +17,8 @@ async fn walk(client: &Client, query: &str) -> Vec<Value> {
     for _ in 0..1000 {
         let mut path = format!("/api/v1/tasks?{query}");
         if let Some(c) = &cursor {
-            path.push_str(&format!("&cursor={c}"));
+            path.push_str("&cursor=");
+            path.push_str(c);
         }
         let page = json(client.get(&path).await).await;
         items.extend(page["items"].as_array().unwrap().iter().cloned());
@@ -52,7 +53,7 @@ async fn seed(user: &User, n: usize) -> Vec<Value> {
 fn sorted(mut tasks: Vec<Value>, key: &str, desc: bool) -> Vec<Value> {
     let rank = |t: &Value| -> (String, String) {
         let k = match key {
-            "dueAt" => t["dueAt"].as_str().map_or("~infinity".to_owned(), str::to_owned),
+            "dueAt" => t["dueAt"].as_str().unwrap_or("~infinity").to_owned(),
             "priority" => PRIORITIES.iter().position(|p| *p == t["priority"]).unwrap().to_string(),
             "title" => t["title"].as_str().unwrap().to_lowercase(),
             other => t[other].as_str().unwrap().to_owned(),

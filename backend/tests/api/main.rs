@@ -1,8 +1,10 @@
 //! HTTP-level tests of the real application against a real PostgreSQL (one fresh database per
 //! test, from `#[sqlx::test]`) and a stand-in Dapr sidecar that follows the Dapr contract.
 
-// Integration tests fail loudly: an unwrap that panics is a failed assertion.
-#![allow(clippy::unwrap_used)]
+#![expect(
+    clippy::unwrap_used,
+    reason = "integration tests fail loudly: an unwrap that panics in a helper is a failed assertion"
+)]
 
 mod auth;
 mod chat;

@@ -4,7 +4,7 @@
 //! tests compare a series before and after their own traffic and only assert that it grew
 //! (other tests running at the same time can only make it grow more).
 
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
 
 use events::TOPIC;
 use platform::metrics::sample;
@@ -88,9 +88,9 @@ async fn metrics_follow_the_outbox_relay(db: PgPool) {
 
 #[sqlx::test(migrator = "backend::MIGRATOR")]
 async fn publish_failures_are_counted(db: PgPool) {
-    let dapr = std::sync::Arc::new(dapr_emulator::Emulator::builder().start().await.unwrap());
+    let dapr = Arc::new(dapr_emulator::Emulator::builder().start().await.unwrap());
     dapr.set_broker_down(true);
-    let app = TestApp::spawn_with_dapr(db, dapr.clone(), |_| {}).await;
+    let app = TestApp::spawn_with_dapr(db, Arc::clone(&dapr), |_| {}).await;
     let client = app.client();
     let failures = |text: &str| sample(text, "outbox_publish_failures_total", &[]);
     let before = scrape(&client).await;

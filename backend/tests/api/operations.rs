@@ -78,21 +78,20 @@ fn routes_registered_by_hand() -> Vec<(String, String)> {
             let code: String = source
                 .lines()
                 .filter(|l| !l.trim_start().starts_with("//"))
-                .map(|l| format!("{l}\n"))
+                .flat_map(|l| [l, "\n"])
                 .collect();
             for call in [".route(", ".route_service(", ".nest_service("] {
                 for (at, _) in code.match_indices(call) {
                     let rest = code[at + call.len()..].trim_start();
-                    let literal = rest
-                        .strip_prefix('"')
-                        .and_then(|r| r.split_once('"'))
-                        .map(|(l, _)| l.to_owned())
-                        .unwrap_or_else(|| {
+                    let literal = rest.strip_prefix('"').and_then(|r| r.split_once('"')).map_or_else(
+                        || {
                             panic!(
                                 "{}: `{call}` takes a literal path, so this test can see it",
                                 path.display()
                             )
-                        });
+                        },
+                        |(l, _)| l.to_owned(),
+                    );
                     found.push((path.display().to_string(), literal));
                 }
             }

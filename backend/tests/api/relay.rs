@@ -174,8 +174,8 @@ async fn a_refusing_sidecar_never_loses_events(db: PgPool) {
 #[sqlx::test(migrator = "backend::MIGRATOR")]
 async fn two_replicas_publish_each_event_once_in_order_per_user(db: PgPool) {
     let first = TestApp::spawn(db.clone()).await;
-    let dapr = first.dapr.clone();
-    let second = TestApp::spawn_with_dapr(db, dapr.clone(), |_| {}).await;
+    let dapr = Arc::clone(&first.dapr);
+    let second = TestApp::spawn_with_dapr(db, Arc::clone(&dapr), |_| {}).await;
     let a = first.signed_up().await;
     let b = second.signed_up().await;
     for i in 0..40 {
@@ -253,8 +253,7 @@ async fn published_rows_are_purged_after_the_retention_and_waiting_ones_never(db
         .execute(&app.db)
         .await
         .unwrap();
-    let removed =
-        backend::maintenance::purge_once(&app.db, Duration::from_secs(7 * 24 * 3600)).await.unwrap();
+    let removed = backend::maintenance::purge_once(&app.db, Duration::from_hours(7 * 24)).await.unwrap();
     assert_eq!(removed, 2);
     let left: Vec<(bool,)> = sqlx::query_as("select published_at is not null from outbox order by outbox_id")
         .fetch_all(&app.db)

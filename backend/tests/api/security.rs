@@ -6,8 +6,9 @@
 //! `subscribe` tests (`with_an_app_token_sidecar_routes_need_it_and_the_probes_do_not`).
 
 use std::{
+    fmt::Write as _,
     io::Write,
-    sync::{Arc, Mutex, OnceLock},
+    sync::{Arc, Mutex, OnceLock, PoisonError},
 };
 
 use reqwest::{Method, StatusCode};
@@ -346,13 +347,13 @@ fn captured_logs() -> &'static Arc<Mutex<Vec<u8>>> {
     static LOGS: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
     LOGS.get_or_init(|| {
         let logs = Arc::new(Mutex::new(Vec::new()));
-        let sink = logs.clone();
+        let sink = Arc::clone(&logs);
         let subscriber = tracing_subscriber::fmt()
             .json()
             .with_current_span(true)
             .with_span_list(true)
             .with_env_filter("trace,hyper=info,hyper_util=info,h2=info,rustls=info,reqwest=debug")
-            .with_writer(move || Capture(sink.clone()))
+            .with_writer(move || Capture(Arc::clone(&sink)))
             .finish();
         // Installed once for the process; if another test installed one first, this test
         // could not see the logs, so fail loudly rather than pass vacuously.
@@ -365,7 +366,7 @@ struct Capture(Arc<Mutex<Vec<u8>>>);
 
 impl Write for Capture {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).extend_from_slice(buf);
+        self.0.lock().unwrap_or_else(PoisonError::into_inner).extend_from_slice(buf);
         Ok(buf.len())
     }
     fn flush(&mut self) -> std::io::Result<()> {
@@ -415,11 +416,10 @@ async fn no_secret_reaches_a_log_line_or_an_event(db: PgPool) {
     let payloads: Vec<Value> = sqlx::query_scalar("select payload from outbox").fetch_all(&db).await.unwrap();
     // What the broker stores and subscribers receive: the CloudEvent and its metadata (the
     // publish call's headers carry the Dapr token by design and are not part of the event).
-    let published: String = dapr
-        .published(events::TOPIC)
-        .iter()
-        .map(|m| format!("{} {:?}", String::from_utf8_lossy(&m.body), m.metadata))
-        .collect();
+    let published: String = dapr.published(events::TOPIC).iter().fold(String::new(), |mut out, m| {
+        let _ = write!(out, "{} {:?}", String::from_utf8_lossy(&m.body), m.metadata);
+        out
+    });
     let events = format!("{payloads:?}");
     assert!(payloads.len() >= 3 && !published.is_empty());
     for secret in secrets {

@@ -295,7 +295,7 @@ async fn reminders_follow_the_due_time_and_stop_on_completion(db: PgPool) {
         .await
         .unwrap()
         .iter()
-        .map(|t| t.to_rfc3339())
+        .map(chrono::DateTime::to_rfc3339)
         .collect::<Vec<_>>()
     };
     assert_eq!(schedule().await, ["2099-04-30T18:00:00+00:00", "2099-05-01T09:00:00+00:00"]);

@@ -86,18 +86,21 @@ pub struct EmulatorBuilder {
 
 impl EmulatorBuilder {
     /// Port of the HTTP API on 127.0.0.1; 0 (the default) picks a free one.
+    #[must_use]
     pub fn port(mut self, port: u16) -> Self {
         self.config.port = port;
         self
     }
 
     /// The publisher's app-id, written as the CloudEvent `source` (§1.3). Default `app`.
+    #[must_use]
     pub fn app_id(mut self, app_id: impl Into<String>) -> Self {
         self.config.app_id = app_id.into();
         self
     }
 
     /// The pub/sub components that exist; publishing to any other name gets 404.
+    #[must_use]
     pub fn pubsub_names<I, S>(mut self, names: I) -> Self
     where
         I: IntoIterator<Item = S>,
@@ -108,23 +111,27 @@ impl EmulatorBuilder {
     }
 
     /// Require this `dapr-api-token` on every call except the health endpoints (§5).
+    #[must_use]
     pub fn api_token(mut self, token: impl Into<String>) -> Self {
         self.config.api_token = Some(token.into());
         self
     }
 
     /// The app to discover subscriptions from and deliver to, e.g. `http://127.0.0.1:8081`.
+    #[must_use]
     pub fn app_url(mut self, url: impl Into<String>) -> Self {
         self.config.app_url = Some(url.into());
         self
     }
 
     /// Sent as `dapr-api-token` on every call to the app (`APP_API_TOKEN`, §5).
+    #[must_use]
     pub fn app_token(mut self, token: impl Into<String>) -> Self {
         self.config.app_token = Some(token.into());
         self
     }
 
+    #[must_use]
     pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
         self.config.retry = policy;
         self
@@ -134,6 +141,7 @@ impl EmulatorBuilder {
     /// topic. `Some(interval)` (the default, 5 s) redelivers forever, blocking that partition
     /// key like the Kafka component does (§4.3); `None` gives up and moves on, like
     /// `consumeRetryEnabled: "false"`.
+    #[must_use]
     pub fn redelivery_interval(mut self, interval: Option<Duration>) -> Self {
         self.config.redelivery_interval = interval;
         self

@@ -157,9 +157,8 @@ fn from_app_cloud_event(request: &PublishRequest<'_>) -> Result<Fields, Envelope
 /// `metadata.rawPayload`, parsed like Go's `strconv.ParseBool`; empty means false.
 fn raw_payload(metadata: &BTreeMap<String, String>) -> Result<bool, EnvelopeError> {
     match metadata.get("rawPayload").map(String::as_str) {
-        None | Some("") => Ok(false),
         Some("1" | "t" | "T" | "TRUE" | "true" | "True") => Ok(true),
-        Some("0" | "f" | "F" | "FALSE" | "false" | "False") => Ok(false),
+        None | Some("" | "0" | "f" | "F" | "FALSE" | "false" | "False") => Ok(false),
         Some(other) => Err(EnvelopeError::RawPayload(other.to_owned())),
     }
 }
@@ -383,10 +382,6 @@ mod tests {
 
     #[test]
     fn raw_payload_keeps_bytes_and_rejects_non_booleans() {
-        let mut metadata = BTreeMap::from([
-            ("rawPayload".to_owned(), "True".to_owned()),
-            ("ttlInSeconds".to_owned(), "5".to_owned()),
-        ]);
         fn request(metadata: &BTreeMap<String, String>) -> PublishRequest<'_> {
             PublishRequest {
                 pubsub: "p",
@@ -400,6 +395,10 @@ mod tests {
                 now: now(),
             }
         }
+        let mut metadata = BTreeMap::from([
+            ("rawPayload".to_owned(), "True".to_owned()),
+            ("ttlInSeconds".to_owned(), "5".to_owned()),
+        ]);
         let envelope = build(&request(&metadata)).expect("raw publish");
         assert!(envelope.raw_payload);
         assert_eq!(envelope.body, b"\x00raw");

@@ -29,7 +29,7 @@ struct Args {
         default_value = events::DEFAULT_PUBSUB
     )]
     pubsubs: Vec<String>,
-    /// The app to discover subscriptions from and deliver to, e.g. http://127.0.0.1:8081.
+    /// The app to discover subscriptions from and deliver to, e.g. `http://127.0.0.1:8081`.
     #[arg(long, env = "DAPR_EMULATOR_APP_URL")]
     app_url: Option<String>,
     /// Token required from the app on every API call but health (`dapr-api-token`).

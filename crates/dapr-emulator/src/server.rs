@@ -7,7 +7,7 @@ use axum::{
     body::Bytes,
     extract::{DefaultBodyLimit, Path, Query, Request, State},
     http::{
-        HeaderMap, Method, StatusCode,
+        HeaderMap, HeaderValue, Method, StatusCode,
         header::{CONTENT_TYPE, X_CONTENT_TYPE_OPTIONS},
     },
     middleware::{self, Next},
@@ -48,7 +48,7 @@ async fn require_api_token(State(shared): State<Arc<Shared>>, request: Request, 
     if let Some(expected) = &shared.config.api_token {
         let exempt = request.method() == Method::GET
             && matches!(request.uri().path(), "/v1.0/healthz" | "/v1.0/healthz/outbound");
-        let given = request.headers().get(API_TOKEN_HEADER).map(|v| v.as_bytes());
+        let given = request.headers().get(API_TOKEN_HEADER).map(HeaderValue::as_bytes);
         if !exempt && given != Some(expected.as_bytes()) {
             // Go's `http.Error`, byte for byte: its content type and header, and a newline.
             let headers = [(CONTENT_TYPE, "text/plain; charset=utf-8"), (X_CONTENT_TYPE_OPTIONS, "nosniff")];
@@ -86,7 +86,7 @@ async fn publish(
         app_id: &shared.config.app_id,
         now: Utc::now(),
     })
-    .map_err(|e| ApiError::envelope(e, &pubsub, &shared.config.app_id))?;
+    .map_err(|e| ApiError::envelope(&e, &pubsub, &shared.config.app_id))?;
 
     if shared.is_broker_down() {
         let error = "broker unavailable (injected fault)";
@@ -97,7 +97,7 @@ async fn publish(
             message,
         )
         .with_resource(&pubsub)
-        .with_reason("DAPR_PUBSUB_PUBLISH_MESSAGE", json!({ "error": error, "topic": topic })));
+        .with_reason("DAPR_PUBSUB_PUBLISH_MESSAGE", &json!({ "error": error, "topic": topic })));
     }
 
     let cloud_event = (!envelope.raw_payload).then(|| serde_json::from_slice(&envelope.body).ok()).flatten();
@@ -141,7 +141,7 @@ fn known_pubsub(shared: &Shared, pubsub: &str) -> Result<(), ApiError> {
             error_code::PUBSUB_NOT_FOUND,
             format!("pubsub {pubsub} is not found"),
         )
-        .with_reason("DAPR_PUBSUB_NOT_FOUND", json!({})))
+        .with_reason("DAPR_PUBSUB_NOT_FOUND", &json!({})))
     }
 }
 
@@ -181,7 +181,7 @@ impl ApiError {
         self
     }
 
-    fn with_reason(mut self, reason: &str, metadata: Value) -> Self {
+    fn with_reason(mut self, reason: &str, metadata: &Value) -> Self {
         self.body.details.push(json!({
             "@type": "type.googleapis.com/google.rpc.ErrorInfo",
             "domain": "dapr.io",
@@ -191,21 +191,21 @@ impl ApiError {
         self
     }
 
-    fn envelope(error: EnvelopeError, pubsub: &str, app_id: &str) -> Self {
+    fn envelope(error: &EnvelopeError, pubsub: &str, app_id: &str) -> Self {
         match error {
-            EnvelopeError::RawPayload(ref value) => {
+            EnvelopeError::RawPayload(value) => {
                 let message = format!("failed deserializing metadata. Error: {error}");
                 Self::new(StatusCode::BAD_REQUEST, error_code::PUBSUB_REQUEST_METADATA, message)
                     .with_resource(pubsub)
-                    .with_reason("DAPR_PUBSUB_METADATA_DESERIALIZATION", json!({ "rawPayload": value }))
+                    .with_reason("DAPR_PUBSUB_METADATA_DESERIALIZATION", &json!({ "rawPayload": value }))
             }
-            EnvelopeError::CloudEvent(ref cause) => {
+            EnvelopeError::CloudEvent(cause) => {
                 let message = "cannot create cloudevent".to_owned();
                 Self::new(StatusCode::INTERNAL_SERVER_ERROR, error_code::PUBSUB_CLOUD_EVENTS_SER, message)
                     .with_resource(pubsub)
                     .with_reason(
                         "DAPR_PUBSUB_CLOUD_EVENT_CREATION",
-                        json!({ "appID": app_id, "error": cause }),
+                        &json!({ "appID": app_id, "error": cause }),
                     )
             }
         }

@@ -55,12 +55,12 @@ mod tests {
 
     #[test]
     fn integer_seconds() {
-        assert_eq!(ttl("ttlInSeconds", "120"), Some(Duration::from_secs(120)));
+        assert_eq!(ttl("ttlInSeconds", "120"), Some(Duration::from_mins(2)));
     }
 
     #[test]
     fn go_durations() {
-        assert_eq!(ttl("ttlInSeconds", "1h30m"), Some(Duration::from_secs(5400)));
+        assert_eq!(ttl("ttlInSeconds", "1h30m"), Some(Duration::from_mins(90)));
         assert_eq!(ttl("ttlInSeconds", "1.5s"), Some(Duration::from_millis(1500)));
         assert_eq!(ttl("ttlInSeconds", "250ms"), Some(Duration::from_millis(250)));
     }

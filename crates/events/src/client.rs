@@ -271,7 +271,7 @@ mod tests {
         DaprClient::new(base, None, Duration::from_secs(1)).expect("valid base URL")
     }
 
-    fn message<'a>(data: &'a Value) -> OutgoingMessage<'a> {
+    fn message(data: &Value) -> OutgoingMessage<'_> {
         OutgoingMessage {
             id: "0192f0c4-7a00-7000-8000-000000000001",
             event_type: "tasks.created",

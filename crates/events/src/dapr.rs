@@ -37,7 +37,7 @@ pub mod error_code {
 ///
 /// The time fields are kept as the strings Dapr wrote: a custom CloudEvent may carry any format
 /// there, and a message should not become undeliverable over a field we only log.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CloudEvent<T = Value> {
     pub id: String,
     pub specversion: String,
@@ -106,6 +106,7 @@ impl Subscription {
     }
 
     /// Where Dapr re-publishes messages the app dropped or kept failing (§3.3).
+    #[must_use]
     pub fn with_dead_letter_topic(mut self, topic: impl Into<String>) -> Self {
         self.dead_letter_topic = Some(topic.into());
         self
@@ -181,7 +182,7 @@ impl From<DeliveryStatus> for DeliveryResponse {
 }
 
 /// The sidecar's JSON error body: `{"errorCode":"ERR_…","message":"…"}` (§1.4).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DaprErrorBody {
     #[serde(default)]

@@ -14,7 +14,7 @@ use crate::{
 /// The JSON is flat and camelCase: the envelope fields, then `eventType`, then the payload's
 /// fields, e.g. `{"version":1,"eventId":…,"eventType":"tasks.deleted","title":"…"}`.
 /// `tests/fixtures/` holds one golden example per event type.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TaskEvent {
     /// Always [`EVENT_VERSION`]; decoding anything else fails.
@@ -35,7 +35,7 @@ pub struct TaskEvent {
 }
 
 /// What happened, with the data a consumer needs to react without calling the backend back.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "eventType", rename_all_fields = "camelCase")]
 #[expect(
     clippy::large_enum_variant,

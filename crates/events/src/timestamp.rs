@@ -35,6 +35,7 @@ pub(crate) fn serialize<S: Serializer>(value: &DateTime<Utc>, serializer: S) -> 
     Millis(*value).serialize(serializer)
 }
 
+#[expect(clippy::ref_option, reason = "serde's `serialize_with` hands over the field by reference")]
 pub(crate) fn serialize_opt<S: Serializer>(
     value: &Option<DateTime<Utc>>,
     serializer: S,
@@ -43,6 +44,7 @@ pub(crate) fn serialize_opt<S: Serializer>(
 }
 
 /// For `TaskChanges::due_date`, the one place a timestamp sits inside a generic [`Change`].
+#[expect(clippy::ref_option, reason = "serde's `serialize_with` hands over the field by reference")]
 pub(crate) fn serialize_opt_change<S: Serializer>(
     value: &Option<Change<Option<DateTime<Utc>>>>,
     serializer: S,

@@ -202,7 +202,7 @@ fn missing_required_fields_are_malformed_and_named() {
         json.as_object_mut().map(|o| o.remove(field));
         match TaskEvent::from_cloud_event_data(&json) {
             Err(EventDecodeError::Malformed(reason)) => {
-                assert!(reason.contains(field), "{event_type}/{field}: {reason}")
+                assert!(reason.contains(field), "{event_type}/{field}: {reason}");
             }
             other => panic!("{event_type} without {field}: {other:?}"),
         }

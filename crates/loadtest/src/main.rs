@@ -42,7 +42,7 @@ use crate::{
 #[derive(Debug, Parser)]
 #[command(version)]
 struct Args {
-    /// The backend to load; must be on this machine (127.0.0.0/8, [::1] or localhost).
+    /// The backend to load; must be on this machine (`127.0.0.0/8`, `[::1]` or `localhost`).
     #[arg(long, default_value = "http://127.0.0.1:8080")]
     base_url: String,
 
@@ -84,8 +84,9 @@ struct Args {
     #[arg(long, default_value_t = 900)]
     setup_timeout: u64,
 
-    /// Change weights of the mix (parts per thousand by default: sign_in=50, list=350,
-    /// get=100, create=200, update=150, complete=100, reopen=25, delete=25), e.g. `sign_in=0`.
+    /// Change weights of the mix (parts per thousand by default: `sign_in=50`, `list=350`,
+    /// `get=100`, `create=200`, `update=150`, `complete=100`, `reopen=25`, `delete=25`), e.g.
+    /// `sign_in=0`.
     #[arg(long, default_value = "", value_parser = parse_mix)]
     mix: Mix,
 
@@ -128,6 +129,7 @@ struct Watched {
 }
 
 #[tokio::main]
+#[expect(clippy::too_many_lines, reason = "the run's phases in order: set up, warm up, measure, report")]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let api = user::loopback_api_root(&args.base_url)?;
@@ -192,7 +194,7 @@ async fn main() -> anyhow::Result<()> {
     let budget = Arc::new(Budget::new(args.max_requests));
     let mut running = JoinSet::new();
     for user in ready {
-        running.spawn(user.run(args.mix.clone(), schedule, budget.clone()));
+        running.spawn(user.run(args.mix.clone(), schedule, Arc::clone(&budget)));
     }
 
     tokio::time::sleep_until(schedule.measure_from.into()).await;
@@ -302,7 +304,7 @@ async fn set_up(
     let slots = Arc::new(Semaphore::new(signup_concurrency));
     let mut setting_up = JoinSet::new();
     for index in 0..users {
-        let (config, slots) = (config.clone(), slots.clone());
+        let (config, slots) = (Arc::clone(config), Arc::clone(&slots));
         setting_up.spawn(async move {
             let mut samples = Vec::new();
             let user = match VirtualUser::new(index, config) {

@@ -38,7 +38,7 @@ fn parse_status(status: &str) -> Option<Memory> {
     Some(Memory { peak_kib: field("VmHWM")?, rss_kib: field("VmRSS")? })
 }
 
-/// `/proc/<pid>/stat` counts CPU time in USER_HZ ticks, which Linux fixes at 100 per second
+/// `/proc/<pid>/stat` counts CPU time in `USER_HZ` ticks, which Linux fixes at 100 per second
 /// for user space on every architecture it supports.
 const TICKS_PER_SECOND: f64 = 100.0;
 

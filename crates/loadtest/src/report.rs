@@ -137,6 +137,7 @@ fn statement_line(out: &mut String, label: &str, s: Option<&StatementCost>) {
 }
 
 impl Report {
+    #[expect(clippy::too_many_lines, reason = "the report's sections top to bottom, as they print")]
     pub fn render(&self) -> String {
         let mut out = String::new();
         let s = &self.settings;

@@ -176,6 +176,7 @@ mod tests {
     }
 
     #[test]
+    #[expect(clippy::float_cmp, reason = "a whole number of requests over whole seconds divides exactly")]
     fn percentiles_of_one_to_a_hundred_milliseconds() {
         let mut stats = OpStats::new();
         for n in 1..=100 {
@@ -197,6 +198,7 @@ mod tests {
     }
 
     #[test]
+    #[expect(clippy::float_cmp, reason = "a whole number of requests over whole seconds divides exactly")]
     fn failures_count_as_errors_by_kind_and_keep_their_latency() {
         let mut recorder = Recorder::default();
         recorder.record(Op::Create, ms(2), None);

@@ -214,7 +214,7 @@ impl VirtualUser {
         }
     }
 
-    async fn sign_in(&mut self) -> (Duration, Result<(), Failure>) {
+    async fn sign_in(&self) -> (Duration, Result<(), Failure>) {
         let credentials = json!({ "email": self.email, "password": self.password });
         let answer =
             self.send(Op::SignIn, self.client.post(self.url("/auth/signin")).json(&credentials)).await;
@@ -332,7 +332,7 @@ fn transport_failure(error: &reqwest::Error) -> Failure {
     })
 }
 
-/// Accepts only a loopback base URL (127.0.0.0/8, ::1 or localhost): this tool generates
+/// Accepts only a loopback base URL (`127.0.0.0/8`, `::1` or `localhost`): this tool generates
 /// heavy traffic and must never be pointed at someone else's server by a typo. Returns the
 /// API root (`.../api/v1`).
 pub fn loopback_api_root(base_url: &str) -> anyhow::Result<Url> {

@@ -88,7 +88,7 @@ impl Mix {
     /// The operation whose slice holds `roll`; `roll` must be below `total()`.
     pub fn pick(&self, roll: u32) -> Op {
         let index = self.bounds.partition_point(|&(upper, _)| upper <= roll);
-        self.bounds.get(index).or(self.bounds.last()).map_or(Op::List, |&(_, op)| op)
+        self.bounds.get(index).or_else(|| self.bounds.last()).map_or(Op::List, |&(_, op)| op)
     }
 
     pub fn total(&self) -> u32 {

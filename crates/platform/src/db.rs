@@ -49,9 +49,9 @@ fn is_temporary_sqlstate(code: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use std::io::ErrorKind;
+    use std::{borrow::Cow, io::ErrorKind};
 
-    use sqlx::{Connection as _, PgConnection, PgPool, postgres::PgPoolOptions};
+    use sqlx::{Connection as _, PgConnection, PgPool, error::DatabaseError, postgres::PgPoolOptions};
 
     use super::{is_temporary, is_temporary_sqlstate};
 
@@ -100,7 +100,7 @@ mod tests {
     }
 
     fn sqlstate(error: &sqlx::Error) -> String {
-        error.as_database_error().and_then(|db| db.code()).map(|c| c.into_owned()).unwrap_or_default()
+        error.as_database_error().and_then(DatabaseError::code).map(Cow::into_owned).unwrap_or_default()
     }
 
     #[sqlx::test(migrations = false)]
@@ -137,7 +137,7 @@ mod tests {
             sqlx::query(lock).bind(second).execute(&mut *a),
             sqlx::query(lock).bind(first).execute(&mut *b),
         );
-        let error = a_waits.err().or(b_waits.err()).expect("one of the two is the deadlock victim");
+        let error = a_waits.err().or_else(|| b_waits.err()).expect("one of the two is the deadlock victim");
         assert_eq!(sqlstate(&error), "40P01");
         assert!(is_temporary(&error), "{error:?}");
     }

@@ -99,6 +99,7 @@ mod tests {
     use super::sample;
 
     #[test]
+    #[expect(clippy::float_cmp, reason = "the samples are whole numbers, which f64 holds exactly")]
     fn samples_sum_matching_series() {
         let text = "# TYPE x counter\nx{a=\"1\",b=\"2\"} 3\nx{a=\"1\",b=\"3\"} 4\nx_sum{a=\"1\"} 9\ny 5\n";
         assert_eq!(sample(text, "x", &[("a", "1")]), 7.0);

@@ -54,6 +54,7 @@ impl Problem {
     }
 
     /// The same problem listing the invalid fields.
+    #[must_use]
     pub fn with_errors(mut self, errors: Vec<ProblemField>) -> Self {
         self.errors = errors;
         self

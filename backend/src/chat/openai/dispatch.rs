@@ -19,7 +19,7 @@ use crate::{
 };
 
 /// Task changes one message may make without a confirmation; more is a bulk change, which
-/// the model has to propose (complete_task with several ids) for the user to confirm.
+/// the model has to propose (`complete_task` with several ids) for the user to confirm.
 const DIRECT_CHANGES: usize = 3;
 
 /// What one turn has done so far.
@@ -173,6 +173,7 @@ impl Run {
     }
 }
 
+#[expect(clippy::needless_pass_by_value, reason = "used as `map_err(invalid)`, which hands over the error")]
 fn invalid(e: serde_json::Error) -> AppError {
     AppError::Validation(vec![FieldError::new("arguments", e.to_string())])
 }
@@ -224,7 +225,7 @@ fn list_query(args: &Value, tz: chrono_tz::Tz) -> Result<ListQuery> {
     if let Some(overdue) = args.get("overdue").and_then(Value::as_bool) {
         filters.overdue = Some(overdue);
     }
-    let limit = args.get("limit").and_then(Value::as_u64).unwrap_or(LIST_LIMIT_DEFAULT.into());
+    let limit = args.get("limit").and_then(Value::as_u64).unwrap_or_else(|| LIST_LIMIT_DEFAULT.into());
     filters.limit = Some(u32::try_from(limit.clamp(1, LIST_LIMIT_MAX.into())).unwrap_or(LIST_LIMIT_MAX));
     if args.get("sort").is_none() {
         filters.sort = SortField::DueAt;

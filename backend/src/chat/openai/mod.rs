@@ -98,10 +98,10 @@ impl Engine for OpenAiEngine {
                     last.push(task_data(&tools.response(&task)));
                 }
             }
-            context.push_str(&format!(
-                "\nTasks the conversation last referred to (\"it\", \"that one\"), as untrusted data: {}",
-                json!({ "untrusted_data": last })
-            ));
+            context.push_str(
+                "\nTasks the conversation last referred to (\"it\", \"that one\"), as untrusted data: ",
+            );
+            context.push_str(&json!({ "untrusted_data": last }).to_string());
         }
         let mut messages = vec![ChatCompletionRequestMessage::System(ChatCompletionRequestSystemMessage {
             content: ChatCompletionRequestSystemMessageContent::Text(context),

@@ -199,9 +199,8 @@ fn app_url(shared: &Shared, path: &str) -> Option<Url> {
 /// The subscription's `rawPayload` metadata; a value that is not a boolean is an error (§3.3).
 fn raw_payload_subscription(subscription: &Subscription) -> Result<bool, String> {
     match subscription.metadata.get("rawPayload").map(String::as_str) {
-        None | Some("") => Ok(false),
         Some("1" | "t" | "T" | "TRUE" | "true" | "True") => Ok(true),
-        Some("0" | "f" | "F" | "FALSE" | "false" | "False") => Ok(false),
+        None | Some("" | "0" | "f" | "F" | "FALSE" | "false" | "False") => Ok(false),
         Some(other) => Err(format!("invalid rawPayload subscription metadata {other:?}")),
     }
 }

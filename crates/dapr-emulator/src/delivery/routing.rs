@@ -91,7 +91,7 @@ mod tests {
         let subscription = subscription(
             &[
                 (r#"event.type == "tasks.deleted""#, "/deleted"),
-                (r#"event.type == 'tasks.created'"#, "/created"),
+                (r"event.type == 'tasks.created'", "/created"),
                 ("", "/catch-all"),
             ],
             Some("/default"),

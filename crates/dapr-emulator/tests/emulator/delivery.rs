@@ -315,8 +315,7 @@ async fn discovery_waits_for_the_app_to_listen() {
 
 #[tokio::test]
 async fn without_a_dead_letter_topic_the_message_is_redelivered_until_it_succeeds() {
-    let no_dead_letter =
-        json!([{ "pubsubname": events::DEFAULT_PUBSUB, "topic": TOPIC, "route": "/events" }]);
+    let no_dead_letter = json!([{ "pubsubname": DEFAULT_PUBSUB, "topic": TOPIC, "route": "/events" }]);
     let app = TestApp::builder(no_dead_letter)
         .responder(|r| if r.attempt < 4 { status("RETRY") } else { status("SUCCESS") })
         .spawn()
@@ -337,8 +336,7 @@ async fn without_a_dead_letter_topic_the_message_is_redelivered_until_it_succeed
 
 #[tokio::test]
 async fn without_dead_letter_or_redelivery_the_message_is_skipped() {
-    let no_dead_letter =
-        json!([{ "pubsubname": events::DEFAULT_PUBSUB, "topic": TOPIC, "route": "/events" }]);
+    let no_dead_letter = json!([{ "pubsubname": DEFAULT_PUBSUB, "topic": TOPIC, "route": "/events" }]);
     let app = TestApp::builder(no_dead_letter)
         .responder(|r| if tag_of(r) == "bad" { status("RETRY") } else { status("SUCCESS") })
         .spawn()
@@ -394,7 +392,7 @@ async fn a_non_string_metadata_value_cancels_every_subscription() {
     let app = TestApp::builder(json!([
         subscription("other", "/other"),
         {
-            "pubsubname": events::DEFAULT_PUBSUB,
+            "pubsubname": DEFAULT_PUBSUB,
             "topic": TOPIC,
             "route": "/e",
             "metadata": { "rawPayload": true }
@@ -410,7 +408,7 @@ async fn a_non_string_metadata_value_cancels_every_subscription() {
 #[tokio::test]
 async fn routing_rules_choose_the_path() {
     let app = TestApp::builder(json!([{
-        "pubsubname": events::DEFAULT_PUBSUB,
+        "pubsubname": DEFAULT_PUBSUB,
         "topic": TOPIC,
         "routes": {
             "rules": [{ "match": "event.type == \"tasks.created\"", "path": "/created" }],
@@ -437,7 +435,7 @@ async fn routing_rules_choose_the_path() {
 #[tokio::test]
 async fn an_unroutable_message_is_acked_and_dead_lettered() {
     let app = TestApp::builder(json!([{
-        "pubsubname": events::DEFAULT_PUBSUB,
+        "pubsubname": DEFAULT_PUBSUB,
         "topic": TOPIC,
         "routes": { "rules": [{ "match": "event.type == \"never\"", "path": "/never" }] },
         "deadLetterTopic": DEAD_LETTER_TOPIC
@@ -473,7 +471,7 @@ async fn an_expired_message_is_not_delivered_but_dead_lettered() {
 #[tokio::test]
 async fn a_raw_payload_subscription_gets_a_synthesized_cloud_event() {
     let app = TestApp::builder(json!([{
-        "pubsubname": events::DEFAULT_PUBSUB, "topic": "raw", "route": "/raw",
+        "pubsubname": DEFAULT_PUBSUB, "topic": "raw", "route": "/raw",
         "metadata": { "rawPayload": "true" }
     }]))
     .spawn()

@@ -281,7 +281,7 @@ impl Daprd {
         // `/v1.0/healthz` turns 204 once the components are loaded and the app port is open.
         let healthz = format!("http://127.0.0.1:{http_port}/v1.0/healthz");
         let http = reqwest::Client::new();
-        let deadline = Instant::now() + Duration::from_secs(60);
+        let deadline = Instant::now() + Duration::from_mins(1);
         loop {
             if let Ok(Some(status)) = child.try_wait() {
                 panic!(

@@ -52,7 +52,7 @@ fn agent_log(dir: &Path) -> anyhow::Result<HashMap<String, (i64, i64)>> {
     for entry in std::fs::read_dir(dir)? {
         let path = entry?.path();
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
-        if !(name.starts_with("ai-agent") && name.ends_with(".log")) {
+        if !(name.starts_with("ai-agent") && path.extension().is_some_and(|e| e == "log")) {
             continue;
         }
         for line in std::fs::read_to_string(&path)?.lines() {
@@ -110,9 +110,9 @@ pub async fn counts(db: &PgPool, users: &[String], log_dir: &Path) -> anyhow::Re
     .fetch_one(db)
     .await?;
     Ok(Counts {
-        committed: events.len() as i64,
+        committed: i64::try_from(events.len())?,
         delivered,
-        handled_types: events.iter().filter(|(_, handled)| *handled).count() as i64,
+        handled_types: i64::try_from(events.iter().filter(|(_, handled)| *handled).count())?,
         processed,
         redeliveries,
         handled_twice,

@@ -193,12 +193,12 @@ impl Product {
                 Some(daprd(AGENT_APP_ID, agent_port, agent_dapr_port, "/ready", &token_env, &args.log_dir)),
             ),
         };
-        let mut product = Product { backend, agent, sidecar, agent_sidecar, replica: None, base, agent_env };
-        product.backend.start_ready(http, Duration::from_secs(60)).await?;
-        product.agent.start_ready(http, Duration::from_secs(60)).await?;
-        product.sidecar.start_ready(http, Duration::from_secs(60)).await?;
+        let mut product = Self { backend, agent, sidecar, agent_sidecar, replica: None, base, agent_env };
+        product.backend.start_ready(http, Duration::from_mins(1)).await?;
+        product.agent.start_ready(http, Duration::from_mins(1)).await?;
+        product.sidecar.start_ready(http, Duration::from_mins(1)).await?;
         if let Some(sidecar) = &mut product.agent_sidecar {
-            sidecar.start_ready(http, Duration::from_secs(60)).await?;
+            sidecar.start_ready(http, Duration::from_mins(1)).await?;
         }
         Ok(product)
     }
@@ -214,8 +214,8 @@ impl Product {
         let mut agent = agent_service("ai-agent-replica", &bin, &env, port, &args.log_dir);
         let token = env.iter().filter(|(k, _)| k == "APP_API_TOKEN").cloned().collect::<Vec<_>>();
         let mut sidecar = daprd(AGENT_APP_ID, port, dapr_port, "/ready", &token, &args.log_dir);
-        agent.start_ready(http, Duration::from_secs(60)).await?;
-        sidecar.start_ready(http, Duration::from_secs(60)).await?;
+        agent.start_ready(http, Duration::from_mins(1)).await?;
+        sidecar.start_ready(http, Duration::from_mins(1)).await?;
         self.replica = Some((agent, sidecar));
         Ok(())
     }
@@ -374,9 +374,9 @@ impl Stream {
         let (done, attempts, requests, next) = (counter(), counter(), counter(), counter());
         let mut set = tokio::task::JoinSet::new();
         for _ in 0..writers {
-            let (users, base, label) = (users.clone(), base.to_owned(), label.to_owned());
+            let (users, base, label) = (Arc::clone(&users), base.to_owned(), label.to_owned());
             let (done, attempts, requests, next) =
-                (done.clone(), attempts.clone(), requests.clone(), next.clone());
+                (Arc::clone(&done), Arc::clone(&attempts), Arc::clone(&requests), Arc::clone(&next));
             set.spawn(async move {
                 loop {
                     let n = next.fetch_add(1, Ordering::SeqCst);
@@ -442,6 +442,10 @@ create trigger faults_refuse before insert on processed_event for each row execu
 const DEAD_LETTER_CURE: &str = "drop trigger faults_refuse on processed_event; drop function faults_refuse(); drop table faults_refused;";
 
 #[tokio::main]
+#[expect(
+    clippy::too_many_lines,
+    reason = "one loop over the scenarios; each fault and its recovery is a short match arm"
+)]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     std::fs::create_dir_all(&args.log_dir)?;
@@ -475,7 +479,7 @@ async fn main() -> anyhow::Result<()> {
             "replicas" => {
                 product.start_replica(&args, &http).await?;
                 let kafka_dir = args.kafka_dir.as_deref().context("--kafka-dir is needed")?;
-                let deadline = Instant::now() + Duration::from_secs(60);
+                let deadline = Instant::now() + Duration::from_mins(1);
                 let mut members = group_members(kafka_dir)?;
                 while members < 2 && Instant::now() < deadline {
                     tokio::time::sleep(Duration::from_millis(500)).await;
@@ -513,17 +517,17 @@ async fn main() -> anyhow::Result<()> {
             "backend" => {
                 product.backend.kill();
                 tokio::time::sleep(Duration::from_secs(1)).await;
-                ready_again = Some(product.backend.start_ready(&http, Duration::from_secs(60)).await?);
+                ready_again = Some(product.backend.start_ready(&http, Duration::from_mins(1)).await?);
             }
             "agent" => {
                 product.agent.kill();
                 tokio::time::sleep(Duration::from_secs(2)).await;
-                ready_again = Some(product.agent.start_ready(&http, Duration::from_secs(60)).await?);
+                ready_again = Some(product.agent.start_ready(&http, Duration::from_mins(1)).await?);
             }
             "postgres" => {
                 shell(args.pg_restart_command.as_deref(), "restarting PostgreSQL")?;
-                ready_again = Some(product.backend.wait_ready(&http, Duration::from_secs(60)).await?);
-                product.agent.wait_ready(&http, Duration::from_secs(60)).await?;
+                ready_again = Some(product.backend.wait_ready(&http, Duration::from_mins(1)).await?);
+                product.agent.wait_ready(&http, Duration::from_mins(1)).await?;
             }
             "replicas" => {
                 // The replica's pod dies: the agent and its sidecar together, mid-stream.
@@ -539,7 +543,7 @@ async fn main() -> anyhow::Result<()> {
             "backend-sidecar" => {
                 product.sidecar.kill();
                 tokio::time::sleep(Duration::from_secs(5)).await;
-                ready_again = Some(product.sidecar.start_ready(&http, Duration::from_secs(60)).await?);
+                ready_again = Some(product.sidecar.start_ready(&http, Duration::from_mins(1)).await?);
                 sidecar_back = Some(chrono::Utc::now());
             }
             other => bail!("unknown scenario {other}"),
@@ -551,18 +555,15 @@ async fn main() -> anyhow::Result<()> {
             // Through the sidecar's retries to the dead-letter topic and into the store; then
             // the cause is removed and the letters are replayed.
             let deadline = Instant::now() + Duration::from_secs(args.settle_secs);
+            let expected = i64::try_from(writes)?;
             let mut letters = counts::dead_letters(&db, &ids).await?;
-            while letters.0 < writes as i64 && Instant::now() < deadline {
+            while letters.0 < expected && Instant::now() < deadline {
                 tokio::time::sleep(Duration::from_millis(500)).await;
                 letters = counts::dead_letters(&db, &ids).await?;
             }
             let before = counts::counts(&db, &ids, &args.log_dir).await?;
             sqlx::raw_sql(DEAD_LETTER_CURE).execute(&db).await?;
-            ensure!(
-                letters.0 == writes as i64,
-                "{} of {writes} events reached the dead-letter store",
-                letters.0
-            );
+            ensure!(letters.0 == expected, "{} of {writes} events reached the dead-letter store", letters.0);
             ensure!(before.processed == 0, "{} refused events counted as processed", before.processed);
             let replay = Command::new(args.release_dir.join("ai-agent"))
                 .arg("replay-dead-letters")
@@ -578,7 +579,7 @@ async fn main() -> anyhow::Result<()> {
                 "{} dead-lettered after the sidecar's retries, {replayed} replayed",
                 letters.0
             ));
-            replayed_all = replayed == writes as i64;
+            replayed_all = replayed == expected;
         }
 
         let last = settle(&db, &ids, &args.log_dir, Duration::from_secs(args.settle_secs)).await?;
@@ -591,7 +592,7 @@ async fn main() -> anyhow::Result<()> {
             ));
         }
         let (p50, p95) = counts::latency_ms(&db, &ids).await?;
-        let ok = last.tasks == (writes - deletes) as i64
+        let ok = last.tasks == i64::try_from(writes - deletes)?
             && last.settled()
             && (!api_unaffected || attempts == requests)
             // Without a fault, every event is published and delivered once.
