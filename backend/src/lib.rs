@@ -89,7 +89,7 @@ pub async fn run(
             batch_size: config.outbox.batch_size,
         };
         background.spawn(relay.run(
-            state.relay_wake.clone(),
+            Arc::clone(&state.relay_wake),
             config.outbox.poll_interval(),
             shutdown.clone(),
         ));
