@@ -111,6 +111,13 @@ pub struct Config {
     #[arg(long, env = "REQUEST_TIMEOUT_SECS", default_value_t = 30)]
     pub request_timeout_secs: u64,
 
+    /// How long, in seconds, a replica serves a session or a user's preferences from memory
+    /// instead of asking the database. A sign-out or a preferences change takes effect at once
+    /// on the replica that made it and within this many seconds on the others. 0 turns the
+    /// caches off.
+    #[arg(long, env = "CACHE_SECONDS", default_value_t = 5)]
+    pub cache_seconds: u64,
+
     /// A live-update stream (`/api/v1/stream`) ends after this many seconds and the browser
     /// reconnects at once; it bounds how long a revoked session keeps receiving updates.
     #[arg(long, env = "STREAM_MAX_SECONDS", default_value_t = 300)]

@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 
 pub mod auth;
+pub mod cache;
 pub mod chat;
 pub mod config;
 pub mod db;
@@ -60,18 +61,9 @@ pub async fn run(
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
     let config = Arc::new(config);
-    let auth_limiter = Arc::new(auth::AuthRateLimiter::new(config.auth_rate_limit_per_minute));
     let chat =
         Arc::new(chat::ChatState::from_config(&config.chat).context("invalid chat assistant settings")?);
-    let state = AppState {
-        db: pools.db.clone(),
-        config: Arc::clone(&config),
-        auth_limiter: Arc::clone(&auth_limiter),
-        stream: stream::Hub::default(),
-        shutdown: shutdown.clone(),
-        chat,
-        relay_wake: Arc::default(),
-    };
+    let state = AppState::new(pools.db.clone(), Arc::clone(&config), chat, shutdown.clone());
     let mut background = tokio::task::JoinSet::new();
     background.spawn(state.stream.clone().run(pools.listen.clone(), shutdown.clone()));
 
@@ -95,7 +87,7 @@ pub async fn run(
         ));
     }
     let retention = Duration::from_secs(u64::from(config.outbox.retention_hours) * 3600);
-    let limiters = vec![auth_limiter, Arc::clone(&state.chat.limiter)];
+    let limiters = vec![Arc::clone(&state.auth_limiter), Arc::clone(&state.chat.limiter)];
     background.spawn(maintenance::run(pools.db.clone(), retention, limiters, shutdown.clone()));
 
     let address = listener.local_addr()?;

@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use crate::{
     auth::AuthUser,
+    cache::TtlCache,
     db::{self, preferences::PreferencesRow},
     domain::{FieldError, task::Reminders, time_zone::parse_time_zone},
     error::{AppError, Problem, Result},
@@ -28,8 +29,15 @@ pub struct Preferences {
 }
 
 impl Preferences {
-    pub async fn load(db: &sqlx::PgPool, user_id: Uuid) -> Result<Self> {
-        db::preferences::get(db, user_id).await?.try_into()
+    /// The user's preferences, from `cache` when it has them (see [`TtlCache`] for how stale
+    /// another replica's change can be).
+    pub async fn load(db: &sqlx::PgPool, cache: &TtlCache<Uuid, Self>, user_id: Uuid) -> Result<Self> {
+        if let Some(prefs) = cache.get(&user_id) {
+            return Ok(prefs);
+        }
+        let prefs: Self = db::preferences::get(db, user_id).await?.try_into()?;
+        cache.insert(user_id, prefs.clone(), None);
+        Ok(prefs)
     }
 }
 
@@ -88,7 +96,7 @@ async fn get_preferences(
     State(state): State<AppState>,
     auth: AuthUser,
 ) -> Result<axum::Json<PreferencesResponse>> {
-    Ok(axum::Json(Preferences::load(&state.db, auth.user_id).await?.into()))
+    Ok(axum::Json(Preferences::load(&state.db, &state.preferences, auth.user_id).await?.into()))
 }
 
 /// Change some preferences; absent fields stay as they are.
@@ -128,5 +136,7 @@ async fn update_preferences(
         time_zone.map(Tz::name),
     )
     .await?;
-    Ok(axum::Json(Preferences::try_from(row)?.into()))
+    let prefs = Preferences::try_from(row)?;
+    state.preferences.insert(auth.user_id, prefs.clone(), None);
+    Ok(axum::Json(prefs.into()))
 }

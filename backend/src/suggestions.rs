@@ -123,7 +123,7 @@ async fn accept_suggestion(
     ctx: RequestContext,
     AppPath(id): AppPath<Uuid>,
 ) -> Result<axum::Json<SuggestionResponse>> {
-    let prefs = Preferences::load(&state.db, auth.user_id).await?;
+    let prefs = Preferences::load(&state.db, &state.preferences, auth.user_id).await?;
     let mut tx = state.db.begin().await?;
     let suggestion = open_suggestion(&mut tx, auth.user_id, id).await?;
     if let (Some(change), Some(task_id)) = (&suggestion.proposed_change, suggestion.task_id) {

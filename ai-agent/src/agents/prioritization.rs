@@ -133,17 +133,29 @@ impl EventHandler for AdviseOnChange {
         let origin = Origin::of_event(event, ctx);
         let advice = priority_advice(&task, ctx.now, origin);
         // Advice for an old due date, or for a task now high anyway, is moot.
-        let keep = advice.as_ref().map(|a| a.dedupe_key.as_str());
-        let dismissed =
-            db::suggestions::dismiss_open_for_task(conn, task.task_id, &[Kind::Priority], keep, ctx.now)
-                .await?;
-        reaction.suggestions_dismissed += count(dismissed);
+        // A new task has no advice to dismiss.
+        if is_update {
+            let keep = advice.as_ref().map(|a| a.dedupe_key.as_str());
+            let dismissed =
+                db::suggestions::dismiss_open_for_task(conn, task.task_id, &[Kind::Priority], keep, ctx.now)
+                    .await?;
+            reaction.suggestions_dismissed += count(dismissed);
+        }
 
         let mut planned: Vec<NewSuggestion> = advice.into_iter().collect();
-        let important =
-            db::tasks::count_important_due(conn, task.user_id, ctx.now, ctx.now + OVERLOAD_WINDOW).await?;
-        if important >= OVERLOAD_MIN_TASKS {
-            planned.push(overload_advice(task.user_id, important, ctx.now, origin));
+        // Only an important task due this week can tip its owner into overload, and only the
+        // week's first warning counts (the dedupe key): otherwise the count is not needed.
+        let window = ctx.now..=ctx.now + OVERLOAD_WINDOW;
+        let important_this_week = task.priority().is_some_and(|p| p >= Priority::High)
+            && task.due_at.is_some_and(|due| window.contains(&due));
+        if important_this_week
+            && !db::suggestions::exists(conn, task.user_id, &dedupe::overload(task.user_id, ctx.now)).await?
+        {
+            let important =
+                db::tasks::count_important_due(conn, task.user_id, ctx.now, *window.end()).await?;
+            if important >= OVERLOAD_MIN_TASKS {
+                planned.push(overload_advice(task.user_id, important, ctx.now, origin));
+            }
         }
         for suggestion in &planned {
             reaction += propose(conn, suggestion, ctx.settings, ctx.now).await?.1;

@@ -90,6 +90,16 @@ pub async fn insert(
     })
 }
 
+/// Whether `user_id` already has a suggestion with `dedupe_key`, whatever its status. Served by
+/// the `suggestion_dedupe_key` unique index.
+pub async fn exists(conn: &mut PgConnection, user_id: Uuid, dedupe_key: &str) -> sqlx::Result<bool> {
+    sqlx::query_scalar("select exists (select 1 from suggestion where user_id = $1 and dedupe_key = $2)")
+        .bind(user_id)
+        .bind(dedupe_key)
+        .fetch_one(conn)
+        .await
+}
+
 /// Dismisses the task's open suggestions of `kinds`, except the one whose key is `keep` (the
 /// advice that is still right after a reschedule). Served by `suggestion_task_open_idx`.
 pub async fn dismiss_open_for_task(

@@ -189,8 +189,8 @@ pub async fn overloaded_users(
     .await
 }
 
-/// How many open high/urgent tasks `user_id` has due in `[now, due_before]`. A per-user
-/// count, served by `task_user_priority_idx`.
+/// How many open high/urgent tasks `user_id` has due in `[now, due_before]`. Served by
+/// `task_open_important_due_idx`.
 pub async fn count_important_due(
     conn: &mut PgConnection,
     user_id: Uuid,

@@ -150,7 +150,7 @@ async fn sign_in(
         return Err(AppError::InvalidCredentials);
     };
     if let Some(old) = session::token_from(&headers) {
-        db::sessions::delete(&state.db, &session::hash_token(&old)).await?;
+        end_session(&state, &old).await?;
     }
     tracing::info!(user.id = %user.user_id, "signed in");
     start_session(&state, user, StatusCode::OK).await
@@ -161,9 +161,17 @@ async fn sign_in(
     responses((status = 204, description = "Signed out; the session cookie is cleared")))]
 async fn sign_out(State(state): State<AppState>, headers: HeaderMap) -> Result<impl IntoResponse> {
     if let Some(token) = session::token_from(&headers) {
-        db::sessions::delete(&state.db, &session::hash_token(&token)).await?;
+        end_session(&state, &token).await?;
     }
     Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, session::clearing_cookie(state.config.cookie_secure))]))
+}
+
+/// Deletes the session, and forgets it on this replica at once.
+async fn end_session(state: &AppState, token: &str) -> Result<()> {
+    let hash = session::hash_token(token);
+    db::sessions::delete(&state.db, &hash).await?;
+    state.sessions.remove(&hash);
+    Ok(())
 }
 
 /// The signed-in user.

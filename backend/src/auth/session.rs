@@ -66,6 +66,8 @@ pub fn token_from(headers: &HeaderMap) -> Option<String> {
 }
 
 /// A signed-in user. Every rejection (no cookie, unknown or expired session) is the same 401.
+/// Sessions found are kept in the replica's cache (`AppState::sessions`) for a few seconds:
+/// signing out removes the entry here at once, other replicas drop theirs when it expires.
 #[derive(Debug, Clone, Copy)]
 pub struct AuthUser {
     pub user_id: Uuid,
@@ -79,7 +81,19 @@ impl FromRequestParts<AppState> for AuthUser {
             tracing::debug!("no session cookie");
             return Err(AppError::Unauthenticated);
         };
-        match db::sessions::find_user(&state.db, &hash_token(&token)).await? {
+        let hash = hash_token(&token);
+        let user_id = match state.sessions.get(&hash) {
+            Some(user_id) => Some(user_id),
+            None => {
+                let found = db::sessions::find_user(&state.db, &hash).await?;
+                if let Some((user_id, expires_at)) = found {
+                    let left = (expires_at - chrono::Utc::now()).to_std().unwrap_or_default();
+                    state.sessions.insert(hash, user_id, Some(left));
+                }
+                found.map(|(user_id, _)| user_id)
+            }
+        };
+        match user_id {
             Some(user_id) => {
                 tracing::Span::current().record("user_id", tracing::field::display(user_id));
                 Ok(Self { user_id })

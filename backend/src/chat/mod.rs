@@ -224,7 +224,7 @@ async fn chat(
         });
     }
     chat.limiter.check(&[format!("chat:{}", auth.user_id)])?;
-    let prefs = Preferences::load(&state.db, auth.user_id).await?;
+    let prefs = Preferences::load(&state.db, &state.preferences, auth.user_id).await?;
     let tools = Toolbox {
         db: &state.db,
         origin: &ctx.origin,
@@ -328,6 +328,6 @@ async fn parse_task(
     if body.text.chars().any(char::is_control) {
         return Err(crate::domain::FieldError::new("text", "must be a single line").into());
     }
-    let prefs = Preferences::load(&state.db, auth.user_id).await?;
+    let prefs = Preferences::load(&state.db, &state.preferences, auth.user_id).await?;
     Ok(axum::Json(quick_add::parse(&body.text, (state.chat.clock)(), prefs.time_zone)))
 }

@@ -17,6 +17,18 @@ pub async fn replace_pending(
         .bind(task_id)
         .execute(&mut *conn)
         .await?;
+    add_pending(conn, task_id, user_id, fire_times).await
+}
+
+/// Schedules `fire_times` for a task, skipping times already past and times already
+/// scheduled or fired. A new task needs only this: it has no reminders to replace.
+#[tracing::instrument(skip_all, fields(task.id = %task_id))]
+pub async fn add_pending(
+    conn: &mut PgConnection,
+    task_id: Uuid,
+    user_id: Uuid,
+    fire_times: &[DateTime<Utc>],
+) -> sqlx::Result<()> {
     if fire_times.is_empty() {
         return Ok(());
     }

@@ -20,10 +20,10 @@ pub async fn insert(
     Ok(())
 }
 
-/// The user of a live session.
+/// The user of a live session, and when the session expires.
 #[tracing::instrument(skip_all)]
-pub async fn find_user(db: impl PgExecutor<'_>, hash: &[u8]) -> sqlx::Result<Option<Uuid>> {
-    sqlx::query_scalar("select user_id from session where session_hash = $1 and expires_at > now()")
+pub async fn find_user(db: impl PgExecutor<'_>, hash: &[u8]) -> sqlx::Result<Option<(Uuid, DateTime<Utc>)>> {
+    sqlx::query_as("select user_id, expires_at from session where session_hash = $1 and expires_at > now()")
         .bind(hash)
         .fetch_optional(db)
         .await

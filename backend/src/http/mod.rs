@@ -25,9 +25,18 @@ pub use context::RequestContext;
 pub use extract::{AppJson, AppPath, parse_json};
 pub use middleware::CorrelationId;
 
+use uuid::Uuid;
+
 use crate::{
-    auth, auth::AuthRateLimiter, chat, config::Config, error::AppError, health, preferences, stream,
-    suggestions, tasks, web,
+    auth,
+    auth::AuthRateLimiter,
+    cache::TtlCache,
+    chat,
+    config::Config,
+    error::AppError,
+    health,
+    preferences::{self, Preferences},
+    stream, suggestions, tasks, web,
 };
 
 #[derive(Clone)]
@@ -41,7 +50,36 @@ pub struct AppState {
     pub chat: Arc<chat::ChatState>,
     /// Wakes the outbox relay (see [`middleware::wake_relay`]).
     pub relay_wake: Arc<tokio::sync::Notify>,
+    /// Sessions (by token hash) and preferences read recently, kept for `CACHE_SECONDS`.
+    pub sessions: Arc<TtlCache<[u8; 32], Uuid>>,
+    pub preferences: Arc<TtlCache<Uuid, Preferences>>,
 }
+
+impl AppState {
+    /// The state of a backend serving `config` on `db`, with empty caches and a fresh stream hub.
+    pub fn new(
+        db: PgPool,
+        config: Arc<Config>,
+        chat: Arc<chat::ChatState>,
+        shutdown: CancellationToken,
+    ) -> Self {
+        let ttl = Duration::from_secs(config.cache_seconds);
+        Self {
+            db,
+            auth_limiter: Arc::new(AuthRateLimiter::new(config.auth_rate_limit_per_minute)),
+            stream: stream::Hub::default(),
+            shutdown,
+            chat,
+            relay_wake: Arc::default(),
+            sessions: Arc::new(TtlCache::new(ttl, CACHE_CAPACITY)),
+            preferences: Arc::new(TtlCache::new(ttl, CACHE_CAPACITY)),
+            config,
+        }
+    }
+}
+
+/// Entries per cache: ~100 bytes each, so a few MiB at most.
+const CACHE_CAPACITY: usize = 50_000;
 
 #[derive(OpenApi)]
 #[openapi(

@@ -49,7 +49,7 @@ async fn list_tasks(
     auth: AuthUser,
     RawQuery(raw): RawQuery,
 ) -> Result<axum::Json<TaskPage>> {
-    let prefs = Preferences::load(&state.db, auth.user_id).await?;
+    let prefs = Preferences::load(&state.db, &state.preferences, auth.user_id).await?;
     let query = ListQuery::parse(raw.as_deref(), prefs.time_zone)?;
     let mut rows = db::tasks::list(&state.db, auth.user_id, &query).await?;
     let has_more = rows.len() > query.limit as usize;
@@ -105,7 +105,7 @@ async fn create_task(
     {
         return replay(stored, &request_hash);
     }
-    let prefs = Preferences::load(&state.db, auth.user_id).await?;
+    let prefs = Preferences::load(&state.db, &state.preferences, auth.user_id).await?;
     let fields = TaskFields::parse_new(body, &prefs)?;
     let mut tx = state.db.begin().await?;
     let task = service::create(&mut tx, &ctx.origin, auth.user_id, fields, &prefs).await?;
@@ -186,7 +186,7 @@ async fn update_task(
     AppPath(id): AppPath<Uuid>,
     AppJson(patch): AppJson<UpdateTaskRequest>,
 ) -> Result<axum::Json<TaskResponse>> {
-    let prefs = Preferences::load(&state.db, auth.user_id).await?;
+    let prefs = Preferences::load(&state.db, &state.preferences, auth.user_id).await?;
     let mut tx = state.db.begin().await?;
     let task = service::update(&mut tx, &ctx.origin, auth.user_id, id, patch, &prefs).await?;
     tx.commit().await?;
@@ -226,7 +226,7 @@ async fn complete_task(
     ctx: RequestContext,
     AppPath(id): AppPath<Uuid>,
 ) -> Result<axum::Json<CompletionResponse>> {
-    let prefs = Preferences::load(&state.db, auth.user_id).await?;
+    let prefs = Preferences::load(&state.db, &state.preferences, auth.user_id).await?;
     let mut tx = state.db.begin().await?;
     let (task, next) = service::complete(&mut tx, &ctx.origin, auth.user_id, id, &prefs).await?;
     tx.commit().await?;

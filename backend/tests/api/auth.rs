@@ -106,6 +106,8 @@ async fn sign_out_ends_the_session_for_good(db: PgPool) {
     let res =
         client.post("/api/v1/auth/signup", &json!({"email": "a@example.com", "password": PASSWORD})).await;
     let cookie = session_cookie(&res);
+    // In use, so this replica holds the session in its cache; signing out must drop it there.
+    assert_eq!(client.get("/api/v1/auth/me").await.status(), StatusCode::OK);
     let res = client.post_empty("/api/v1/auth/signout").await;
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
     assert!(res.headers()["set-cookie"].to_str().unwrap().contains("Max-Age=0"));
@@ -118,6 +120,34 @@ async fn sign_out_ends_the_session_for_good(db: PgPool) {
         .await
         .unwrap();
     problem(replay, StatusCode::UNAUTHORIZED, "unauthenticated").await;
+}
+
+#[sqlx::test(migrator = "backend::MIGRATOR")]
+async fn another_replica_honours_a_sign_out_within_its_cache_lifetime(db: PgPool) {
+    let here = TestApp::spawn(db.clone()).await;
+    let there = TestApp::spawn_with(db, |c| c.cache_seconds = 1).await;
+    let client = here.client();
+    let res =
+        client.post("/api/v1/auth/signup", &json!({"email": "a@example.com", "password": PASSWORD})).await;
+    let cookie = session_cookie(&res);
+    let me_there = || async {
+        reqwest::Client::new()
+            .get(format!("{}/api/v1/auth/me", there.client().base))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .unwrap()
+            .status()
+    };
+    assert_eq!(me_there().await, StatusCode::OK, "the other replica knows the session (and caches it)");
+    let signed_out = std::time::Instant::now();
+    assert_eq!(client.post_empty("/api/v1/auth/signout").await.status(), StatusCode::NO_CONTENT);
+    let refused = crate::helpers::eventually(std::time::Duration::from_secs(3), || async {
+        (me_there().await == StatusCode::UNAUTHORIZED).then_some(())
+    })
+    .await;
+    assert!(refused.is_some(), "the other replica still accepts the session 3 s after sign-out");
+    assert!(signed_out.elapsed() < std::time::Duration::from_millis(2500));
 }
 
 #[sqlx::test(migrator = "backend::MIGRATOR")]

@@ -2,7 +2,7 @@
 
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
-use backend::{AppState, Config, auth::AuthRateLimiter, chat::ChatState};
+use backend::{AppState, Config, chat::ChatState};
 use chrono::{TimeZone, Utc};
 
 use events::TOPIC;
@@ -388,15 +388,9 @@ async fn relative_dates_resolve_against_the_clock_in_the_users_time_zone(db: PgP
     config.chat.chat_engine = backend::config::ChatEngineKind::Offline;
     let mut chat = ChatState::from_config(&config.chat).unwrap();
     chat.clock = Arc::new(|| Utc.with_ymd_and_hms(2026, 11, 27, 9, 0, 0).unwrap());
-    let state = AppState {
-        db,
-        config: Arc::new(config),
-        auth_limiter: Arc::new(AuthRateLimiter::new(0)),
-        stream: backend::stream::Hub::default(),
-        shutdown: tokio_util::sync::CancellationToken::new(),
-        chat: Arc::new(chat),
-        relay_wake: Arc::default(),
-    };
+    config.auth_rate_limit_per_minute = 0;
+    let state =
+        AppState::new(db, Arc::new(config), Arc::new(chat), tokio_util::sync::CancellationToken::new());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let server =
