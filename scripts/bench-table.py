@@ -15,7 +15,14 @@ import sys
 from pathlib import Path
 
 SETUPS = [("backend", "backend alone (relay on)"), ("product", "whole product")]
-WORKLOADS = [("mixed", "mixed"), ("create", "create only"), ("list", "list only")]
+WORKLOADS = [
+    ("mixed", "mixed"),
+    ("create", "create only"),
+    ("list", "list only"),
+    ("tails", "mixed, open loop at half the mixed capacity"),
+]
+# The targets for the open-loop row, per operation.
+TAIL_TARGETS_MS = {"p95_ms": 10.0, "p99_ms": 25.0}
 PROCESSES = ["backend", "ai-agent", "emulator", "postgres"]
 
 
@@ -76,6 +83,21 @@ def main() -> int:
     for (setup, workload), report in runs.items():
         if report is not None:
             print("| " + " | ".join([f"{setup}, {workload}"] + [usage(report, p) for p in PROCESSES]) + " |")
+
+    for setup, label in SETUPS:
+        tails = runs.get((setup, "tails"))
+        if tails is None:
+            continue
+        print()
+        print(f"# Tails, {label}: open loop at {tails['settings']['rate']} req/s "
+              f"(targets: p95 < {TAIL_TARGETS_MS['p95_ms']:.0f} ms, p99 < {TAIL_TARGETS_MS['p99_ms']:.0f} ms)")
+        print()
+        print("| operation | requests | p50 ms | p95 ms | p99 ms | max ms | within targets |")
+        print("|---|---|---|---|---|---|---|")
+        for op in tails["operations"]:
+            met = all(op[k] < limit for k, limit in TAIL_TARGETS_MS.items())
+            print(f"| {op['op']} | {op['requests']} | {op['p50_ms']:.1f} | {op['p95_ms']:.1f} | "
+                  f"{op['p99_ms']:.1f} | {op['max_ms']:.1f} | {'yes' if met else 'no'} |")
 
     suggestion = [
         (w, r["events"]["to_suggestion"])

@@ -6,7 +6,9 @@
 #   - the load test (`loadtest`, 100 closed-loop users by default) for three workloads (mixed,
 #     create only, list only) against the backend alone (relay on, a stand-in that takes the
 #     events and delivers them nowhere) and against the whole product as `./dev run` starts it
-#     (backend, ai-agent, stand-in delivering to it).
+#     (backend, ai-agent, stand-in delivering to it);
+#   - the tails: the whole product offered half the capacity its mixed row measured, in an open
+#     loop (`loadtest --rate`), so latencies show stalls rather than queueing.
 # Then a table of every figure with its ratio to the floor, the CPU of each process (PostgreSQL
 # with its connection processes) and each service's peak RSS. Called by `./dev bench`; arguments
 # go to every loadtest run (`./dev bench -- --users 500 --duration 60`, see
@@ -17,7 +19,8 @@
 #   BENCH_DB_CONNECTIONS   the backend's pool size (default 16, see below)
 #   BENCH_BACKEND_ENV      extra `NAME=value` words for the backend's environment
 #   BENCH_ROWS             which rows to run (default "backend:mixed backend:create backend:list
-#                          product:mixed product:create product:list")
+#                          product:mixed product:create product:list product:tails"; tails
+#                          needs product:mixed before it)
 set -euo pipefail
 # A failing command inside $(...) fails the assignment, and so the run.
 shopt -s inherit_errexit
@@ -104,7 +107,7 @@ declare -A MIXES=(
   [create]="sign_in=0,list=0,get=0,create=1000,update=0,complete=0,reopen=0,delete=0"
   [list]="sign_in=0,list=1000,get=0,create=0,update=0,complete=0,reopen=0,delete=0"
 )
-rows=${BENCH_ROWS:-"backend:mixed backend:create backend:list product:mixed product:create product:list"}
+rows=${BENCH_ROWS:-"backend:mixed backend:create backend:list product:mixed product:create product:list product:tails"}
 mkdir "$tmp/results"
 # AUTH_RATE_LIMIT_PER_MINUTE=0: every virtual user signs in from 127.0.0.1, and the limiter
 # would answer most of them 429.
@@ -128,8 +131,16 @@ for setup in backend product; do
   [ "$setup" = backend ] || watched+=(--agent-pid "${PRODUCT_PIDS[ai-agent]}")
   for workload in "${wanted[@]}"; do
     echo "==> load test: $setup, $workload" | tee -a "$report"
+    mix=${MIXES[$workload]:-}
+    pacing=()
+    if [ "$workload" = tails ]; then
+      capacity=$(python3 -c 'import json,sys; print(int(json.load(open(sys.argv[1]))["overall"]["throughput_rps"]))' \
+        "$tmp/results/$setup-mixed.json") || { echo "the tails row needs $setup:mixed before it" >&2; exit 1; }
+      mix=${MIXES[mixed]}
+      pacing=(--rate $((capacity / 2)))
+    fi
     target/release/loadtest --base-url "$base_url" --database-url "$database_url" \
-      "${watched[@]}" --postgres-pid "$pg_pid" --mix "${MIXES[$workload]}" "$@" |
+      "${watched[@]}" --postgres-pid "$pg_pid" --mix "$mix" "${pacing[@]}" "$@" |
       tee -a "$report" | tee "$tmp/results/$setup-$workload.out"
     grep '^{' "$tmp/results/$setup-$workload.out" >"$tmp/results/$setup-$workload.json"
   done

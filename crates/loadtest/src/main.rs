@@ -34,7 +34,7 @@ use crate::{
     database::{Database, OutboxCost, StatementCost},
     report::{Events, OpRow, ProcessUsage, Report, Settings, Setup},
     stats::Recorder,
-    user::{Budget, Schedule, UserConfig, VirtualUser},
+    user::{Budget, Pacing, Schedule, UserConfig, VirtualUser},
     workload::{Mix, Op},
 };
 
@@ -62,6 +62,13 @@ struct Args {
     /// Pause of each user between two requests, in ms; 0 is a closed loop at full speed.
     #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=60_000))]
     think_ms: u64,
+
+    /// Open loop: the requests per second offered by all users together, each user sending at
+    /// fixed intervals whatever the answers take. A request's latency counts from when it was
+    /// due, so a stall that delays later requests shows in their latencies too (no coordinated
+    /// omission). Unset: a closed loop, each user sending as soon as its last answer came.
+    #[arg(long, conflicts_with = "think_ms", value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    rate: Option<u64>,
 
     /// Tasks each user creates before the warm-up.
     #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u64).range(0..=1000))]
@@ -192,9 +199,16 @@ async fn main() -> anyhow::Result<()> {
         stop_at: started + Duration::from_secs(args.warmup) + window,
     };
     let budget = Arc::new(Budget::new(args.max_requests));
+    let ready_users = u32::try_from(ready.len()).unwrap_or(u32::MAX).max(1);
+    // Each user's interval, and its first request spread across one interval so the users do
+    // not fire together.
+    let pace = args
+        .rate
+        .map(|rate| Duration::from_secs(u64::from(ready_users)) / u32::try_from(rate).unwrap_or(u32::MAX));
     let mut running = JoinSet::new();
-    for user in ready {
-        running.spawn(user.run(args.mix.clone(), schedule, Arc::clone(&budget)));
+    for (i, user) in (0u32..).zip(ready) {
+        let pacing = pace.map(|interval| Pacing { interval, first_at: started + interval * i / ready_users });
+        running.spawn(user.run(args.mix.clone(), schedule, pacing, Arc::clone(&budget)));
     }
 
     tokio::time::sleep_until(schedule.measure_from.into()).await;
@@ -263,6 +277,7 @@ async fn main() -> anyhow::Result<()> {
             warmup_s: args.warmup,
             duration_s: args.duration,
             think_ms: args.think_ms,
+            rate: args.rate,
             seed_tasks: config.seed_tasks,
             rng_seed: args.seed,
             mix_percent: args.mix.shares().into_iter().map(|(op, share)| (op.name(), share)).collect(),

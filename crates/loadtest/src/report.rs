@@ -36,6 +36,8 @@ pub struct Settings {
     pub warmup_s: u64,
     pub duration_s: u64,
     pub think_ms: u64,
+    /// Requests per second offered in an open loop; `None` for a closed loop.
+    pub rate: Option<u64>,
     pub seed_tasks: usize,
     pub rng_seed: u64,
     pub mix_percent: Vec<(&'static str, f64)>,
@@ -146,9 +148,13 @@ impl Report {
         } else {
             format!("{} ms think time", s.think_ms)
         };
+        let load = match s.rate {
+            Some(rate) => format!("open loop at {rate} req/s ({think})"),
+            None => format!("closed loop ({think})"),
+        };
         let _ = writeln!(
             out,
-            "Load benchmark against {}: {} users, closed loop ({think}), {} s measured after {} s warm-up",
+            "Load benchmark against {}: {} users, {load}, {} s measured after {} s warm-up",
             s.base_url, s.users, s.duration_s, s.warmup_s
         );
         let mix: Vec<String> = s.mix_percent.iter().map(|(op, share)| format!("{op} {share:.1}%")).collect();

@@ -42,6 +42,13 @@ pub struct Schedule {
     pub stop_at: Instant,
 }
 
+/// An open-loop user's timetable: a request every `interval` from `first_at`.
+#[derive(Debug, Clone, Copy)]
+pub struct Pacing {
+    pub interval: Duration,
+    pub first_at: Instant,
+}
+
 /// A run-wide cap on requests, so a misconfigured run cannot loop without bound even if the
 /// clock check were somehow never reached.
 #[derive(Debug)]
@@ -172,17 +179,35 @@ impl VirtualUser {
         Ok(())
     }
 
-    /// The closed loop: pick an operation, send it, record it if it started inside the
-    /// measured window, repeat until the schedule or the budget says stop.
-    pub async fn run(mut self, mix: Mix, schedule: Schedule, budget: Arc<Budget>) -> Vec<Sample> {
+    /// The loop: pick an operation, send it, record it if it was due inside the measured
+    /// window, repeat until the schedule or the budget says stop. Closed (the next request as
+    /// soon as the answer came) without `pacing`; open with it (each request at its time, its
+    /// latency counted from that time, so a late start counts against the server).
+    pub async fn run(
+        mut self,
+        mix: Mix,
+        schedule: Schedule,
+        pacing: Option<Pacing>,
+        budget: Arc<Budget>,
+    ) -> Vec<Sample> {
         let mut samples = Vec::new();
+        let mut due = pacing.map(|p| p.first_at);
         loop {
-            let started = Instant::now();
+            let started = match (due.as_mut(), pacing) {
+                (Some(due), Some(pacing)) => {
+                    tokio::time::sleep_until((*due).into()).await;
+                    let at = *due;
+                    *due += pacing.interval;
+                    at
+                }
+                _ => Instant::now(),
+            };
             if started >= schedule.stop_at || !budget.take() {
                 break;
             }
             let op = mix.sample(&mut self.rng);
             let (op, latency, result) = self.perform(op).await;
+            let latency = if pacing.is_some() { started.elapsed() } else { latency };
             if started >= schedule.measure_from {
                 samples.push(Sample { op, latency, failure: result.err() });
             }
