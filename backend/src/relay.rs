@@ -129,7 +129,7 @@ impl Relay {
 
     /// Users per lane, so at most this many entries per bulk call: each lane has one event of
     /// each of its users in flight at a time.
-    const KEYS_PER_LANE: usize = 100;
+    const KEYS_PER_LANE: usize = 32;
 
     /// Lanes publishing at once.
     const CONCURRENT_LANES: usize = 8;
@@ -218,7 +218,7 @@ impl Relay {
                     outcome.failed.push((event.outbox_id, message.clone()));
                 }
             }
-            outcome.first_error.get_or_insert(error.into_error());
+            outcome.first_error.get_or_insert_with(|| error.into_error());
         }
         ok
     }
