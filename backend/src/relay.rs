@@ -9,12 +9,15 @@
 //! written elsewhere (the ai-agent's, or another replica's while that replica's relay was
 //! busy). Commits do not NOTIFY: PostgreSQL serialises commits that do.
 //!
+//! Events go to the sidecar in bulk calls (§1.5 of the Dapr contract), many users' events in
+//! one call, but never two events of the same user in one call: see [`Relay::publish_lane`].
+//!
 //! In the transaction that marks a batch published, the relay also announces the batch to the
 //! users' open tabs (one `user_stream` notification per ~8 kB, see [`crate::stream`]), so a
 //! tab hears of a change when the assistants do.
 
 use std::{
-    collections::{HashMap, HashSet},
+    collections::{BTreeMap, HashMap, HashSet, VecDeque},
     sync::Arc,
     time::{Duration, Instant},
 };
@@ -43,11 +46,13 @@ pub enum RelayOutcome {
     Stalled { published: usize, error: PublishError },
 }
 
-/// What became of one partition key's events in a pass: the rows that went out, and the row
-/// that failed (with why), after which that key's later rows wait.
-struct KeyOutcome {
+/// What became of one lane's events in a pass: the rows that went out, and for each user that
+/// hit a failure, the row that failed (with why), after which that user's later rows wait.
+#[derive(Default)]
+struct LaneOutcome {
     published: Vec<i64>,
-    failure: Option<(i64, PublishError)>,
+    failed: Vec<(i64, String)>,
+    first_error: Option<PublishError>,
 }
 
 pub struct Relay {
@@ -60,8 +65,9 @@ pub struct Relay {
 impl Relay {
     /// One pass: publish up to a batch of waiting events. Events of one user (the partition
     /// key, the only order Kafka keeps) go out one after another in commit order, stopping at
-    /// that user's first failure; different users' events go out concurrently, so one slow
-    /// call does not hold up everyone and the relay keeps pace with the API.
+    /// that user's first failure; different users' events share bulk calls, and lanes of
+    /// different users run concurrently, so one slow call does not hold up everyone and the
+    /// relay keeps pace with the API.
     #[tracing::instrument(name = "relay_pass", skip_all)]
     pub async fn relay_once(&self) -> sqlx::Result<RelayOutcome> {
         let mut tx = self.db.begin().await?;
@@ -73,30 +79,37 @@ impl Relay {
             return Ok(RelayOutcome::Idle);
         }
         let total = pending.len();
-        let mut by_key: Vec<Vec<&PendingEvent>> = Vec::new();
+        let mut by_key: Vec<VecDeque<&PendingEvent>> = Vec::new();
         let mut slot_of: HashMap<uuid::Uuid, usize> = HashMap::new();
         for event in &pending {
             let slot = *slot_of.entry(event.user_id).or_insert_with(|| {
-                by_key.push(Vec::new());
+                by_key.push(VecDeque::new());
                 by_key.len() - 1
             });
-            by_key[slot].push(event);
+            by_key[slot].push_back(event);
         }
         // Futures built in a plain loop rather than a closure over `self`: the closure form
         // trips the compiler's higher-ranked `Send` inference for the spawned relay task.
-        let mut calls = Vec::with_capacity(by_key.len());
-        for events in by_key {
-            calls.push(self.publish_in_order(events));
+        let mut lanes = Vec::new();
+        let mut keys = by_key.into_iter();
+        loop {
+            let lane: Vec<VecDeque<&PendingEvent>> = keys.by_ref().take(Self::KEYS_PER_LANE).collect();
+            if lane.is_empty() {
+                break;
+            }
+            lanes.push(self.publish_lane(lane));
         }
-        let results: Vec<KeyOutcome> =
-            futures::stream::iter(calls).buffer_unordered(Self::CONCURRENT_KEYS).collect().await;
+        let results: Vec<LaneOutcome> =
+            futures::stream::iter(lanes).buffer_unordered(Self::CONCURRENT_LANES).collect().await;
         let mut published = Vec::with_capacity(total);
         let mut first_failure = None;
-        for KeyOutcome { published: done, failure } in results {
+        for LaneOutcome { published: done, failed, first_error } in results {
             published.extend(done);
-            if let Some((outbox_id, error)) = failure {
-                db::outbox::record_failure(&mut tx, outbox_id, &error.to_string()).await?;
-                first_failure.get_or_insert(error);
+            for (outbox_id, error) in failed {
+                db::outbox::record_failure(&mut tx, outbox_id, &error).await?;
+            }
+            if first_failure.is_none() {
+                first_failure = first_error;
             }
         }
         db::outbox::mark_published(&mut tx, &published).await?;
@@ -114,40 +127,100 @@ impl Relay {
         })
     }
 
-    /// Publish calls in flight at once, one per partition key.
-    const CONCURRENT_KEYS: usize = 32;
+    /// Users per lane, so at most this many entries per bulk call: each lane has one event of
+    /// each of its users in flight at a time.
+    const KEYS_PER_LANE: usize = 32;
 
-    /// Publishes one key's events in order; returns those that went out and the first failure.
-    async fn publish_in_order(&self, events: Vec<&PendingEvent>) -> KeyOutcome {
-        let mut done = Vec::with_capacity(events.len());
-        for event in events {
-            let id = event.event_id.to_string();
-            let partition_key = event.user_id.to_string();
-            let message = OutgoingMessage {
-                id: &id,
-                event_type: &event.event_type,
-                partition_key: &partition_key,
-                correlation_id: Some(&event.correlation_id),
-                traceparent: event.traceparent.as_deref(),
-                data: &event.payload,
-            };
-            let started = Instant::now();
-            let result = self.dapr.publish(&self.pubsub, &event.topic, &message).await;
-            metrics::histogram!("outbox_publish_duration_seconds").record(started.elapsed().as_secs_f64());
-            match result {
-                Ok(()) => {
-                    metrics::counter!("outbox_events_published_total").increment(1);
-                    tracing::debug!(event.id = %id, event.type = %event.event_type, correlation_id = %event.correlation_id, "event published");
-                    done.push(event.outbox_id);
+    /// Lanes publishing at once.
+    const CONCURRENT_LANES: usize = 8;
+
+    /// Publishes the events of a lane's users in rounds: each round one bulk call per topic
+    /// with the next event of every user still going, the next round after the sidecar
+    /// answered. A user whose entry failed stops there; the others go on.
+    ///
+    /// At most one event per user per call, although Kafka writes the entries of one call in
+    /// order (sarama's `SendMessages` queues them in order, and a partition's messages go out
+    /// in that order): not when one fails. A message that failed can be followed in the log by
+    /// a later message of its key that succeeded (another of up to five produce requests in
+    /// flight, or a message queued behind the failed one's retries), and publishing the failed
+    /// one again would then put it after its successor. daprd's fallback for components without
+    /// native bulk publish sends the entries concurrently, in no order at all. Waiting for each
+    /// event's answer before its user's next one is what kept single publishes in order too.
+    async fn publish_lane(&self, mut lane: Vec<VecDeque<&PendingEvent>>) -> LaneOutcome {
+        let mut outcome = LaneOutcome::default();
+        loop {
+            let mut by_topic: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+            for (user, events) in lane.iter().enumerate() {
+                if let Some(event) = events.front() {
+                    by_topic.entry(event.topic.as_str()).or_default().push(user);
                 }
-                Err(error) => {
-                    let kind = if error.is_retryable() { "unavailable" } else { "rejected" };
-                    metrics::counter!("outbox_publish_failures_total", "kind" => kind).increment(1);
-                    return KeyOutcome { published: done, failure: Some((event.outbox_id, error)) };
+            }
+            if by_topic.is_empty() {
+                return outcome;
+            }
+            for (topic, users) in by_topic {
+                let round: Vec<&PendingEvent> =
+                    users.iter().filter_map(|&user| lane[user].front().copied()).collect();
+                let ok = self.publish_round(topic, &round, &mut outcome).await;
+                for (user, ok) in users.into_iter().zip(ok) {
+                    if ok {
+                        lane[user].pop_front();
+                    } else {
+                        lane[user].clear();
+                    }
                 }
             }
         }
-        KeyOutcome { published: done, failure: None }
+    }
+
+    /// One bulk call; records in `outcome` what went out and what failed, and returns whether
+    /// each event went out.
+    async fn publish_round(
+        &self,
+        topic: &str,
+        round: &[&PendingEvent],
+        outcome: &mut LaneOutcome,
+    ) -> Vec<bool> {
+        let owned: Vec<(String, String)> =
+            round.iter().map(|event| (event.event_id.to_string(), event.user_id.to_string())).collect();
+        let messages: Vec<OutgoingMessage<'_>> = round
+            .iter()
+            .zip(&owned)
+            .map(|(event, (id, partition_key))| OutgoingMessage {
+                id,
+                event_type: &event.event_type,
+                partition_key,
+                correlation_id: Some(&event.correlation_id),
+                traceparent: event.traceparent.as_deref(),
+                data: &event.payload,
+            })
+            .collect();
+        let started = Instant::now();
+        let result = self.dapr.publish_bulk(&self.pubsub, topic, &messages).await;
+        metrics::histogram!("outbox_publish_duration_seconds").record(started.elapsed().as_secs_f64());
+        let ok: Vec<bool> =
+            owned.iter().map(|(id, _)| result.as_ref().err().is_none_or(|e| !e.has_failed(id))).collect();
+        let sent = ok.iter().filter(|&&ok| ok).count();
+        metrics::counter!("outbox_events_published_total").increment(sent as u64);
+        for (event, &ok) in round.iter().zip(&ok) {
+            if ok {
+                tracing::debug!(event.id = %event.event_id, event.type = %event.event_type, correlation_id = %event.correlation_id, "event published");
+                outcome.published.push(event.outbox_id);
+            }
+        }
+        if let Err(error) = result {
+            let message = error.error().to_string();
+            let kind = if error.error().is_retryable() { "unavailable" } else { "rejected" };
+            metrics::counter!("outbox_publish_failures_total", "kind" => kind)
+                .increment((round.len() - sent) as u64);
+            for (event, &ok) in round.iter().zip(&ok) {
+                if !ok {
+                    outcome.failed.push((event.outbox_id, message.clone()));
+                }
+            }
+            outcome.first_error.get_or_insert_with(|| error.into_error());
+        }
+        ok
     }
 
     /// How often the backlog gauges are refreshed: often enough for a scrape every 15 s, rarely

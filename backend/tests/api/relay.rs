@@ -261,3 +261,134 @@ async fn published_rows_are_purged_after_the_retention_and_waiting_ones_never(db
         .unwrap();
     assert_eq!(left, [(true,), (false,)]);
 }
+
+fn stepped_relay(app: &TestApp, batch_size: u32) -> Relay {
+    Relay {
+        db: app.db.clone(),
+        dapr: DaprClient::new(app.dapr.base_url(), None, WAIT).unwrap(),
+        pubsub: events::DEFAULT_PUBSUB.to_owned(),
+        batch_size,
+    }
+}
+
+/// The user's events as the sidecar holds them, and as the outbox has them, both as ids.
+async fn sent_and_expected(app: &TestApp, user: &User) -> (Vec<String>, Vec<String>) {
+    let key = user.id.to_string();
+    let sent: Vec<PublishedMessage> =
+        app.dapr.published(TOPIC).into_iter().filter(|m| m.partition_key() == Some(key.as_str())).collect();
+    let expected = outbox(&app.db)
+        .await
+        .into_iter()
+        .filter(|(_, payload)| payload["userId"] == key.as_str())
+        .map(|(id, _)| id)
+        .collect();
+    (published_ids(&sent), expected)
+}
+
+#[sqlx::test(migrator = "backend::MIGRATOR")]
+async fn a_refused_user_waits_in_order_while_the_others_go_out(db: PgPool) {
+    let app = TestApp::spawn_with(db, |c| c.outbox.relay_enabled = false).await;
+    let (refused, healthy) = (app.signed_up().await, app.signed_up().await);
+    for i in 0..4 {
+        refused.create_task(json!({"title": format!("refused {i}")})).await;
+        healthy.create_task(json!({"title": format!("healthy {i}")})).await;
+    }
+    app.dapr.set_key_refused(&refused.id.to_string(), true);
+    let relay = stepped_relay(&app, 100);
+
+    match relay.relay_once().await.unwrap() {
+        RelayOutcome::Stalled { published: 4, error } => assert!(error.is_retryable(), "{error}"),
+        other => panic!("expected the healthy user's 4 events and a stall, got {other:?}"),
+    }
+    let (sent, expected) = sent_and_expected(&app, &healthy).await;
+    assert_eq!(sent, expected, "the healthy user's events all went out, in order");
+    let (sent, _) = sent_and_expected(&app, &refused).await;
+    assert!(sent.is_empty(), "nothing of the refused user went out: {sent:?}");
+    let waiting: Vec<(i32, Option<String>)> = sqlx::query_as(
+        "select attempts, last_error from outbox where published_at is null order by outbox_id",
+    )
+    .fetch_all(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(waiting.len(), 4, "the refused user's events wait");
+    assert_eq!(waiting[0].0, 1, "the refusal is recorded on the user's first event");
+    assert!(waiting[0].1.as_deref().is_some_and(|e| e.contains("500")), "{waiting:?}");
+    assert!(waiting[1..].iter().all(|(attempts, _)| *attempts == 0), "later events were not tried");
+
+    app.dapr.set_key_refused(&refused.id.to_string(), false);
+    assert!(matches!(relay.relay_once().await.unwrap(), RelayOutcome::Published(4)));
+    let (sent, expected) = sent_and_expected(&app, &refused).await;
+    assert_eq!(sent, expected, "once accepted, every event of the refused user, once, in order");
+    assert_eq!(app.dapr.published(TOPIC).len(), 8);
+}
+
+/// Relay throughput: 20,000 waiting events of 100 users, drained against the stand-in sidecar.
+/// Prints events/s; asserts only that nothing is lost or reordered, since the machine is shared.
+/// `cargo test -p backend --release --test api -- --ignored relay_throughput --nocapture`;
+/// `RELAY_BENCH_BATCH` sets the batch size (default: the backend's `OUTBOX_BATCH_SIZE` default).
+#[sqlx::test(migrator = "backend::MIGRATOR")]
+#[ignore = "a benchmark: run it on its own, with --nocapture"]
+async fn relay_throughput(db: PgPool) {
+    const EVENTS: i64 = 20_000;
+    const USERS: i64 = 100;
+    let mut batch_size = 0;
+    let app = TestApp::spawn_with(db, |c| {
+        c.outbox.relay_enabled = false;
+        batch_size = std::env::var("RELAY_BENCH_BATCH")
+            .ok()
+            .and_then(|b| b.parse().ok())
+            .unwrap_or(c.outbox.batch_size);
+    })
+    .await;
+    sqlx::query(
+        "with users as (select n, gen_random_uuid() as user_id from generate_series(0, $2 - 1) n)
+         insert into outbox (event_id, user_id, task_id, event_type, topic, payload, correlation_id)
+         select gen_random_uuid(), u.user_id, gen_random_uuid(), 'tasks.updated', $3,
+                jsonb_build_object('userId', u.user_id, 'title', 'task ' || i, 'seq', i), 'bench-' || i
+         from generate_series(0, $1 - 1) i join users u on u.n = i % $2
+         order by i",
+    )
+    .bind(EVENTS)
+    .bind(USERS)
+    .bind(TOPIC)
+    .execute(&app.db)
+    .await
+    .unwrap();
+    let relay = stepped_relay(&app, batch_size);
+
+    let started = std::time::Instant::now();
+    loop {
+        match relay.relay_once().await.unwrap() {
+            RelayOutcome::Published(_) => {}
+            RelayOutcome::Idle => break,
+            other => panic!("the relay did not drain the backlog: {other:?}"),
+        }
+    }
+    let elapsed = started.elapsed();
+    #[expect(clippy::cast_precision_loss, reason = "a printed rate")]
+    let rate = EVENTS as f64 / elapsed.as_secs_f64();
+    println!(
+        "relay_throughput: {EVENTS} events of {USERS} users, batch {batch_size}: {elapsed:.2?}, {rate:.0} events/s"
+    );
+
+    assert_eq!(unpublished(&app.db).await, 0);
+    let published = app.dapr.published(TOPIC);
+    assert_eq!(published.len(), usize::try_from(EVENTS).unwrap(), "every event once");
+    let rows: Vec<(uuid::Uuid, uuid::Uuid)> =
+        sqlx::query_as("select event_id, user_id from outbox order by outbox_id")
+            .fetch_all(&app.db)
+            .await
+            .unwrap();
+    let mut expected: std::collections::HashMap<String, Vec<String>> = std::collections::HashMap::new();
+    for (event_id, user_id) in rows {
+        expected.entry(user_id.to_string()).or_default().push(event_id.to_string());
+    }
+    let mut sent: std::collections::HashMap<String, Vec<String>> = std::collections::HashMap::new();
+    for message in &published {
+        sent.entry(message.partition_key().unwrap().to_owned())
+            .or_default()
+            .push(message.id().unwrap().to_owned());
+    }
+    assert_eq!(sent.len(), usize::try_from(USERS).unwrap());
+    assert_eq!(sent, expected, "each user's events in commit order");
+}

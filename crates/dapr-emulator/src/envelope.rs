@@ -155,7 +155,7 @@ fn from_app_cloud_event(request: &PublishRequest<'_>) -> Result<Fields, Envelope
 }
 
 /// `metadata.rawPayload`, parsed like Go's `strconv.ParseBool`; empty means false.
-fn raw_payload(metadata: &BTreeMap<String, String>) -> Result<bool, EnvelopeError> {
+pub(crate) fn raw_payload(metadata: &BTreeMap<String, String>) -> Result<bool, EnvelopeError> {
     match metadata.get("rawPayload").map(String::as_str) {
         Some("1" | "t" | "T" | "TRUE" | "true" | "True") => Ok(true),
         None | Some("" | "0" | "f" | "F" | "FALSE" | "false" | "False") => Ok(false),

@@ -144,6 +144,14 @@ impl EmulatorHandle {
         self.shared.set_broker_down(down);
     }
 
+    /// While refused, the broker refuses messages with this Kafka key (`partitionKey` or
+    /// `__key`) and accepts the others, as when only that key's partition has no leader: a
+    /// single publish of one answers like [`Self::set_broker_down`], and a bulk publish fails
+    /// those entries only (§1.5).
+    pub fn set_key_refused(&self, key: &str, refused: bool) {
+        self.shared.set_key_refused(key, refused);
+    }
+
     /// Stops the sidecar: connections are refused and delivery pauses until [`Self::restart`].
     /// Recorded messages are kept.
     pub async fn stop(&self) {

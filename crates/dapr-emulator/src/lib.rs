@@ -33,7 +33,11 @@
 //! (`__partition` is always 0 here); and any topic can be published to, where our Kafka, with
 //! topic auto-creation off, answers 500 `ERR_PUBSUB_PUBLISH_MESSAGE` for an unknown topic.
 //!
-//! Not emulated: bulk publish and bulk subscribe, scoping (403), declarative subscriptions,
+//! Bulk publish is served on daprd 1.16's only path, `/v1.0-alpha1/publish/bulk/…`; the broker
+//! keeps each JSON event's text as sent, where daprd re-encodes it and loses digits of numbers
+//! beyond a float's precision.
+//!
+//! Not emulated: bulk subscribe, scoping (403), declarative subscriptions,
 //! `partitionNumber`, and the full CEL language (routing rules support `event.<path> == "…"`
 //! and `!=`; anything else is an evaluation error, handled as Dapr handles one).
 

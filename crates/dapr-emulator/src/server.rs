@@ -1,6 +1,9 @@
 //! The sidecar's HTTP API: publish (§1.1–§1.4), health (§1.6) and the API token check (§5).
 
-use std::{collections::BTreeMap, sync::Arc};
+use std::{
+    collections::{BTreeMap, BTreeSet},
+    sync::Arc,
+};
 
 use axum::{
     Json, Router,
@@ -14,9 +17,14 @@ use axum::{
     response::{IntoResponse, Response},
     routing::{get, post},
 };
+use base64::Engine as _;
 use chrono::Utc;
-use events::dapr::{API_TOKEN_HEADER, DaprErrorBody, error_code};
-use serde_json::{Value, json};
+use events::dapr::{
+    API_TOKEN_HEADER, BulkFailedEntry, BulkPublishFailure, CLOUDEVENTS_CONTENT_TYPE, DaprErrorBody,
+    error_code,
+};
+use serde::Deserialize;
+use serde_json::{Value, json, value::RawValue};
 
 use crate::{
     envelope::{self, EnvelopeError, PublishRequest},
@@ -33,6 +41,9 @@ const MAX_BODY: usize = 4 << 20;
 pub(crate) fn router(shared: Arc<Shared>) -> Router {
     Router::new()
         .route("/v1.0/publish/{pubsubname}/{*topic}", post(publish).put(publish))
+        // 1.16 serves bulk publish only under the alpha version; there `/v1.0/publish/bulk/…` is a
+        // single publish to a pub/sub named `bulk`, and answers as one.
+        .route("/v1.0-alpha1/publish/bulk/{pubsubname}/{*topic}", post(publish_bulk).put(publish_bulk))
         .route("/v1.0/publish/{pubsubname}", post(empty_topic).put(empty_topic))
         .route("/v1.0/publish/{pubsubname}/", post(empty_topic).put(empty_topic))
         .route("/v1.0/healthz", get(healthy))
@@ -88,16 +99,15 @@ async fn publish(
     })
     .map_err(|e| ApiError::envelope(&e, &pubsub, &shared.config.app_id))?;
 
-    if shared.is_broker_down() {
-        let error = "broker unavailable (injected fault)";
-        let message = format!("error when publishing to topic {topic} in pubsub {pubsub}: {error}");
+    if shared.refuses(kafka_key(&metadata)) {
+        let message = format!("error when publishing to topic {topic} in pubsub {pubsub}: {BROKER_REFUSED}");
         return Err(ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             error_code::PUBSUB_PUBLISH_MESSAGE,
             message,
         )
         .with_resource(&pubsub)
-        .with_reason("DAPR_PUBSUB_PUBLISH_MESSAGE", &json!({ "error": error, "topic": topic })));
+        .with_reason("DAPR_PUBSUB_PUBLISH_MESSAGE", &json!({ "error": BROKER_REFUSED, "topic": topic })));
     }
 
     let cloud_event = (!envelope.raw_payload).then(|| serde_json::from_slice(&envelope.body).ok()).flatten();
@@ -120,6 +130,166 @@ async fn publish(
         "published"
     );
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// What the broker says when fault injection makes it refuse a message.
+const BROKER_REFUSED: &str = "broker unavailable (injected fault)";
+
+/// The Kafka key a message gets from its metadata (§1.2).
+fn kafka_key(metadata: &BTreeMap<String, String>) -> Option<&str> {
+    metadata.get("partitionKey").or_else(|| metadata.get("__key")).map(String::as_str)
+}
+
+/// One entry of a bulk publish body, as daprd's `bulkPublishMessageEntry` reads it: every field
+/// may be missing.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct BulkEntry {
+    #[serde(default)]
+    entry_id: String,
+    #[serde(default)]
+    event: Option<Box<RawValue>>,
+    #[serde(default)]
+    content_type: String,
+    #[serde(default)]
+    metadata: Option<BTreeMap<String, String>>,
+}
+
+/// `POST|PUT /v1.0-alpha1/publish/bulk/{pubsubname}/{topic}` (§1.5), checks in daprd's order
+/// (`onBulkPublish`): the pub/sub, `rawPayload`, the body, then each entry's event and id. Every
+/// entry becomes a CloudEvent built from its own metadata, request metadata filling in keys the
+/// entry lacks; an entry without any metadata gets none of the request's in its CloudEvent,
+/// though Kafka still receives the request's as headers. Entries the broker refuses are answered
+/// with 500 and their ids; the others are published, in the order given.
+async fn publish_bulk(
+    State(shared): State<Arc<Shared>>,
+    Path((pubsub, topic)): Path<(String, String)>,
+    Query(query): Query<Vec<(String, String)>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    known_pubsub(&shared, &pubsub)?;
+    let metadata = metadata_from_query(query);
+    let raw = envelope::raw_payload(&metadata)
+        .map_err(|e| ApiError::envelope(&e, &pubsub, &shared.config.app_id))?;
+    let app_id = shared.config.app_id.as_str();
+    let entries: Vec<BulkEntry> = serde_json::from_slice(&body).map_err(|e| {
+        let message = format!("error when unmarshaling the request for topic {topic} pubsub {pubsub}: {e}");
+        ApiError::new(StatusCode::BAD_REQUEST, error_code::PUBSUB_EVENTS_SER, message)
+            .with_resource(&pubsub)
+            .with_reason("DAPR_PUBSUB_UNMARSHAL_EVENTS", &json!({ "appID": app_id }))
+    })?;
+
+    let mut seen = BTreeSet::new();
+    let mut events = Vec::with_capacity(entries.len());
+    for entry in &entries {
+        let event = event_bytes(entry.event.as_deref(), &entry.content_type).map_err(|error| {
+            let message = format!(
+                "error when marshalling cloud event envelope for topic {topic} pubsub {pubsub}: {error}"
+            );
+            ApiError::new(StatusCode::BAD_REQUEST, error_code::PUBSUB_EVENTS_SER, message)
+                .with_resource(&pubsub)
+                .with_reason("DAPR_PUBSUB_MARSHAL_ENVELOPE", &json!({ "appID": app_id, "error": error }))
+        })?;
+        if entry.entry_id.is_empty() || !seen.insert(entry.entry_id.as_str()) {
+            let error = "entryId is duplicated or not present for entry";
+            let message =
+                format!("error marshaling events to bytes for topic {topic} pubsub {pubsub}. error: {error}");
+            return Err(ApiError::new(StatusCode::BAD_REQUEST, error_code::PUBSUB_EVENTS_SER, message)
+                .with_resource(&pubsub)
+                .with_reason("DAPR_PUBSUB_MARSHAL_EVENTS", &json!({ "appID": app_id, "error": error })));
+        }
+        events.push(event);
+    }
+
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let request_span = trace::publish_span(header("traceparent"));
+    let mut messages = Vec::with_capacity(entries.len());
+    for (entry, event) in entries.iter().zip(events) {
+        let cloud_event_metadata = entry.metadata.as_ref().map(|own| {
+            let mut merged = metadata.clone();
+            merged.extend(own.iter().map(|(k, v)| (k.clone(), v.clone())));
+            merged
+        });
+        let body = if raw {
+            event
+        } else {
+            // Each entry gets its own producer span under the request's.
+            let span = trace::child_of(&request_span).unwrap_or_else(|| request_span.clone());
+            let no_metadata = BTreeMap::new();
+            envelope::build(&PublishRequest {
+                pubsub: &pubsub,
+                topic: &topic,
+                content_type: Some(&entry.content_type),
+                body: &event,
+                metadata: cloud_event_metadata.as_ref().unwrap_or(&no_metadata),
+                traceparent: Some(&span),
+                tracestate: header("tracestate"),
+                app_id,
+                now: Utc::now(),
+            })
+            .map_err(|e| ApiError::envelope(&e, &pubsub, app_id))?
+            .body
+        };
+        // What Kafka gets as headers: the request's metadata over the entry's.
+        let mut message_metadata = entry.metadata.clone().unwrap_or_default();
+        message_metadata.extend(metadata.iter().map(|(k, v)| (k.clone(), v.clone())));
+        messages.push((entry.entry_id.as_str(), body, message_metadata));
+    }
+
+    let mut failed = Vec::new();
+    for (entry_id, body, metadata) in messages {
+        if shared.refuses(kafka_key(&metadata)) {
+            failed.push(BulkFailedEntry { entry_id: entry_id.to_owned(), error: BROKER_REFUSED.to_owned() });
+            continue;
+        }
+        let cloud_event = (!raw).then(|| serde_json::from_slice(&body).ok()).flatten();
+        shared.append(PublishedMessage {
+            pubsub: pubsub.clone(),
+            topic: topic.clone(),
+            offset: 0,
+            body: Bytes::from(body),
+            cloud_event,
+            metadata,
+            headers: headers.clone(),
+            raw_payload: raw,
+            dead_letter_of: None,
+            published_at: Utc::now(),
+        });
+    }
+    if failed.is_empty() {
+        return Ok(StatusCode::NO_CONTENT.into_response());
+    }
+    let answer = BulkPublishFailure {
+        failed_entries: failed,
+        error_code: error_code::PUBSUB_PUBLISH_MESSAGE.to_owned(),
+    };
+    Ok((StatusCode::INTERNAL_SERVER_ERROR, Json(answer)).into_response())
+}
+
+/// An entry's `event` as the bytes the broker gets, by its content type (daprd's
+/// `ConvertEventToBytes`): JSON kept as JSON, a string for text types, base64 decoded for binary;
+/// any other content type, a missing one included, is a mismatch. Unlike daprd, which decodes
+/// the event into Go values and loses digits of big numbers, the JSON text is kept as sent.
+fn event_bytes(event: Option<&RawValue>, content_type: &str) -> Result<Vec<u8>, String> {
+    const MISMATCH: &str = "error: mismatch between contentType and event";
+    let text = event.map_or("null", RawValue::get);
+    let as_string = || serde_json::from_str::<String>(text).map_err(|_| MISMATCH.to_owned());
+    if envelope::is_media_type(content_type, "application/octet-stream") {
+        base64::engine::general_purpose::STANDARD
+            .decode(as_string()?)
+            .map_err(|e| format!("error: unable to decode base64 application/octect-stream data: {e}"))
+    } else if content_type.to_ascii_lowercase().starts_with("text/")
+        || envelope::is_media_type(content_type, "application/xml")
+    {
+        Ok(as_string()?.into_bytes())
+    } else if envelope::is_media_type(content_type, "application/json")
+        || envelope::is_media_type(content_type, CLOUDEVENTS_CONTENT_TYPE)
+    {
+        Ok(text.as_bytes().to_vec())
+    } else {
+        Err(MISMATCH.to_owned())
+    }
 }
 
 /// A publish path without a topic is not a publish route at all in daprd: it falls through to

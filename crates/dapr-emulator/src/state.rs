@@ -112,6 +112,8 @@ pub(crate) struct Shared {
     pub http: reqwest::Client,
     pub app_url: Option<Url>,
     broker_down: AtomicBool,
+    /// Partition keys whose messages the broker refuses, while the rest go through.
+    refused_keys: Mutex<BTreeSet<String>>,
     state: Mutex<State>,
     /// Bumped on every change, so tests can wait for a condition without sleeping.
     changes: watch::Sender<()>,
@@ -154,6 +156,7 @@ impl Shared {
             http,
             app_url,
             broker_down: AtomicBool::new(false),
+            refused_keys: Mutex::default(),
             state: Mutex::new(State::default()),
             changes: watch::Sender::new(()),
         })
@@ -179,6 +182,23 @@ impl Shared {
 
     pub fn set_broker_down(&self, down: bool) {
         self.broker_down.store(down, Ordering::SeqCst);
+    }
+
+    /// True when the broker would refuse a message with this Kafka key right now.
+    pub fn refuses(&self, key: Option<&str>) -> bool {
+        self.is_broker_down()
+            || key.is_some_and(|key| {
+                self.refused_keys.lock().unwrap_or_else(PoisonError::into_inner).contains(key)
+            })
+    }
+
+    pub fn set_key_refused(&self, key: &str, refused: bool) {
+        let mut keys = self.refused_keys.lock().unwrap_or_else(PoisonError::into_inner);
+        if refused {
+            keys.insert(key.to_owned());
+        } else {
+            keys.remove(key);
+        }
     }
 
     /// Appends to the topic's log, assigns the offset, and hands the message to subscribers.

@@ -1,19 +1,25 @@
 //! Publishing through the Dapr sidecar's HTTP API (§1, §11.2).
 //!
-//! One POST per message to `/v1.0/publish/{pubsub}/{topic}`; no Dapr SDK, because the contract is
-//! small and an SDK would hide exactly the details that matter here (the content type, the
-//! metadata spelling, which failures are worth a retry).
+//! One POST per message to `/v1.0/publish/{pubsub}/{topic}`, or many messages in one POST to the
+//! bulk endpoint (§1.5); no Dapr SDK, because the contract is small and an SDK would hide exactly
+//! the details that matter here (the content type, the metadata spelling, which failures are
+//! worth a retry).
 
-use std::{fmt, time::Duration};
+use std::{
+    collections::{BTreeMap, HashSet},
+    fmt,
+    time::Duration,
+};
 
 use reqwest::{
     StatusCode, Url,
     header::{CONTENT_TYPE, HeaderValue},
 };
 use secrecy::{ExposeSecret, SecretString};
+use serde::Serialize;
 use serde_json::Value;
 
-use crate::dapr::{API_TOKEN_HEADER, DaprErrorBody};
+use crate::dapr::{API_TOKEN_HEADER, BulkFailedEntry, BulkPublishFailure, DaprErrorBody};
 
 /// Longest sidecar error message kept in a [`PublishError`], so a misbehaving proxy answering
 /// with an HTML page does not flood the logs.
@@ -109,13 +115,7 @@ impl DaprClient {
             }
         }
 
-        let response = request.send().await.map_err(|e| {
-            if e.is_builder() {
-                PublishError::InvalidRequest(e.to_string())
-            } else {
-                PublishError::Transport(e)
-            }
-        })?;
+        let response = request.send().await.map_err(PublishError::from_send)?;
         let status = response.status();
         if status.is_success() {
             return Ok(());
@@ -123,6 +123,45 @@ impl DaprClient {
         // The body is diagnostic only; if it cannot be read, the status still tells the story.
         let text = response.text().await.unwrap_or_default();
         Err(PublishError::rejected(status, &text))
+    }
+
+    /// Publishes `messages` to `topic` in one call to the bulk endpoint (§1.5); each message's
+    /// id is its entry id. `Ok` means the broker accepted every one of them.
+    ///
+    /// The path is `/v1.0-alpha1/publish/bulk/…`, the only one daprd serves before 1.17 and still
+    /// served after. Each entry carries the metadata [`Self::publish`] puts in the query, so the
+    /// CloudEvent gets our id and type and Kafka our key: daprd builds every entry's CloudEvent
+    /// from that entry's own metadata (`onBulkPublish` → `NewCloudEvent(…, entry.Metadata)`).
+    /// The trace context goes in `cloudevent.traceparent` too, because the request's
+    /// `traceparent` header could name only one parent for all the entries.
+    ///
+    /// daprd gives no order guarantee between the entries of one call: Kafka writes them in order
+    /// only while none fails, and a component without native bulk publish sends them all at
+    /// once. A caller that needs order per key sends at most one entry per key per call.
+    pub async fn publish_bulk(
+        &self,
+        pubsub: &str,
+        topic: &str,
+        messages: &[OutgoingMessage<'_>],
+    ) -> Result<(), BulkPublishError> {
+        if messages.is_empty() {
+            return Ok(());
+        }
+        let url = self.endpoint(&["v1.0-alpha1", "publish", "bulk", pubsub], topic)?;
+        let body = bulk_body(messages)?;
+
+        let mut request =
+            self.http.post(url).header(CONTENT_TYPE, HeaderValue::from_static("application/json")).body(body);
+        if let Some(token) = &self.api_token {
+            request = request.header(API_TOKEN_HEADER, token.clone());
+        }
+        let response = request.send().await.map_err(PublishError::from_send)?;
+        let status = response.status();
+        if status.is_success() {
+            return Ok(());
+        }
+        let text = response.text().await.unwrap_or_default();
+        Err(BulkPublishError::from_answer(status, &text))
     }
 
     /// True when the sidecar can serve publish calls (`GET /v1.0/healthz/outbound`).
@@ -142,32 +181,84 @@ impl DaprClient {
 
     /// `{base}/v1.0/publish/{pubsub}/{topic}?metadata.…`, every part percent-encoded.
     fn publish_url(&self, pubsub: &str, topic: &str, msg: &OutgoingMessage<'_>) -> Result<Url, PublishError> {
-        if pubsub.is_empty() || topic.is_empty() {
+        let mut url = self.endpoint(&["v1.0", "publish", pubsub], topic)?;
+        url.query_pairs_mut()
+            .extend_pairs(metadata(msg).into_iter().map(|(key, value)| (format!("metadata.{key}"), value)));
+        Ok(url)
+    }
+
+    /// `{base}/{prefix…}/{topic}`, every part percent-encoded; `prefix` ends with the pub/sub name.
+    fn endpoint(&self, prefix: &[&str], topic: &str) -> Result<Url, PublishError> {
+        if prefix.last().is_none_or(|pubsub| pubsub.is_empty()) || topic.is_empty() {
             return Err(PublishError::InvalidRequest("pubsub name and topic must not be empty".into()));
         }
         let mut url = self.base_url.clone();
         url.path_segments_mut()
             .map_err(|()| PublishError::InvalidRequest("base URL cannot take a path".into()))?
             .pop_if_empty()
-            .extend(["v1.0", "publish", pubsub])
-            // Dapr's route is `publish/{pubsubname}/*`: a `/` in a topic name stays a separator.
+            .extend(prefix)
+            // Dapr's routes end in `{pubsubname}/*`: a `/` in a topic name stays a separator.
             .extend(topic.split('/'));
-        url.query_pairs_mut().extend_pairs(metadata(msg));
         Ok(url)
     }
 }
 
-/// The query parameters that carry the message's Dapr metadata.
+/// The message's Dapr metadata (§1.2): the query of a single publish, an entry's `metadata` in
+/// a bulk one.
 fn metadata<'a>(msg: &OutgoingMessage<'a>) -> Vec<(&'static str, &'a str)> {
     let mut pairs = vec![
-        ("metadata.cloudevent.id", msg.id),
-        ("metadata.cloudevent.type", msg.event_type),
-        ("metadata.partitionKey", msg.partition_key),
+        ("cloudevent.id", msg.id),
+        ("cloudevent.type", msg.event_type),
+        ("partitionKey", msg.partition_key),
     ];
     if let Some(correlation_id) = msg.correlation_id {
-        pairs.push(("metadata.correlationId", correlation_id));
+        pairs.push(("correlationId", correlation_id));
     }
     pairs
+}
+
+/// One entry of a bulk publish body (§1.5).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct BulkEntry<'a> {
+    entry_id: &'a str,
+    event: &'a Value,
+    /// As for a single publish: without it the data would not be JSON in the CloudEvent.
+    content_type: &'static str,
+    metadata: BTreeMap<&'static str, &'a str>,
+}
+
+impl<'a> BulkEntry<'a> {
+    fn of(msg: &OutgoingMessage<'a>) -> Self {
+        let mut metadata: BTreeMap<_, _> = metadata(msg).into_iter().collect();
+        // Unlike the header of a single publish, this value is copied into the CloudEvent
+        // verbatim, so only a well-formed one is passed on; otherwise the event loses its trace.
+        if let Some(traceparent) = msg.traceparent.filter(|t| is_traceparent(t)) {
+            metadata.insert("cloudevent.traceparent", traceparent);
+        }
+        Self { entry_id: msg.id, event: msg.data, content_type: "application/json", metadata }
+    }
+}
+
+/// The JSON array of entries. A repeated id is refused here: daprd would refuse the whole call
+/// with a 400 that does not say which id.
+fn bulk_body(messages: &[OutgoingMessage<'_>]) -> Result<Vec<u8>, PublishError> {
+    let mut ids = HashSet::with_capacity(messages.len());
+    if let Some(duplicate) = messages.iter().find(|msg| !ids.insert(msg.id)) {
+        return Err(PublishError::InvalidRequest(format!("duplicate message id {}", duplicate.id)));
+    }
+    let entries: Vec<BulkEntry<'_>> = messages.iter().map(BulkEntry::of).collect();
+    serde_json::to_vec(&entries)
+        .map_err(|e| PublishError::InvalidRequest(format!("data is not serializable: {e}")))
+}
+
+/// A W3C `traceparent`: `version-traceid-parentid-flags`, lowercase hex of 2, 32, 16 and 2 digits.
+fn is_traceparent(value: &str) -> bool {
+    let parts: Vec<&str> = value.split('-').collect();
+    parts.len() == 4
+        && parts.iter().zip([2, 32, 16, 2]).all(|(part, len)| {
+            part.len() == len && part.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        })
 }
 
 impl fmt::Debug for DaprClient {
@@ -212,7 +303,62 @@ pub enum PublishError {
     InvalidRequest(String),
 }
 
+/// Why a bulk publish failed, and whether the sidecar published some of the entries anyway.
+#[derive(Debug, thiserror::Error)]
+pub enum BulkPublishError {
+    /// Nothing was published: no answer, or the call was refused as a whole.
+    #[error(transparent)]
+    Request(#[from] PublishError),
+    /// The broker refused these entries; the others were published.
+    #[error("{} entries of a bulk publish failed: {error}", failed.len())]
+    Partial { failed: Vec<BulkFailedEntry>, error: PublishError },
+}
+
+impl BulkPublishError {
+    /// True when the message with this id may not have been published.
+    pub fn has_failed(&self, id: &str) -> bool {
+        match self {
+            Self::Request(_) => true,
+            Self::Partial { failed, .. } => failed.iter().any(|entry| entry.entry_id == id),
+        }
+    }
+
+    /// The failure as a single publish would have reported it.
+    pub fn error(&self) -> &PublishError {
+        match self {
+            Self::Request(error) | Self::Partial { error, .. } => error,
+        }
+    }
+
+    pub fn into_error(self) -> PublishError {
+        match self {
+            Self::Request(error) | Self::Partial { error, .. } => error,
+        }
+    }
+
+    /// A 500 that lists failed entries is a partial failure (§1.5); anything else failed whole.
+    fn from_answer(status: StatusCode, body: &str) -> Self {
+        match serde_json::from_str::<BulkPublishFailure>(body) {
+            Ok(answer) if !answer.failed_entries.is_empty() => {
+                let reason =
+                    answer.failed_entries.iter().map(|entry| entry.error.as_str()).find(|e| !e.is_empty());
+                let error = PublishError::Rejected {
+                    status,
+                    error_code: Some(answer.error_code).filter(|code| !code.is_empty()),
+                    message: truncate(reason.unwrap_or_default().to_owned(), MAX_ERROR_MESSAGE),
+                };
+                Self::Partial { failed: answer.failed_entries, error }
+            }
+            _ => Self::Request(PublishError::rejected(status, body)),
+        }
+    }
+}
+
 impl PublishError {
+    fn from_send(error: reqwest::Error) -> Self {
+        if error.is_builder() { Self::InvalidRequest(error.to_string()) } else { Self::Transport(error) }
+    }
+
     /// True for failures that may go away by themselves: no connection, a timeout, a 5xx (the
     /// broker is down, §1.4), 408 or 429. 400/401/403/404 are configuration errors (unknown
     /// component, wrong token, topic not allowed) that retrying cannot fix.
@@ -420,6 +566,84 @@ mod tests {
         {
             assert!(!PublishError::rejected(status, "").is_retryable(), "{status}");
         }
+    }
+
+    #[test]
+    fn bulk_entries_carry_each_message_metadata_and_trace() {
+        let data = json!({ "title": "x" });
+        let traceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+        let msg = OutgoingMessage { traceparent: Some(traceparent), ..message(&data) };
+        let entry = serde_json::to_value(BulkEntry::of(&msg)).expect("serializable");
+        assert_eq!(
+            entry,
+            json!({
+                "entryId": "0192f0c4-7a00-7000-8000-000000000001",
+                "event": { "title": "x" },
+                "contentType": "application/json",
+                "metadata": {
+                    "cloudevent.id": "0192f0c4-7a00-7000-8000-000000000001",
+                    "cloudevent.type": "tasks.created",
+                    "cloudevent.traceparent": traceparent,
+                    "partitionKey": "6f1c3a52-0000-4000-8000-00000000000a",
+                    "correlationId": "req 42&x=1",
+                },
+            })
+        );
+    }
+
+    #[test]
+    fn a_malformed_traceparent_is_left_out_of_a_bulk_entry() {
+        let data = json!({});
+        for bad in ["", "00-abc-def-01", "00-0AF7651916CD43DD8448EB211C80319C-B7AD6B7169203331-01"] {
+            let msg = OutgoingMessage { traceparent: Some(bad), ..message(&data) };
+            let entry = serde_json::to_value(BulkEntry::of(&msg)).expect("serializable");
+            assert!(entry["metadata"].get("cloudevent.traceparent").is_none(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn bulk_url_is_the_alpha_endpoint() {
+        let url = client("http://127.0.0.1:3500/")
+            .endpoint(&["v1.0-alpha1", "publish", "bulk", "pubsub-kafka"], "orders/eu")
+            .expect("valid");
+        assert_eq!(url.as_str(), "http://127.0.0.1:3500/v1.0-alpha1/publish/bulk/pubsub-kafka/orders/eu");
+    }
+
+    #[test]
+    fn duplicate_ids_and_empty_names_are_refused_before_sending() {
+        let data = json!({});
+        let twice = [message(&data), message(&data)];
+        assert!(matches!(bulk_body(&twice), Err(PublishError::InvalidRequest(_))));
+        assert!(bulk_body(&twice[..1]).is_ok());
+        let err = client("http://127.0.0.1:3500")
+            .endpoint(&["v1.0-alpha1", "publish", "bulk", ""], "t")
+            .expect_err("no pubsub name");
+        assert!(!err.is_retryable());
+    }
+
+    #[test]
+    fn a_500_listing_entries_is_a_partial_failure() {
+        let err = BulkPublishError::from_answer(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            r#"{"failedEntries":[{"entryId":"b","error":"kafka: broker down"}],"errorCode":"ERR_PUBSUB_PUBLISH_MESSAGE"}"#,
+        );
+        assert!(err.has_failed("b"));
+        assert!(!err.has_failed("a"));
+        assert!(err.error().is_retryable());
+        assert_eq!(err.error().error_code(), Some("ERR_PUBSUB_PUBLISH_MESSAGE"));
+        assert!(err.to_string().contains("kafka: broker down"), "{err}");
+    }
+
+    #[test]
+    fn other_bulk_errors_fail_every_entry() {
+        let err = BulkPublishError::from_answer(
+            StatusCode::NOT_FOUND,
+            r#"{"errorCode":"ERR_PUBSUB_NOT_FOUND","message":"pubsub nope is not found"}"#,
+        );
+        assert!(matches!(err, BulkPublishError::Request(_)));
+        assert!(err.has_failed("a"));
+        assert!(!err.error().is_retryable());
+        assert_eq!(err.error().error_code(), Some("ERR_PUBSUB_NOT_FOUND"));
     }
 
     #[test]

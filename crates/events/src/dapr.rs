@@ -27,6 +27,8 @@ pub mod error_code {
     pub const PUBSUB_REQUEST_METADATA: &str = "ERR_PUBSUB_REQUEST_METADATA";
     pub const PUBSUB_PUBLISH_MESSAGE: &str = "ERR_PUBSUB_PUBLISH_MESSAGE";
     pub const PUBSUB_CLOUD_EVENTS_SER: &str = "ERR_PUBSUB_CLOUD_EVENTS_SER";
+    /// A bulk publish body that is not a list of entries, or an entry without a unique `entryId`.
+    pub const PUBSUB_EVENTS_SER: &str = "ERR_PUBSUB_EVENTS_SER";
 }
 
 /// A CloudEvent as the sidecar delivers it (§3.2).
@@ -197,6 +199,27 @@ impl DaprErrorBody {
     pub fn new(error_code: impl Into<String>, message: impl Into<String>) -> Self {
         Self { error_code: error_code.into(), message: message.into(), details: Vec::new() }
     }
+}
+
+/// The answer to a bulk publish of which some entries failed: HTTP 500 with the entries the
+/// broker refused (§1.5). The entries not listed were published.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BulkPublishFailure {
+    #[serde(default)]
+    pub failed_entries: Vec<BulkFailedEntry>,
+    #[serde(default)]
+    pub error_code: String,
+}
+
+/// One refused entry of a [`BulkPublishFailure`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BulkFailedEntry {
+    pub entry_id: String,
+    /// The broker's reason; daprd leaves it out when it has none.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub error: String,
 }
 
 #[cfg(test)]

@@ -14,7 +14,7 @@ use uuid::Uuid;
 use crate::{
     helpers::{
         Received, Run, TRACEPARENT, TestApp, TestAppBuilder, WAIT, client, fast_emulator, publish_event,
-        raw_publish, status, subscription, tag_of, task_event, try_publish_event_to,
+        raw_publish, status, subscription, tag_of, task_event, try_publish_bulk, try_publish_event_to,
     },
     sidecar::{Sidecar, SidecarKind, on_both_sidecars},
 };
@@ -30,6 +30,7 @@ on_both_sidecars!(
     a_lowercase_status_is_retried_like_an_error,
     any_2xx_without_a_known_status_is_success,
     order_is_kept_per_key_while_a_message_is_retried,
+    a_bulk_publish_delivers_each_entry_with_our_id_key_and_trace,
 );
 
 const EVENTS_ROUTE: &str = "/events";
@@ -266,6 +267,46 @@ async fn order_is_kept_per_key_while_a_message_is_retried(kind: SidecarKind) {
         let records = emulator.wait_for_deliveries(TOPIC, 4, WAIT).await.expect("finished");
         assert!(records.iter().all(|r| r.outcome == DeliveryOutcome::Success));
     }
+}
+
+/// The relay's bulk publish: the consumers de-duplicate on the CloudEvent id, so every entry
+/// must arrive with the id, type and key its own metadata gave it, not ones the sidecar made up.
+async fn a_bulk_publish_delivers_each_entry_with_our_id_key_and_trace(kind: SidecarKind) {
+    let run = Run::new();
+    let app = app_answering(kind, &run, |_| status("SUCCESS")).spawn().await;
+    let sidecar = Sidecar::builder().app(&app).start(kind).await;
+    let (first, second) = (Uuid::now_v7(), Uuid::now_v7());
+    let events = [run.event(first, "b1"), run.event(second, "b2"), run.event(first, "b3")];
+    try_publish_bulk(&sidecar.client(None), &events).await.expect("all entries published");
+
+    let received = app.wait_received_on(EVENTS_ROUTE, 3).await;
+    for event in &events {
+        let tag = match &event.payload {
+            events::EventPayload::Deleted { title } => title.as_str(),
+            other => panic!("unexpected payload {other:?}"),
+        };
+        let got = received.iter().find(|r| tag_of(r) == tag).unwrap_or_else(|| panic!("{tag} delivered"));
+        let cloud_event = got.json();
+        assert_eq!(cloud_event["id"], event.event_id.to_string().as_str(), "{tag}");
+        assert_eq!(cloud_event["type"], "tasks.deleted");
+        assert_eq!(cloud_event["source"], sidecar.app_id());
+        assert_eq!(cloud_event["datacontenttype"], "application/json");
+        // The entry's own trace context, verbatim: a bulk call has no per-entry header.
+        assert_eq!(cloud_event["traceparent"], TRACEPARENT);
+        assert_eq!(cloud_event["traceid"], TRACEPARENT);
+        assert_eq!(got.header("__key"), Some(event.task_id.to_string().as_str()), "{tag}");
+        assert_eq!(got.header("correlationid"), Some(format!("corr-{tag}").as_str()));
+        assert_same_trace(got.header("traceparent").expect("a trace header"));
+        let typed: CloudEvent = serde_json::from_value(cloud_event).expect("parses");
+        assert_eq!(TaskEvent::from_cloud_event(&typed).as_ref(), Ok(event));
+    }
+    // Entries of one key in one call: written in the order given while none fails.
+    let of_first: Vec<String> = received
+        .iter()
+        .filter(|r| r.header("__key") == Some(first.to_string().as_str()))
+        .map(tag_of)
+        .collect();
+    assert_eq!(of_first, ["b1", "b3"]);
 }
 
 // --- Emulator only ------------------------------------------------------------------------------

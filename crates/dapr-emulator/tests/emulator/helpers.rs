@@ -342,6 +342,39 @@ pub async fn try_publish_event_to(
     client.publish(events::DEFAULT_PUBSUB, topic, &message).await
 }
 
+/// Publishes `events` in one bulk call, each entry the way the backend relay builds it.
+pub async fn try_publish_bulk(
+    client: &DaprClient,
+    events: &[TaskEvent],
+) -> Result<(), events::client::BulkPublishError> {
+    let owned: Vec<(String, String, Value)> = events
+        .iter()
+        .map(|e| {
+            (e.event_id.to_string(), e.task_id.to_string(), serde_json::to_value(e).expect("serializable"))
+        })
+        .collect();
+    let messages: Vec<OutgoingMessage<'_>> = events
+        .iter()
+        .zip(&owned)
+        .map(|(event, (id, key, data))| OutgoingMessage {
+            id,
+            event_type: event.event_type().as_str(),
+            partition_key: key,
+            correlation_id: Some(&event.correlation_id),
+            traceparent: Some(TRACEPARENT),
+            data,
+        })
+        .collect();
+    client.publish_bulk(events::DEFAULT_PUBSUB, events::TOPIC, &messages).await
+}
+
+/// A raw `POST /v1.0-alpha1/publish/bulk/{pubsub}/{topic}` with this JSON body.
+pub fn raw_bulk_publish(base_url: &str, body: &Value) -> reqwest::RequestBuilder {
+    reqwest::Client::new()
+        .post(format!("{base_url}/v1.0-alpha1/publish/bulk/{}/{}", events::DEFAULT_PUBSUB, events::TOPIC))
+        .json(body)
+}
+
 /// A raw publish request for edge cases the typed client cannot produce.
 pub fn raw_publish(emulator: &EmulatorHandle, topic_and_query: &str) -> reqwest::RequestBuilder {
     reqwest::Client::new().post(format!(

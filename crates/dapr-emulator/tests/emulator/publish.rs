@@ -10,7 +10,10 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::{
-    helpers::{Run, TRACEPARENT, WAIT, client, publish_event, raw_publish, task_event, try_publish_event},
+    helpers::{
+        Run, TRACEPARENT, WAIT, client, publish_event, raw_bulk_publish, raw_publish, task_event,
+        try_publish_bulk, try_publish_event,
+    },
     sidecar::{Sidecar, SidecarKind, on_both_sidecars},
 };
 
@@ -31,6 +34,9 @@ on_both_sidecars!(
     an_empty_topic_is_not_a_publish_route,
     an_invalid_cloud_event_is_a_500_serialization_error,
     a_bad_raw_payload_flag_is_400,
+    a_bulk_entry_without_a_unique_entry_id_is_400,
+    a_bulk_entry_whose_event_does_not_match_its_content_type_is_400,
+    the_v1_bulk_path_is_a_publish_to_a_pubsub_named_bulk,
 );
 
 async fn an_unknown_pubsub_is_404_and_not_retryable(kind: SidecarKind) {
@@ -137,6 +143,78 @@ async fn a_bad_raw_payload_flag_is_400(kind: SidecarKind) {
         "failed deserializing metadata. Error: rawPayload value must be a valid boolean: actual is 'yes'"
     );
     assert_eq!(reason(&body), Some("DAPR_PUBSUB_METADATA_DESERIALIZATION"));
+}
+
+fn bulk_entry(entry_id: Option<&str>, run: &Run) -> Value {
+    let mut entry = json!({
+        "event": { "run": run.id },
+        "contentType": "application/json",
+        "metadata": { "partitionKey": "k" },
+    });
+    if let Some(id) = entry_id {
+        entry["entryId"] = json!(id);
+    }
+    entry
+}
+
+async fn a_bulk_entry_without_a_unique_entry_id_is_400(kind: SidecarKind) {
+    let sidecar = Sidecar::builder().start(kind).await;
+    let run = Run::new();
+    let missing = json!([bulk_entry(Some("a"), &run), bulk_entry(None, &run)]);
+    let duplicated = json!([bulk_entry(Some("a"), &run), bulk_entry(Some("a"), &run)]);
+    for body in [missing, duplicated] {
+        let response = raw_bulk_publish(sidecar.base_url(), &body).send().await.expect("sent");
+        let (status, answer) = error_body(response).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+        assert_eq!(answer["errorCode"], "ERR_PUBSUB_EVENTS_SER");
+        assert_eq!(
+            answer["message"],
+            format!(
+                "error marshaling events to bytes for topic {TOPIC} pubsub {DEFAULT_PUBSUB}. \
+                 error: entryId is duplicated or not present for entry"
+            )
+        );
+        assert_eq!(reason(&answer), Some("DAPR_PUBSUB_MARSHAL_EVENTS"));
+    }
+    if let Some(emulator) = sidecar.emulator() {
+        assert!(emulator.published(TOPIC).is_empty(), "nothing of a refused call is published");
+    }
+}
+
+async fn a_bulk_entry_whose_event_does_not_match_its_content_type_is_400(kind: SidecarKind) {
+    let sidecar = Sidecar::builder().start(kind).await;
+    let run = Run::new();
+    let mut text_with_object = bulk_entry(Some("b"), &run);
+    text_with_object["contentType"] = json!("text/plain");
+    let mut no_content_type = bulk_entry(Some("c"), &run);
+    no_content_type.as_object_mut().expect("an object").remove("contentType");
+    for entry in [text_with_object, no_content_type] {
+        let body = json!([bulk_entry(Some("a"), &run), entry]);
+        let response = raw_bulk_publish(sidecar.base_url(), &body).send().await.expect("sent");
+        let (status, answer) = error_body(response).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+        assert_eq!(answer["errorCode"], "ERR_PUBSUB_EVENTS_SER");
+        assert_eq!(reason(&answer), Some("DAPR_PUBSUB_MARSHAL_ENVELOPE"));
+    }
+    if let Some(emulator) = sidecar.emulator() {
+        assert!(emulator.published(TOPIC).is_empty());
+    }
+}
+
+/// Before 1.17 the bulk endpoint exists only as `v1.0-alpha1`; the same path under `v1.0` is a
+/// single publish whose pub/sub is `bulk`, which is why the client uses the alpha path.
+async fn the_v1_bulk_path_is_a_publish_to_a_pubsub_named_bulk(kind: SidecarKind) {
+    let sidecar = Sidecar::builder().start(kind).await;
+    let response = sidecar
+        .raw_publish(&format!("bulk/{DEFAULT_PUBSUB}/{TOPIC}"))
+        .json(&json!([bulk_entry(Some("a"), &Run::new())]))
+        .send()
+        .await
+        .expect("sent");
+    let (status, body) = error_body(response).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(body["errorCode"], "ERR_PUBSUB_NOT_FOUND");
+    assert_eq!(body["message"], "pubsub bulk is not found");
 }
 
 /// The `reason` of the `ErrorInfo` entry in a Dapr error's `details`.
@@ -364,4 +442,147 @@ async fn wait_for_gives_up_with_what_it_saw() {
         emulator.wait_for("nothing", 1, Duration::from_millis(20)).await.expect_err("nothing published");
     assert_eq!((err.wanted, err.seen), (1, 0));
     assert!(err.to_string().contains("`nothing`"), "{err}");
+}
+
+#[tokio::test]
+async fn bulk_publish_stores_each_entry_in_order_with_its_own_metadata() {
+    let emulator = emulator().await;
+    let key = Uuid::now_v7();
+    let events = [task_event(key, "one"), task_event(Uuid::now_v7(), "two"), task_event(key, "three")];
+    try_publish_bulk(&client(&emulator, None), &events).await.expect("published");
+
+    let published = emulator.wait_for(TOPIC, 3, WAIT).await.expect("three messages");
+    for (message, event) in published.iter().zip(&events) {
+        assert_eq!(message.id(), Some(event.event_id.to_string().as_str()));
+        assert_eq!(message.partition_key(), Some(event.task_id.to_string().as_str()));
+        let cloud_event = message.cloud_event.as_ref().expect("a CloudEvent");
+        assert_eq!(cloud_event["traceparent"], TRACEPARENT);
+        let typed: CloudEvent = serde_json::from_value(cloud_event.clone()).expect("parses");
+        assert_eq!(TaskEvent::from_cloud_event(&typed).as_ref(), Ok(event));
+    }
+}
+
+#[tokio::test]
+async fn bulk_request_metadata_fills_in_what_an_entry_lacks() {
+    let emulator = emulator().await;
+    let body = json!([
+        { "entryId": "a", "event": {}, "contentType": "application/json",
+          "metadata": { "cloudevent.type": "own" } },
+        { "entryId": "b", "event": {}, "contentType": "application/json" },
+    ]);
+    let response = reqwest::Client::new()
+        .post(format!(
+            "{}/v1.0-alpha1/publish/bulk/{DEFAULT_PUBSUB}/{TOPIC}?metadata.cloudevent.type=req&metadata.partitionKey=k",
+            emulator.base_url()
+        ))
+        .json(&body)
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    let published = emulator.wait_for(TOPIC, 2, WAIT).await.expect("two messages");
+    let types: Vec<&Value> =
+        published.iter().map(|m| &m.cloud_event.as_ref().expect("a CloudEvent")["type"]).collect();
+    // daprd merges request metadata into an entry's only when the entry has metadata of its own.
+    assert_eq!(types, [&json!("own"), &json!("com.dapr.event.sent")]);
+    assert!(published.iter().all(|m| m.partition_key() == Some("k")), "Kafka gets the request's metadata");
+}
+
+#[tokio::test]
+async fn bulk_publish_reports_the_entries_the_broker_refused() {
+    let emulator = emulator().await;
+    let client = client(&emulator, None);
+    let (healthy, refused) = (Uuid::now_v7(), Uuid::now_v7());
+    emulator.set_key_refused(&refused.to_string(), true);
+    let events = [task_event(healthy, "h1"), task_event(refused, "r1"), task_event(healthy, "h2")];
+
+    let response = raw_bulk_publish(
+        emulator.base_url(),
+        &json!([bulk_entry_of(&events[0]), bulk_entry_of(&events[1]), bulk_entry_of(&events[2]),]),
+    )
+    .send()
+    .await
+    .expect("sent");
+    assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    let answer: Value = response.json().await.expect("JSON");
+    assert_eq!(
+        answer,
+        json!({
+            "failedEntries": [{ "entryId": events[1].event_id, "error": "broker unavailable (injected fault)" }],
+            "errorCode": "ERR_PUBSUB_PUBLISH_MESSAGE",
+        })
+    );
+    let ids: Vec<String> =
+        emulator.published(TOPIC).iter().filter_map(|m| m.id().map(str::to_owned)).collect();
+    assert_eq!(ids, [events[0].event_id.to_string(), events[2].event_id.to_string()]);
+
+    // Through the client: the failed entries by id, the rest published.
+    let again = [task_event(refused, "r2"), task_event(healthy, "h3")];
+    let err = try_publish_bulk(&client, &again).await.expect_err("one entry refused");
+    assert!(err.has_failed(&again[0].event_id.to_string()));
+    assert!(!err.has_failed(&again[1].event_id.to_string()));
+    assert!(err.error().is_retryable());
+    // A single publish of a refused key is refused whole.
+    let err = try_publish_event(&client, &task_event(refused, "r3")).await.expect_err("refused key");
+    assert_eq!(err.status(), Some(StatusCode::INTERNAL_SERVER_ERROR));
+
+    emulator.set_key_refused(&refused.to_string(), false);
+    emulator.set_broker_down(true);
+    let err = try_publish_bulk(&client, &again).await.expect_err("broker down");
+    assert!(again.iter().all(|e| err.has_failed(&e.event_id.to_string())), "{err:?}");
+    emulator.set_broker_down(false);
+    try_publish_bulk(&client, &again).await.expect("broker back");
+    assert_eq!(emulator.published(TOPIC).len(), 5);
+}
+
+#[tokio::test]
+async fn bulk_publish_checks_the_pubsub_token_raw_payload_and_body_first() {
+    let emulator = Emulator::builder().app_id("backend").api_token("t0k").start().await.expect("starts");
+    let bulk = |path: &str| {
+        reqwest::Client::new().post(format!("{}/v1.0-alpha1/publish/bulk/{path}", emulator.base_url()))
+    };
+    let response = bulk(&format!("{DEFAULT_PUBSUB}/{TOPIC}")).body("[]").send().await.expect("sent");
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+
+    let response =
+        bulk(&format!("nope/{TOPIC}")).header("dapr-api-token", "t0k").body("[]").send().await.expect("sent");
+    let (status, body) = error_body(response).await;
+    assert_eq!((status, body["errorCode"].as_str()), (StatusCode::NOT_FOUND, Some("ERR_PUBSUB_NOT_FOUND")));
+
+    let path = format!("{DEFAULT_PUBSUB}/{TOPIC}?metadata.rawPayload=maybe");
+    let response = bulk(&path).header("dapr-api-token", "t0k").body("not json").send().await.expect("sent");
+    let (status, body) = error_body(response).await;
+    assert_eq!(
+        (status, body["errorCode"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("ERR_PUBSUB_REQUEST_METADATA"))
+    );
+
+    let response = bulk(&format!("{DEFAULT_PUBSUB}/{TOPIC}"))
+        .header("dapr-api-token", "t0k")
+        .body("{}")
+        .send()
+        .await
+        .expect("sent");
+    let (status, body) = error_body(response).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["errorCode"], "ERR_PUBSUB_EVENTS_SER");
+    assert_eq!(reason(&body), Some("DAPR_PUBSUB_UNMARSHAL_EVENTS"));
+
+    let response = bulk(&format!("{DEFAULT_PUBSUB}/{TOPIC}"))
+        .header("dapr-api-token", "t0k")
+        .body("[]")
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), StatusCode::NO_CONTENT, "an empty list publishes nothing");
+    assert!(emulator.published(TOPIC).is_empty());
+}
+
+fn bulk_entry_of(event: &TaskEvent) -> Value {
+    json!({
+        "entryId": event.event_id,
+        "event": event,
+        "contentType": "application/json",
+        "metadata": { "cloudevent.id": event.event_id, "partitionKey": event.task_id },
+    })
 }
