@@ -15,14 +15,10 @@ use tokio_cron_scheduler::{Job, JobScheduler};
 use tokio_util::sync::CancellationToken;
 
 use crate::{
-    agents::{self, PassOutcome},
+    agents::{self, PassOutcome, PassReport},
     config::{AgentConfig, Settings},
     error::Result,
 };
-
-/// A tick that fills its batch is followed at once by another pass, at most this many times,
-/// so a backlog drains within one tick without one job monopolising the pool.
-const MAX_PASSES_PER_TICK: usize = 10;
 
 /// The scheduled jobs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -107,9 +103,12 @@ pub async fn run(
     Ok(())
 }
 
-/// One scheduled tick: passes until the backlog is smaller than a batch.
+/// One scheduled tick: passes until the backlog is smaller than a batch, so a backlog (10,000
+/// tasks falling overdue at once) is handled within the tick, not a few batches per tick. Each
+/// pass is its own bounded transaction holding one connection, so the other jobs and the
+/// deliveries keep the rest of the pool.
 pub async fn tick(job: CronJob, pool: &PgPool, settings: &Settings) {
-    for _ in 0..MAX_PASSES_PER_TICK {
+    loop {
         let started = Instant::now();
         let report = match job.run_once(pool, settings).await {
             Ok(PassOutcome::Ran(report)) => report,
@@ -153,11 +152,17 @@ pub async fn tick(job: CronJob, pool: &PgPool, settings: &Settings) {
         } else {
             log_pass!(debug);
         }
-        let full = i64::try_from(report.examined).unwrap_or(i64::MAX) >= settings.batch_size;
-        if !(full && report.made_progress()) {
+        if !worth_another_pass(&report, settings) {
             return;
         }
     }
+}
+
+/// A pass that filled its batch and changed something leaves more behind; one that changed
+/// nothing would find the same batch again.
+fn worth_another_pass(report: &PassReport, settings: &Settings) -> bool {
+    let full = i64::try_from(report.examined).unwrap_or(i64::MAX) >= settings.batch_size;
+    full && report.made_progress()
 }
 
 /// What [`drain`] did.
@@ -187,8 +192,7 @@ pub async fn drain(job: CronJob, pool: &PgPool, settings: &Settings) -> Result<D
         drained.examined += report.examined;
         drained.suggestions_created += report.suggestions_created;
         drained.events_published += report.events_published;
-        let full = i64::try_from(report.examined).unwrap_or(i64::MAX) >= settings.batch_size;
-        if !(full && report.made_progress()) {
+        if !worth_another_pass(&report, settings) {
             break;
         }
     }

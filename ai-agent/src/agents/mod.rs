@@ -140,14 +140,19 @@ pub(crate) async fn propose(
         settings.suggestions_per_hour,
     )
     .await?;
+    Ok((inserted, reaction_to(suggestion.kind, inserted)))
+}
+
+/// What became of one suggestion, counted into a [`Reaction`] and the metrics; shared by
+/// [`propose`] and the batch writers so both count alike.
+pub(crate) fn reaction_to(kind: Kind, inserted: Inserted) -> Reaction {
     let mut reaction = Reaction::default();
     match inserted {
         Inserted::Created(_) => {
             reaction.suggestions_created = 1;
             // Counted when written: a transaction that later rolls back (then redelivered)
             // counts again, so this may run slightly ahead of the table.
-            metrics::counter!("agent_suggestions_created_total", "kind" => suggestion.kind.as_str())
-                .increment(1);
+            metrics::counter!("agent_suggestions_created_total", "kind" => kind.as_str()).increment(1);
         }
         Inserted::Disabled | Inserted::RateLimited => {
             reaction.suggestions_suppressed = 1;
@@ -156,7 +161,7 @@ pub(crate) async fn propose(
         }
         Inserted::Duplicate => {}
     }
-    Ok((inserted, reaction))
+    reaction
 }
 
 /// An instant as the user reads it: in their time zone (UTC if it is unknown to this build).

@@ -12,7 +12,9 @@ use chrono::{DateTime, Utc};
 use events::{EventPayload, TaskEvent, truncate_to_millis};
 use sqlx::{PgConnection, PgPool};
 
-use super::{Origin, PassOutcome, PassReport, Settings, count, local_time, pass_correlation_id, propose};
+use super::{
+    Origin, PassOutcome, PassReport, Settings, count, local_time, pass_correlation_id, propose, reaction_to,
+};
 use crate::{
     db::{self, locks::JobLock, tasks::TaskRow},
     error::Result,
@@ -66,7 +68,7 @@ impl EventHandler for FlagIfOverdue {
 }
 
 /// The warning for an overdue `task`, plus its `tasks.overdue` announcement if the warning is
-/// new. Shared by the event handler and the sweep.
+/// new: the event handler's path, one task.
 async fn flag(
     conn: &mut PgConnection,
     task: &TaskRow,
@@ -74,10 +76,22 @@ async fn flag(
     now: DateTime<Utc>,
     origin: Origin<'_>,
 ) -> Result<Reaction> {
-    let Some(due) = task.due_at else {
+    let Some(suggestion) = warning(task, origin) else {
         return Ok(Reaction::default());
     };
-    let suggestion = NewSuggestion {
+    let (inserted, mut reaction) = propose(conn, &suggestion, settings, now).await?;
+    if let Some(event) = announcement(task, inserted, origin) {
+        platform::outbox::insert(conn, events::TOPIC, &event, origin.traceparent).await?;
+        reaction.events_published += 1;
+    }
+    Ok(reaction)
+}
+
+/// The warning about `task`, if it has a due time. Shared by both paths, so they write the
+/// same suggestion.
+fn warning(task: &TaskRow, origin: Origin<'_>) -> Option<NewSuggestion> {
+    let due = task.due_at?;
+    Some(NewSuggestion {
         user_id: task.user_id,
         task_id: Some(task.task_id),
         kind: Kind::Overdue,
@@ -91,24 +105,30 @@ async fn flag(
         dedupe_key: dedupe::overdue(task.task_id, due),
         source_event: origin.source_event.map(str::to_owned),
         correlation_id: Some(origin.correlation_id.to_owned()),
+    })
+}
+
+/// The `tasks.overdue` event for `task`, when its warning was just created: announced once per
+/// task and due time. Shared by both paths.
+fn announcement(task: &TaskRow, inserted: Inserted, origin: Origin<'_>) -> Option<TaskEvent> {
+    let (Inserted::Created(_), Some(due)) = (inserted, task.due_at) else {
+        return None;
     };
-    let (inserted, mut reaction) = propose(conn, &suggestion, settings, now).await?;
-    if let Inserted::Created(_) = inserted {
-        let event = TaskEvent::new(
-            task.task_id,
-            task.user_id,
-            origin.correlation_id,
-            EventPayload::Overdue { title: task.title.clone(), due_date: truncate_to_millis(due) },
-        );
-        platform::outbox::insert(conn, events::TOPIC, &event, origin.traceparent).await?;
-        reaction.events_published += 1;
-    }
-    Ok(reaction)
+    Some(TaskEvent::new(
+        task.task_id,
+        task.user_id,
+        origin.correlation_id,
+        EventPayload::Overdue { title: task.title.clone(), due_date: truncate_to_millis(due) },
+    ))
 }
 
 /// One sweep: open tasks past due at `now` without a warning for their due time get one, and
 /// their `tasks.overdue` event, in one transaction. Only one replica sweeps at a time; the
 /// others get [`PassOutcome::Busy`].
+///
+/// Set-based: the batch's warnings go through the per-user gate in one statement and their
+/// events into the outbox in another, so a pass costs a handful of round trips, not a few per
+/// task. A full batch is followed by another pass (see `cron::tick`).
 #[tracing::instrument(name = "overdue_sweep", skip_all)]
 pub async fn sweep_once(pool: &PgPool, settings: &Settings, now: DateTime<Utc>) -> Result<PassOutcome> {
     let mut tx = pool.begin().await?;
@@ -118,14 +138,29 @@ pub async fn sweep_once(pool: &PgPool, settings: &Settings, now: DateTime<Utc>) 
     let mut tasks =
         db::tasks::overdue_candidates(&mut tx, now, settings.suggestions_per_hour, settings.batch_size)
             .await?;
-    // Per-user locks are taken in user order in every multi-user transaction, so two passes can
-    // never wait for each other in a cycle. The sort is stable: oldest due first per user.
+    // Grouped by user (the order the per-user locks are taken in); the sort is stable, so each
+    // user's tasks stay oldest due first, the order their hourly slots go in.
     tasks.sort_by_key(|task| task.user_id);
     let correlation_id = pass_correlation_id("overdue");
+    let origin = Origin::of_pass(&correlation_id);
     let mut report = PassReport { examined: tasks.len(), ..PassReport::default() };
-    for task in &tasks {
-        report.absorb(flag(&mut tx, task, settings, now, Origin::of_pass(&correlation_id)).await?);
+    let (tasks, warnings): (Vec<&TaskRow>, Vec<NewSuggestion>) =
+        tasks.iter().filter_map(|task| Some((task, warning(task, origin)?))).unzip();
+    let inserted = db::suggestions::insert_many(
+        &mut tx,
+        &warnings,
+        now,
+        now + settings.suggestion_ttl,
+        settings.suggestions_per_hour,
+    )
+    .await?;
+    let mut announcements = Vec::new();
+    for (task, inserted) in tasks.into_iter().zip(inserted) {
+        report.absorb(reaction_to(Kind::Overdue, inserted));
+        announcements.extend(announcement(task, inserted, origin));
     }
+    platform::outbox::insert_many(&mut tx, events::TOPIC, &announcements, origin.traceparent).await?;
+    report.events_published += announcements.len();
     tx.commit().await?;
     Ok(PassOutcome::Ran(report))
 }

@@ -48,3 +48,20 @@ pub async fn lock_user_suggestions(conn: &mut PgConnection, user_id: Uuid) -> sq
         .await?;
     Ok(())
 }
+
+/// [`lock_user_suggestions`] for each of `users`, which must be sorted and distinct: one round
+/// trip, the locks taken one after the other in that order (a volatile function in the select
+/// list runs after the `order by`).
+pub async fn lock_many_user_suggestions(conn: &mut PgConnection, users: &[Uuid]) -> sqlx::Result<()> {
+    debug_assert!(users.windows(2).all(|pair| pair[0] < pair[1]), "users sorted and distinct");
+    sqlx::query(
+        "select pg_advisory_xact_lock($1, hashtext(u.user_id::text))
+         from unnest($2::uuid[]) with ordinality as u(user_id, n)
+         order by u.n",
+    )
+    .bind(SUGGESTION_LOCK_CLASS)
+    .bind(users)
+    .execute(conn)
+    .await?;
+    Ok(())
+}

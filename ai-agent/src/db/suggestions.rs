@@ -90,6 +90,116 @@ pub async fn insert(
     })
 }
 
+/// [`insert`] for many suggestions at once, with the same outcome for each as if they were
+/// inserted one by one in slice order: the gate of a user's later suggestion counts the ones
+/// created before it in the batch. Three statements whatever the batch's size.
+///
+/// The users' suggestion locks are taken first, in user order (the rule for every multi-user
+/// transaction, so two of them never wait for each other in a cycle), in a statement of their
+/// own so the decision after them sees everything their previous holders committed.
+#[tracing::instrument(skip_all, fields(suggestions = suggestions.len()))]
+pub async fn insert_many(
+    conn: &mut PgConnection,
+    suggestions: &[NewSuggestion],
+    now: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+    per_hour: i64,
+) -> sqlx::Result<Vec<Inserted>> {
+    if suggestions.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut users: Vec<Uuid> = suggestions.iter().map(|s| s.user_id).collect();
+    users.sort_unstable();
+    users.dedup();
+    locks::lock_many_user_suggestions(conn, &users).await?;
+
+    let ids: Vec<Uuid> = suggestions.iter().map(|_| Uuid::now_v7()).collect();
+    let user_ids: Vec<Uuid> = suggestions.iter().map(|s| s.user_id).collect();
+    let task_ids: Vec<Option<Uuid>> = suggestions.iter().map(|s| s.task_id).collect();
+    let kinds: Vec<&str> = suggestions.iter().map(|s| s.kind.as_str()).collect();
+    let titles: Vec<&str> = suggestions.iter().map(|s| s.title.as_str()).collect();
+    let messages: Vec<&str> = suggestions.iter().map(|s| s.message.as_str()).collect();
+    let changes: Vec<Option<&serde_json::Value>> =
+        suggestions.iter().map(|s| s.proposed_change.as_ref()).collect();
+    let source_events: Vec<Option<&str>> = suggestions.iter().map(|s| s.source_event.as_deref()).collect();
+    let correlation_ids: Vec<Option<&str>> =
+        suggestions.iter().map(|s| s.correlation_id.as_deref()).collect();
+    let keys: Vec<&str> = suggestions.iter().map(|s| s.dedupe_key.as_str()).collect();
+    // Per user, in slice order (`n`): a suggestion whose advice exists (in the table, or earlier
+    // in the batch) is a duplicate and takes no slot; the others take the hour's free slots in
+    // turn. Whoever finds the user at the limit is rate limited, duplicate or not, as in `insert`.
+    let outcomes: Vec<(Uuid, String)> = sqlx::query_as(
+        "with input as (
+             select * from unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[],
+                                  $7::jsonb[], $8::text[], $9::text[], $10::text[])
+                 with ordinality as i(suggestion_id, user_id, task_id, kind, title, message, proposed_change,
+                                      source_event, correlation_id, dedupe_key, n)
+         ), gate as (
+             select u.user_id,
+                    coalesce((select autonomous_agents_enabled from user_preference p where p.user_id = u.user_id),
+                             true) as enabled,
+                    (select count(*) from suggestion s
+                     where s.user_id = u.user_id and s.created_at > $11 - interval '1 hour') as recent
+             from (select distinct user_id from input) u
+         ), duplicates as (
+             select i.*, g.enabled, g.recent,
+                    exists (select 1 from suggestion s where s.user_id = i.user_id and s.dedupe_key = i.dedupe_key)
+                    or row_number() over (partition by i.user_id, i.dedupe_key order by i.n) > 1 as duplicate
+             from input i join gate g on g.user_id = i.user_id
+         ), ranked as (
+             select d.*,
+                    d.recent + count(*) filter (where not d.duplicate)
+                        over (partition by d.user_id order by d.n rows unbounded preceding) as taken
+             from duplicates d
+         ), decided as (
+             select r.*,
+                    case when not r.enabled then 'disabled'
+                         when r.duplicate and r.taken >= $13 then 'rate_limited'
+                         when r.duplicate then 'duplicate'
+                         when r.taken > $13 then 'rate_limited'
+                         else 'created' end as outcome
+             from ranked r
+         ), inserted as (
+             insert into suggestion (suggestion_id, user_id, task_id, kind, title, message, proposed_change,
+                                     source_event, correlation_id, dedupe_key, expires_at, created_at, updated_at)
+             select suggestion_id, user_id, task_id, kind, title, message, proposed_change,
+                    source_event, correlation_id, dedupe_key, $12, $11, $11
+             from decided where outcome = 'created'
+             order by n
+             on conflict (user_id, dedupe_key) do nothing
+             returning suggestion_id
+         )
+         select d.suggestion_id,
+                case when d.outcome = 'created' and i.suggestion_id is null then 'duplicate' else d.outcome end
+         from decided d left join inserted i on i.suggestion_id = d.suggestion_id
+         order by d.n",
+    )
+    .bind(&ids)
+    .bind(&user_ids)
+    .bind(&task_ids)
+    .bind(&kinds)
+    .bind(&titles)
+    .bind(&messages)
+    .bind(&changes)
+    .bind(&source_events)
+    .bind(&correlation_ids)
+    .bind(&keys)
+    .bind(now)
+    .bind(expires_at)
+    .bind(per_hour)
+    .fetch_all(conn)
+    .await?;
+    Ok(outcomes
+        .into_iter()
+        .map(|(id, outcome)| match outcome.as_str() {
+            "created" => Inserted::Created(id),
+            "disabled" => Inserted::Disabled,
+            "rate_limited" => Inserted::RateLimited,
+            _ => Inserted::Duplicate,
+        })
+        .collect())
+}
+
 /// Whether `user_id` already has a suggestion with `dedupe_key`, whatever its status. Served by
 /// the `suggestion_dedupe_key` unique index.
 pub async fn exists(conn: &mut PgConnection, user_id: Uuid, dedupe_key: &str) -> sqlx::Result<bool> {

@@ -14,6 +14,7 @@ mod housekeeping;
 mod lifecycle;
 mod metrics;
 mod overdue;
+mod overdue_batch;
 mod prioritization;
 mod registry;
 mod reminders;

@@ -1,0 +1,234 @@
+//! The sweep's set-based path: a whole batch through the per-user gate in one statement must
+//! decide exactly as the one-by-one path would, and announce each new warning exactly once.
+
+use ai_agent::{
+    agents::{PassOutcome, PassReport, Settings, overdue},
+    cron::{CronJob, tick},
+    db::suggestions::insert_many,
+    suggestion::{Inserted, Kind, NewSuggestion},
+};
+use chrono::{TimeDelta, Utc};
+use sqlx::PgPool;
+use tokio::task::JoinSet;
+use uuid::Uuid;
+
+use crate::helpers::{
+    TaskSeed, ago, created, deliver_event, outbox, set_agents_enabled, settings, state, suggestion_count,
+    suggestions, task, user,
+};
+
+fn advice(user_id: Uuid, key: &str) -> NewSuggestion {
+    NewSuggestion {
+        user_id,
+        task_id: None,
+        kind: Kind::Overload,
+        title: format!("title {key}"),
+        message: format!("message {key}"),
+        proposed_change: None,
+        dedupe_key: key.to_owned(),
+        source_event: None,
+        correlation_id: Some("test".to_owned()),
+    }
+}
+
+#[sqlx::test(migrator = "ai_agent::MIGRATOR")]
+async fn a_batch_fills_a_users_hourly_slots_oldest_due_first(db: PgPool) {
+    let user = user(&db).await;
+    // Three warnings this hour already: seven slots left for twelve overdue tasks.
+    for i in 0..3 {
+        let earlier = task(&db, user, TaskSeed::due(ago(500 + i))).await;
+        deliver_event(&state(&db), &created(earlier, user, None)).await;
+    }
+    let mut tasks = Vec::new();
+    for i in 0..12 {
+        tasks.push(task(&db, user, TaskSeed::due(ago(100 - i))).await);
+    }
+
+    let report = overdue::sweep_once(&db, &settings(), Utc::now()).await.unwrap().report().unwrap();
+    assert_eq!(
+        report,
+        PassReport {
+            examined: 12,
+            suggestions_created: 7,
+            suggestions_suppressed: 5,
+            events_published: 7,
+            ..PassReport::default()
+        }
+    );
+    let mut warned: Vec<_> =
+        suggestions(&db, user).await.iter().skip(3).map(|s| s.task_id.unwrap()).collect();
+    let mut oldest = tasks[..7].to_vec();
+    oldest.sort();
+    warned.sort();
+    assert_eq!(warned, oldest, "the seven longest overdue");
+}
+
+#[sqlx::test(migrator = "ai_agent::MIGRATOR")]
+async fn the_batch_gate_decides_as_one_by_one_inserts_would(db: PgPool) {
+    let (busy, off, fresh) = (user(&db).await, user(&db).await, user(&db).await);
+    set_agents_enabled(&db, off, false).await;
+    let now = Utc::now();
+    let expires = now + TimeDelta::days(7);
+    let mut conn = db.acquire().await.unwrap();
+    // `busy` has one slot left of three and advice "a" already.
+    let first = [advice(busy, "a"), advice(busy, "x")];
+    let outcomes = insert_many(&mut conn, &first, now, expires, 3).await.unwrap();
+    assert!(outcomes.iter().all(|o| matches!(o, Inserted::Created(_))), "{outcomes:?}");
+
+    let batch = [
+        advice(fresh, "a"),
+        advice(busy, "a"),  // exists: a duplicate, takes no slot
+        advice(busy, "b"),  // the last slot
+        advice(off, "a"),   // assistants off
+        advice(busy, "b"),  // at the limit now: rate limited, though also a duplicate
+        advice(busy, "c"),  // rate limited
+        advice(fresh, "a"), // earlier in this batch: a duplicate
+        advice(fresh, "b"),
+    ];
+    let outcomes = insert_many(&mut conn, &batch, now, expires, 3).await.unwrap();
+    let kinds: Vec<_> = outcomes
+        .iter()
+        .map(|o| match o {
+            Inserted::Created(_) => "created",
+            Inserted::Duplicate => "duplicate",
+            Inserted::Disabled => "disabled",
+            Inserted::RateLimited => "rate_limited",
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "created",
+            "duplicate",
+            "created",
+            "disabled",
+            "rate_limited",
+            "rate_limited",
+            "duplicate",
+            "created"
+        ]
+    );
+    let Inserted::Created(id) = outcomes[2] else { unreachable!() };
+    let row = suggestions(&db, busy).await.into_iter().find(|s| s.suggestion_id == id).unwrap();
+    assert_eq!(
+        (row.dedupe_key.as_str(), row.title.as_str(), row.kind.as_str()),
+        ("b", "title b", "overload")
+    );
+    assert_eq!(row.expires_at.timestamp_micros(), expires.timestamp_micros());
+    assert_eq!(suggestions(&db, busy).await.len(), 3);
+    assert!(suggestions(&db, off).await.is_empty());
+    assert_eq!(suggestions(&db, fresh).await.len(), 2);
+    assert!(insert_many(&mut conn, &[], now, expires, 3).await.unwrap().is_empty());
+}
+
+#[sqlx::test(migrator = "ai_agent::MIGRATOR")]
+async fn the_sweep_writes_what_the_event_path_writes(db: PgPool) {
+    let user = user(&db).await;
+    let due = Utc::now() - TimeDelta::microseconds(7_200_654_321);
+    let by_event = task(&db, user, TaskSeed::due(due).titled("Same")).await;
+    let by_sweep = task(&db, user, TaskSeed::due(due).titled("Same")).await;
+    // The event path first, for one task; the sweep then finds only the other.
+    deliver_event(&state(&db), &created(by_event, user, None)).await;
+    let report = overdue::sweep_once(&db, &settings(), Utc::now()).await.unwrap().report().unwrap();
+    assert_eq!(report.suggestions_created, 1);
+
+    let rows = suggestions(&db, user).await;
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0].title, rows[1].title);
+    assert_eq!(rows[0].message, rows[1].message);
+    assert_eq!(rows[0].dedupe_key.replace(&by_event.to_string(), &by_sweep.to_string()), rows[1].dedupe_key);
+    let events = outbox(&db).await;
+    assert_eq!(events.len(), 2);
+    assert_eq!(events[0].payload, events[1].payload);
+    assert_eq!(events[1].task_id, by_sweep);
+}
+
+#[sqlx::test(migrator = "ai_agent::MIGRATOR")]
+async fn one_event_per_new_warning_and_none_for_the_rest(db: PgPool) {
+    let (alice, bob, off) = (user(&db).await, user(&db).await, user(&db).await);
+    set_agents_enabled(&db, off, false).await;
+    for i in 0..15 {
+        task(&db, alice, TaskSeed::due(ago(60 + i))).await;
+    }
+    for i in 0..4 {
+        task(&db, bob, TaskSeed::due(ago(60 + i))).await;
+        task(&db, off, TaskSeed::due(ago(60 + i))).await;
+    }
+
+    let report = overdue::sweep_once(&db, &settings(), Utc::now()).await.unwrap().report().unwrap();
+    assert_eq!((report.suggestions_created, report.events_published), (14, 14));
+    let mut announced: Vec<_> = outbox(&db).await.iter().map(|e| (e.user_id, e.task_id)).collect();
+    let mut warned = Vec::new();
+    for user in [alice, bob, off] {
+        warned.extend(suggestions(&db, user).await.iter().map(|s| (s.user_id, s.task_id.unwrap())));
+    }
+    announced.sort();
+    warned.sort();
+    assert_eq!(announced, warned, "exactly the new warnings are announced, once each");
+}
+
+#[sqlx::test(migrator = "ai_agent::MIGRATOR")]
+async fn concurrent_sweeps_and_batches_create_no_duplicates(db: PgPool) {
+    let mut users = Vec::new();
+    for _ in 0..6 {
+        let user = user(&db).await;
+        for i in 0..5 {
+            task(&db, user, TaskSeed::due(ago(60 + i))).await;
+        }
+        users.push(user);
+    }
+    let mut sweeps = JoinSet::new();
+    for _ in 0..4 {
+        let db = db.clone();
+        sweeps.spawn(async move { overdue::sweep_once(&db, &settings(), Utc::now()).await.unwrap() });
+    }
+    let mut created = 0;
+    while let Some(outcome) = sweeps.join_next().await {
+        if let PassOutcome::Ran(report) = outcome.unwrap() {
+            created += report.suggestions_created;
+        }
+    }
+    assert_eq!(created, 30);
+    assert_eq!(suggestion_count(&db).await, 30);
+    assert_eq!(outbox(&db).await.len(), 30);
+
+    // Past the job lock: overlapping batches, users in opposite orders, all at once. The locks
+    // in user order keep them from deadlocking, and each advice is created once.
+    let mut batches = JoinSet::new();
+    for round in 0..4 {
+        let db = db.clone();
+        let mut order = users.clone();
+        if round % 2 == 1 {
+            order.reverse();
+        }
+        batches.spawn(async move {
+            let batch: Vec<_> = order.iter().flat_map(|u| [advice(*u, "p"), advice(*u, "q")]).collect();
+            let mut tx = db.begin().await.unwrap();
+            let now = Utc::now();
+            let outcomes = insert_many(&mut tx, &batch, now, now + TimeDelta::days(1), 100).await.unwrap();
+            tx.commit().await.unwrap();
+            outcomes.iter().filter(|o| matches!(o, Inserted::Created(_))).count()
+        });
+    }
+    let mut created = 0;
+    while let Some(count) = batches.join_next().await {
+        created += count.unwrap();
+    }
+    assert_eq!(created, 12);
+    assert_eq!(suggestion_count(&db).await, 42);
+}
+
+#[sqlx::test(migrator = "ai_agent::MIGRATOR")]
+async fn one_tick_drains_a_backlog_of_many_batches(db: PgPool) {
+    // Twelve users, two overdue tasks each, in batches of two: twelve full passes and a last
+    // one, all in the same tick.
+    for _ in 0..12 {
+        let user = user(&db).await;
+        task(&db, user, TaskSeed::due(ago(60))).await;
+        task(&db, user, TaskSeed::due(ago(61))).await;
+    }
+    let small_batches = Settings { batch_size: 2, ..settings() };
+    tick(CronJob::Overdue, &db, &small_batches).await;
+    assert_eq!(suggestion_count(&db).await, 24);
+    assert_eq!(outbox(&db).await.len(), 24);
+}
