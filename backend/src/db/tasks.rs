@@ -5,7 +5,7 @@ use events::ReminderSpec;
 use sqlx::{PgConnection, PgExecutor, Postgres, QueryBuilder, types::Json};
 use uuid::Uuid;
 
-use crate::domain::list_query::{ListQuery, SortField, SortOrder, StatusFilter};
+use crate::domain::list_query::{ListQuery, SortField, SortKey, SortOrder, StatusFilter};
 
 /// One column list for every query that returns tasks, static or built.
 macro_rules! task_columns {
@@ -235,16 +235,15 @@ pub async fn list(db: impl PgExecutor<'_>, user_id: Uuid, q: &ListQuery) -> sqlx
         SortOrder::Asc => (">", "asc"),
         SortOrder::Desc => ("<", "desc"),
     };
-    if let Some(cursor) = &q.after {
+    if let Some(after) = &q.after {
         sql.push(format_args!(" and ({key}, task_id) {cmp} ("));
-        // The value travels as text and PostgreSQL parses it (`infinity` included).
-        let cast = match q.sort {
-            SortField::CreatedAt | SortField::UpdatedAt | SortField::DueAt => "::timestamptz",
-            SortField::Priority => "::task_priority",
-            SortField::Title => "",
+        match &after.key {
+            SortKey::Time(at) => sql.push_bind(*at),
+            SortKey::NoDueDate => sql.push("'infinity'::timestamptz"),
+            SortKey::Priority(p) => sql.push_bind(p.as_str()).push("::task_priority"),
+            SortKey::Title(title) => sql.push_bind(title.clone()),
         };
-        sql.push_bind(cursor.value.clone()).push(cast);
-        sql.push(", ").push_bind(cursor.task_id).push(")");
+        sql.push(", ").push_bind(after.task_id).push(")");
     }
     sql.push(format_args!(" order by {key} {dir}, task_id {dir} limit "));
     sql.push_bind(i64::from(q.limit) + 1);

@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use super::{
     FieldError, Priority,
-    task::{DateInput, Tags, start_of_day},
+    task::{DateInput, Tags, is_supported_time, start_of_day},
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, ToSchema)]
@@ -84,8 +84,27 @@ pub struct ListQuery {
     pub overdue: Option<bool>,
     pub sort: SortField,
     pub order: SortOrder,
-    pub after: Option<Cursor>,
+    pub after: Option<After>,
     pub limit: u32,
+}
+
+/// Where the next page starts, read from a cursor into values the SQL layer binds as they are:
+/// a cursor edited by hand is refused here, never handed to the database as text to parse.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct After {
+    pub key: SortKey,
+    pub task_id: Uuid,
+}
+
+/// The last row's sort value, typed by the sort it was made for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SortKey {
+    Time(DateTime<Utc>),
+    /// Undated tasks sort as if due at `infinity`, so a cursor may stand among them.
+    NoDueDate,
+    Priority(Priority),
+    /// The case-folded title.
+    Title(String),
 }
 
 /// A task list's filters, sort and page as typed values, before the rules that span them.
@@ -163,16 +182,17 @@ impl ListQuery {
         let after = match filters.cursor.filter(|c| !c.is_empty()) {
             None => None,
             Some(raw) => match Cursor::decode(&raw) {
-                Some(c) if c.sort == filters.sort && c.order == filters.order && c.is_well_formed() => {
-                    Some(c)
-                }
-                Some(_) => {
+                Some(c) if c.sort != filters.sort || c.order != filters.order => {
                     return Err(bad(
                         "cursor",
                         "belongs to a different sort or order; start again without it",
                     ));
                 }
-                None => return Err(bad("cursor", "is not a cursor returned by this API")),
+                Some(c) => match c.key() {
+                    Some(key) => Some(After { key, task_id: c.task_id }),
+                    None => return Err(not_a_cursor()),
+                },
+                None => return Err(not_a_cursor()),
             },
         };
         let mut priorities = filters.priorities;
@@ -224,18 +244,33 @@ impl ListQuery {
 }
 
 impl Cursor {
-    /// Undated tasks sort as if due at `infinity`, so a cursor may stand among them.
+    /// How a cursor spells [`SortKey::NoDueDate`].
     pub const NO_DUE_DATE: &'static str = "infinity";
 
-    fn is_well_formed(&self) -> bool {
-        let is_time = DateTime::parse_from_rfc3339(&self.value).is_ok();
+    /// The sort value, if it is one this API could have written: times within the years tasks
+    /// may have, and no character a title cannot hold (PostgreSQL refuses NUL in text).
+    fn key(&self) -> Option<SortKey> {
+        let time = || {
+            DateTime::parse_from_rfc3339(&self.value)
+                .ok()
+                .map(|t| t.with_timezone(&Utc))
+                .filter(|t| is_supported_time(*t))
+                .map(SortKey::Time)
+        };
         match self.sort {
-            SortField::CreatedAt | SortField::UpdatedAt => is_time,
-            SortField::DueAt => is_time || self.value == Self::NO_DUE_DATE,
-            SortField::Priority => self.value.parse::<Priority>().is_ok(),
-            SortField::Title => true,
+            SortField::CreatedAt | SortField::UpdatedAt => time(),
+            SortField::DueAt if self.value == Self::NO_DUE_DATE => Some(SortKey::NoDueDate),
+            SortField::DueAt => time(),
+            SortField::Priority => self.value.parse().ok().map(SortKey::Priority),
+            SortField::Title => {
+                (!self.value.chars().any(char::is_control)).then(|| SortKey::Title(self.value.clone()))
+            }
         }
     }
+}
+
+fn not_a_cursor() -> FieldError {
+    bad("cursor", "is not a cursor returned by this API")
 }
 
 fn bad(field: &str, message: &str) -> FieldError {
@@ -350,7 +385,7 @@ mod tests {
             task_id: Uuid::nil(),
         };
         let q = parse(&format!("sort=title&order=asc&cursor={}", cursor.encode())).unwrap();
-        assert_eq!(q.after, Some(cursor.clone()));
+        assert_eq!(q.after, Some(After { key: SortKey::Title("buy milk".into()), task_id: Uuid::nil() }));
         assert_eq!(fields(&format!("sort=dueAt&order=asc&cursor={}", cursor.encode())), ["cursor"]);
     }
 

@@ -191,9 +191,13 @@ pub fn start_of_day(date: NaiveDate, tz: Tz) -> DateTime<Utc> {
     Utc.from_utc_datetime(&date.and_time(NaiveTime::MIN))
 }
 
+/// Whether `at` lies in the years a task's times may have.
+pub fn is_supported_time(at: DateTime<Utc>) -> bool {
+    (1970..=9999).contains(&chrono::Datelike::year(&at))
+}
+
 fn in_supported_range(field: &str, at: DateTime<Utc>) -> Result<DateTime<Utc>, FieldError> {
-    let year = chrono::Datelike::year(&at);
-    if (1970..=9999).contains(&year) {
+    if is_supported_time(at) {
         Ok(at)
     } else {
         Err(FieldError::new(field, "must be between the years 1970 and 9999"))

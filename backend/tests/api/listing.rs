@@ -191,3 +191,39 @@ async fn a_cursor_from_another_sort_is_refused(db: PgPool) {
     let body = problem(res, StatusCode::BAD_REQUEST, "validation_failed").await;
     assert_eq!(problem_fields(&body), ["cursor"]);
 }
+
+/// A cursor as a client could forge it: the API's encoding around any JSON.
+fn forged_cursor(body: &Value) -> String {
+    use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+    URL_SAFE_NO_PAD.encode(body.to_string())
+}
+
+#[sqlx::test(migrator = "backend::MIGRATOR")]
+async fn a_tampered_cursor_is_a_400_never_a_500(db: PgPool) {
+    let app = TestApp::spawn_with(db, |c| c.outbox.relay_enabled = false).await;
+    let user = app.signed_up().await;
+    seed(&user, 2).await;
+    let id = "00000000-0000-0000-0000-000000000000";
+    let cases = [
+        ("createdAt", "desc", "0000-01-01T00:00:00Z"),
+        ("updatedAt", "asc", "+99999-01-01T00:00:00Z"),
+        ("dueAt", "asc", "9999-12-31T23:59:59-23:59"),
+        ("dueAt", "desc", "-infinity"),
+        ("priority", "desc", "critical"),
+        ("title", "asc", "nul\u{0}byte"),
+    ];
+    for (sort, order, value) in cases {
+        let cursor = forged_cursor(&json!({"s": sort, "o": order, "v": value, "i": id}));
+        let res = user.client.get(&format!("/api/v1/tasks?sort={sort}&order={order}&cursor={cursor}")).await;
+        let body = problem(res, StatusCode::BAD_REQUEST, "validation_failed").await;
+        assert_eq!(problem_fields(&body), ["cursor"], "for {sort} {order} {value:?}");
+    }
+    // The same shapes with values the API could have written page on.
+    for (sort, order, value) in
+        [("dueAt", "asc", "9999-12-31T00:00:00Z"), ("dueAt", "asc", "infinity"), ("title", "asc", "m")]
+    {
+        let cursor = forged_cursor(&json!({"s": sort, "o": order, "v": value, "i": id}));
+        let res = user.client.get(&format!("/api/v1/tasks?sort={sort}&order={order}&cursor={cursor}")).await;
+        assert_eq!(res.status(), StatusCode::OK, "for {sort} {order} {value}");
+    }
+}
