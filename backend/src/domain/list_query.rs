@@ -258,9 +258,8 @@ impl Cursor {
                 .map(SortKey::Time)
         };
         match self.sort {
-            SortField::CreatedAt | SortField::UpdatedAt => time(),
             SortField::DueAt if self.value == Self::NO_DUE_DATE => Some(SortKey::NoDueDate),
-            SortField::DueAt => time(),
+            SortField::CreatedAt | SortField::UpdatedAt | SortField::DueAt => time(),
             SortField::Priority => self.value.parse().ok().map(SortKey::Priority),
             SortField::Title => {
                 (!self.value.chars().any(char::is_control)).then(|| SortKey::Title(self.value.clone()))
