@@ -72,6 +72,12 @@ START_AGENT=true
 start_product() {
   local api_port=$1 agent_port=$2 dapr_port=$3 logs=$4 sidecars=${5:-stand-in}
   local agent_dapr_port=$dapr_port out=/dev/stdout
+  # The ai-agent takes deliveries only with its sidecar's token (and refuses to start without
+  # one): a fresh one per run unless the caller chose it. The stand-in and daprd read it too.
+  if [ -z "${APP_API_TOKEN:-}" ]; then
+    APP_API_TOKEN=$(python3 -c 'import secrets; print(secrets.token_urlsafe(24))')
+    export APP_API_TOKEN
+  fi
   if [ "$sidecars" = stand-in ]; then
     [ -n "$logs" ] && out=$logs/dapr-emulator.log
     local deliver=(--app-url "http://127.0.0.1:$agent_port")

@@ -72,6 +72,18 @@ pub struct Config {
     #[arg(long, env = "APP_API_TOKEN", hide_env_values = true)]
     pub app_api_token: Option<SecretString>,
 
+    /// Accept deliveries without `APP_API_TOKEN`, on a development machine only. Without a
+    /// token and without this flag the agent refuses to start: a deployment that forgot the
+    /// token fails at once instead of taking events from anyone who can reach the port.
+    #[arg(long, env = "ALLOW_UNAUTHENTICATED_DELIVERIES", default_value_t = false, action = clap::ArgAction::Set)]
+    pub allow_unauthenticated_deliveries: bool,
+
+    /// Serve `/metrics` on this address instead of `LISTEN_ADDR`, so a network policy can let
+    /// the monitoring namespace reach the metrics and not the delivery routes (the chart sets
+    /// it). Unset: `/metrics` is served beside the deliveries.
+    #[arg(long, env = "METRICS_LISTEN_ADDR")]
+    pub metrics_listen_addr: Option<SocketAddr>,
+
     /// Name of the Dapr pub/sub component to subscribe on.
     #[arg(long, env = "PUBSUB_NAME", default_value = events::DEFAULT_PUBSUB)]
     pub pubsub_name: String,
@@ -189,6 +201,18 @@ impl Config {
         Duration::from_secs(self.request_timeout_secs)
     }
 
+    /// Refuses a configuration that would take deliveries from anyone: no app token and no
+    /// explicit development opt-out.
+    pub fn check_delivery_auth(&self) -> anyhow::Result<()> {
+        anyhow::ensure!(
+            self.app_api_token.is_some() || self.allow_unauthenticated_deliveries,
+            "APP_API_TOKEN is not set, so anyone who can reach the agent could deliver events; \
+             set it to the token the sidecar sends (its APP_API_TOKEN), or set \
+             ALLOW_UNAUTHENTICATED_DELIVERIES=true on a development machine"
+        );
+        Ok(())
+    }
+
     pub fn shutdown_timeout(&self) -> Duration {
         Duration::from_secs(self.shutdown_timeout_secs)
     }
@@ -204,6 +228,8 @@ mod tests {
         assert_eq!(config.listen_addr.port(), 8081);
         assert_eq!(config.pubsub_name, "pubsub-kafka");
         assert!(config.app_api_token.is_none());
+        assert!(!config.allow_unauthenticated_deliveries);
+        assert!(config.metrics_listen_addr.is_none());
         assert_eq!(config.agents.suggestions_per_hour, 10);
         assert_eq!(config.agents.suggestion_ttl_days, 7);
         assert!(config.agents.cron_enabled);

@@ -37,7 +37,7 @@ use tokio_util::sync::CancellationToken;
 
 pub use config::Config;
 pub use db::MIGRATOR;
-pub use http::{AppState, app};
+pub use http::{AppState, app, metrics_app};
 pub use registry::{EventContext, EventHandler, Reaction, Registry};
 
 /// Serves the app channel on `listener` with the standard assistants and runs the cron passes
@@ -49,6 +49,7 @@ pub async fn run(
     listener: TcpListener,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
+    config.check_delivery_auth()?;
     serve(AppState::new(pool, config), listener, shutdown).await
 }
 
@@ -68,6 +69,21 @@ pub async fn serve(
             shutdown.clone(),
         ))
     });
+    let metrics = match config.metrics_listen_addr {
+        Some(address) => {
+            let listener = TcpListener::bind(address)
+                .await
+                .with_context(|| format!("cannot listen for metrics on {address}"))?;
+            tracing::info!(%address, "serving /metrics");
+            let stop = shutdown.clone();
+            Some(tokio::spawn(
+                axum::serve(listener, metrics_app(state.clone()))
+                    .with_graceful_shutdown(async move { stop.cancelled().await })
+                    .into_future(),
+            ))
+        }
+        None => None,
+    };
     let drain = shutdown.clone();
     let mut server = tokio::spawn(
         axum::serve(listener, app(state))
@@ -100,6 +116,12 @@ pub async fn serve(
         (None, Some(task)) => finish(task, grace, "cron scheduler").await,
         (None, None) => Ok(()),
     };
+    if let Some(task) = metrics {
+        // A scrape that outlives the grace period is cut: nothing depends on it.
+        if let Err(e) = finish(task, grace, "metrics server").await {
+            tracing::warn!(error.message = %e, "the metrics server stopped with an error");
+        }
+    }
     for result in [&server_result, &cron_result] {
         if let Err(e) = result {
             tracing::error!(error.message = %e, error.cause_chain = ?e, "stopped with an error");

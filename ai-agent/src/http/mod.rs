@@ -55,6 +55,18 @@ impl AppState {
     }
 }
 
+/// `/metrics` alone, for `METRICS_LISTEN_ADDR`.
+pub fn metrics_app(state: AppState) -> Router {
+    metrics_routes().fallback(|| async { AppError::NotFound }).with_state(state)
+}
+
+fn metrics_routes() -> Router<AppState> {
+    Router::new().route(
+        "/metrics",
+        get(|State(state): State<AppState>| async move { platform::metrics::render(&state.db) }),
+    )
+}
+
 /// The whole application as a router, ready to serve; tests drive this same router.
 pub fn app(state: AppState) -> Router {
     // Only the sidecar's routes need its token: the sidecar's app health probe sends none (§5).
@@ -63,14 +75,14 @@ pub fn app(state: AppState) -> Router {
         .route(TASK_EVENTS_ROUTE, post(sidecar::receive_task_event))
         .route(DEAD_LETTERS_ROUTE, post(sidecar::receive_dead_letter))
         .route_layer(from_fn_with_state(state.clone(), middleware::require_app_token));
-    Router::new()
+    let mut router = Router::new()
         .merge(sidecar)
         .route("/health", get(health::health))
-        .route("/ready", get(health::ready))
-        .route(
-            "/metrics",
-            get(|State(state): State<AppState>| async move { platform::metrics::render(&state.db) }),
-        )
+        .route("/ready", get(health::ready));
+    if state.config.metrics_listen_addr.is_none() {
+        router = router.merge(metrics_routes());
+    }
+    router
         .fallback(|| async { AppError::NotFound })
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
         // A timed-out delivery is dropped mid-transaction, which rolls back; the 503 makes the

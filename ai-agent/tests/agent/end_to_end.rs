@@ -33,6 +33,7 @@ impl Pipeline {
         let agent_url = format!("http://{}", agent_listener.local_addr().unwrap());
         let mut agent = ai_agent::Config::for_database_url("postgres://unused@127.0.0.1/unused");
         agent.agents.cron_enabled = false; // only the event path may produce the suggestions
+        agent.allow_unauthenticated_deliveries = true; // the stand-in here sends no app token
         tweak_agent(&mut agent);
         tokio::spawn(ai_agent::run(agent, db.clone(), agent_listener, shutdown.clone()));
         let dapr = Emulator::builder().app_url(agent_url).start().await.unwrap();
