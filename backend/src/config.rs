@@ -30,6 +30,17 @@ pub enum Command {
     /// Print the OpenAPI document (JSON) and exit; no database needed. `frontend/openapi.json`
     /// is this output, and the web app's API types are generated from it.
     Openapi,
+    /// Put the events the relay parked (the broker refused them `OUTBOX_PARK_AFTER_REFUSALS`
+    /// times) back in line, after the cause is fixed, and exit. They go out before their
+    /// users' later waiting events, but after those already published.
+    ReplayParked {
+        #[command(flatten)]
+        database: DatabaseConfig,
+        /// Only this event (its CloudEvent id, as in the relay's log); all parked events
+        /// without it.
+        #[arg(long)]
+        event_id: Option<uuid::Uuid>,
+    },
     /// Probe a running instance's `/health` and exit 0 when it answers; for container health
     /// checks in images without shell tools.
     Healthcheck {
@@ -180,6 +191,21 @@ pub struct OutboxConfig {
     #[arg(long, env = "OUTBOX_PUBLISH_TIMEOUT_MS", default_value_t = 5000)]
     pub publish_timeout_ms: u64,
 
+    /// Milliseconds an event the broker refused waits before its next try (its user's later
+    /// events wait with it; everyone else's go on), doubled after each further refusal up to
+    /// `OUTBOX_REFUSAL_RETRY_MAX_MS`.
+    #[arg(long, env = "OUTBOX_REFUSAL_RETRY_MS", default_value_t = 1000)]
+    pub refusal_retry_ms: u64,
+
+    /// Longest wait between two tries of a refused event, in milliseconds.
+    #[arg(long, env = "OUTBOX_REFUSAL_RETRY_MAX_MS", default_value_t = 60_000)]
+    pub refusal_retry_max_ms: u64,
+
+    /// Refusals after which an event is parked: it stops blocking its user's later events and
+    /// waits for `backend replay-parked` (about 9 minutes of refusals with the defaults).
+    #[arg(long, env = "OUTBOX_PARK_AFTER_REFUSALS", default_value_t = 15)]
+    pub park_after_refusals: u32,
+
     /// How long published rows are kept before they are purged, in hours.
     #[arg(long, env = "OUTBOX_RETENTION_HOURS", default_value_t = 168)]
     pub retention_hours: u32,
@@ -244,6 +270,14 @@ impl OutboxConfig {
 
     pub fn poll_interval(&self) -> Duration {
         Duration::from_millis(self.poll_interval_ms)
+    }
+
+    pub fn refusal_policy(&self) -> crate::relay::RefusalPolicy {
+        crate::relay::RefusalPolicy {
+            first_retry: Duration::from_millis(self.refusal_retry_ms),
+            max_retry: Duration::from_millis(self.refusal_retry_max_ms),
+            park_after: self.park_after_refusals.max(1),
+        }
     }
 }
 

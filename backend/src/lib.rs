@@ -79,6 +79,7 @@ pub async fn run(
             dapr,
             pubsub: config.outbox.pubsub_name.clone(),
             batch_size: config.outbox.batch_size,
+            refusals: config.outbox.refusal_policy(),
         };
         background.spawn(relay.run(
             Arc::clone(&state.relay_wake),

@@ -45,6 +45,21 @@ async fn main() -> anyhow::Result<()> {
             })
             .await
         }
+        Command::ReplayParked { database, event_id } => {
+            cli::logged(LogFormat::Json, LOG_FILTER, async move {
+                let pool = sqlx::postgres::PgPoolOptions::new()
+                    .max_connections(1)
+                    .connect(database.database_url.expose_secret())
+                    .await
+                    .with_context(|| {
+                        format!("cannot connect to {}", backend::config::redact_url(&database.database_url))
+                    })?;
+                let replayed = backend::db::outbox::unpark(&pool, event_id).await?;
+                tracing::info!(replayed, "parked events are back in line for the relay");
+                Ok(())
+            })
+            .await
+        }
         Command::Openapi => {
             println!("{}", backend::http::openapi_document().to_pretty_json()?);
             Ok(())

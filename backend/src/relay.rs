@@ -22,7 +22,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use events::client::{DaprClient, OutgoingMessage, PublishError};
+use events::client::{BulkPublishError, DaprClient, OutgoingMessage, PublishError};
 use futures::StreamExt;
 use serde_json::json;
 use sqlx::PgPool;
@@ -42,17 +42,36 @@ pub enum RelayOutcome {
     Idle,
     /// Another replica holds the relay lock.
     Busy,
-    /// The sidecar refused or could not be reached after `published` events; the rest wait.
+    /// The broker refused `refused` events (`parked` of them for good); the rest went out.
+    /// Each refused event and its user's later ones wait a growing delay; others go on.
+    Refused { published: usize, refused: usize, parked: usize, error: PublishError },
+    /// The sidecar could not be reached or refused a call whole after `published` events; the
+    /// rest wait, and the relay backs off.
     Stalled { published: usize, error: PublishError },
+}
+
+/// What happens to an event the broker refuses, while the sidecar works for the others.
+#[derive(Debug, Clone, Copy)]
+pub struct RefusalPolicy {
+    /// Wait before the first retry; doubled after each further refusal.
+    pub first_retry: Duration,
+    /// Longest wait between retries.
+    pub max_retry: Duration,
+    /// Refusals after which the row is parked (`outbox_events_parked_total`, `backend
+    /// replay-parked`).
+    pub park_after: u32,
 }
 
 /// What became of one lane's events in a pass: the rows that went out, and for each user that
 /// hit a failure, the row that failed (with why), after which that user's later rows wait.
+/// `refused` rows reached the broker, which refused them; `failed` rows did not get that far.
 #[derive(Default)]
 struct LaneOutcome {
     published: Vec<i64>,
     failed: Vec<(i64, String)>,
+    refused: Vec<(i64, String)>,
     first_error: Option<PublishError>,
+    first_refusal: Option<PublishError>,
 }
 
 pub struct Relay {
@@ -60,6 +79,7 @@ pub struct Relay {
     pub dapr: DaprClient,
     pub pubsub: String,
     pub batch_size: u32,
+    pub refusals: RefusalPolicy,
 }
 
 impl Relay {
@@ -102,16 +122,35 @@ impl Relay {
         let results: Vec<LaneOutcome> =
             futures::stream::iter(lanes).buffer_unordered(Self::CONCURRENT_LANES).collect().await;
         let mut published = Vec::with_capacity(total);
-        let mut first_failure = None;
-        for LaneOutcome { published: done, failed, first_error } in results {
-            published.extend(done);
-            for (outbox_id, error) in failed {
+        let (mut first_failure, mut first_refusal) = (None, None);
+        let (mut refused, mut parked) = (0, 0);
+        let policy = self.refusals;
+        for lane in results {
+            published.extend(lane.published);
+            for (outbox_id, error) in lane.failed {
                 db::outbox::record_failure(&mut tx, outbox_id, &error).await?;
             }
-            if first_failure.is_none() {
-                first_failure = first_error;
+            for (outbox_id, error) in lane.refused {
+                refused += 1;
+                let was_parked = db::outbox::record_refusal(
+                    &mut tx,
+                    outbox_id,
+                    &error,
+                    policy.first_retry,
+                    policy.max_retry,
+                    policy.park_after,
+                )
+                .await?;
+                if was_parked {
+                    parked += 1;
+                    tracing::error!(outbox.id = outbox_id, error.message = %error, refusals = policy.park_after,
+                        "the broker keeps refusing an event; parked it (replay with `backend replay-parked`)");
+                }
             }
+            first_failure = first_failure.or(lane.first_error);
+            first_refusal = first_refusal.or(lane.first_refusal);
         }
+        metrics::counter!("outbox_events_parked_total").increment(parked as u64);
         db::outbox::mark_published(&mut tx, &published).await?;
         let published_ids: HashSet<i64> = published.iter().copied().collect();
         let updates: Vec<Announcement> = pending
@@ -121,9 +160,12 @@ impl Relay {
             .collect();
         db::outbox::announce(&mut tx, stream::CHANNEL, &stream::announcements(&updates)).await?;
         tx.commit().await?;
-        Ok(match first_failure {
-            None => RelayOutcome::Published(published.len()),
-            Some(error) => RelayOutcome::Stalled { published: published.len(), error },
+        Ok(match (first_failure, first_refusal) {
+            (Some(error), _) => RelayOutcome::Stalled { published: published.len(), error },
+            (None, Some(error)) => {
+                RelayOutcome::Refused { published: published.len(), refused, parked, error }
+            }
+            (None, None) => RelayOutcome::Published(published.len()),
         })
     }
 
@@ -213,12 +255,20 @@ impl Relay {
             let kind = if error.error().is_retryable() { "unavailable" } else { "rejected" };
             metrics::counter!("outbox_publish_failures_total", "kind" => kind)
                 .increment((round.len() - sent) as u64);
+            // Entries the broker itself refused are that event's problem; a call that failed
+            // whole is the sidecar's, and says nothing about the events in it.
+            let by_broker = matches!(error, BulkPublishError::Partial { .. });
+            let (rows, first) = if by_broker {
+                (&mut outcome.refused, &mut outcome.first_refusal)
+            } else {
+                (&mut outcome.failed, &mut outcome.first_error)
+            };
             for (event, &ok) in round.iter().zip(&ok) {
                 if !ok {
-                    outcome.failed.push((event.outbox_id, message.clone()));
+                    rows.push((event.outbox_id, message.clone()));
                 }
             }
-            outcome.first_error.get_or_insert_with(|| error.into_error());
+            first.get_or_insert_with(|| error.into_error());
         }
         ok
     }
@@ -232,6 +282,7 @@ impl Relay {
     async fn sample_backlog(&self) {
         if let Ok(backlog) = db::outbox::backlog(&self.db).await {
             metrics::gauge!("outbox_backlog_events").set(backlog.unpublished as f64);
+            metrics::gauge!("outbox_parked_events").set(backlog.parked as f64);
             let age = backlog
                 .oldest_created_at
                 .map_or(0.0, |t| (chrono::Utc::now() - t).num_milliseconds().max(0) as f64 / 1000.0);
@@ -259,6 +310,13 @@ impl Relay {
                 Ok(RelayOutcome::Published(n)) => {
                     backoff.recovered(n);
                     if n >= self.batch_size as usize { Duration::ZERO } else { poll_interval }
+                }
+                Ok(RelayOutcome::Refused { published, refused, parked, error }) => {
+                    // The sidecar works: no backoff. The refused users wait on their own.
+                    backoff.recovered(published);
+                    tracing::warn!(error.message = %error, published, refused, parked,
+                        "the broker refused events; their users' events wait for a retry, the others went out");
+                    poll_interval
                 }
                 Ok(RelayOutcome::Idle) => poll_interval,
                 Ok(RelayOutcome::Busy) => Self::BUSY_RETRY.min(poll_interval),

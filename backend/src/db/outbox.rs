@@ -1,5 +1,7 @@
 //! The transactional outbox as the relay reads it (events are written by `platform::outbox`).
 
+use std::time::Duration;
+
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgExecutor};
 use uuid::Uuid;
@@ -26,10 +28,17 @@ pub async fn try_lock_relay(conn: &mut PgConnection) -> sqlx::Result<bool> {
     sqlx::query_scalar("select pg_try_advisory_xact_lock($1)").bind(RELAY_LOCK).fetch_one(conn).await
 }
 
+/// The oldest waiting events, up to `limit`, of users none of whose events waits for a retry
+/// after a refusal (those users' events wait, in order, and no one else's do), leaving out
+/// parked rows.
 pub async fn unpublished(conn: &mut PgConnection, limit: u32) -> sqlx::Result<Vec<PendingEvent>> {
     sqlx::query_as(
         "select outbox_id, event_id, user_id, task_id, event_type, topic, payload, correlation_id, traceparent
-         from outbox where published_at is null order by outbox_id limit $1",
+         from outbox
+         where published_at is null and parked_at is null
+           and user_id <> all(array(
+               select user_id from outbox where published_at is null and retry_at > now()))
+         order by outbox_id limit $1",
     )
     .bind(i64::from(limit))
     .fetch_all(conn)
@@ -59,6 +68,8 @@ pub async fn announce(conn: &mut PgConnection, channel: &str, payloads: &[String
     Ok(())
 }
 
+/// A publish that did not reach the broker (sidecar unreachable or the call refused whole):
+/// noted on the row for operators; it counts towards nothing.
 pub async fn record_failure(conn: &mut PgConnection, outbox_id: i64, error: &str) -> sqlx::Result<()> {
     sqlx::query("update outbox set attempts = attempts + 1, last_error = $2 where outbox_id = $1")
         .bind(outbox_id)
@@ -68,16 +79,60 @@ pub async fn record_failure(conn: &mut PgConnection, outbox_id: i64, error: &str
     Ok(())
 }
 
+/// The broker refused this event: it and its user's later events wait `first_retry` doubled
+/// for each earlier refusal (at most `max_retry`), and the row is parked at its
+/// `park_after`th refusal. Returns whether it was parked.
+pub async fn record_refusal(
+    conn: &mut PgConnection,
+    outbox_id: i64,
+    error: &str,
+    first_retry: Duration,
+    max_retry: Duration,
+    park_after: u32,
+) -> sqlx::Result<bool> {
+    sqlx::query_scalar(
+        "update outbox set attempts = attempts + 1, refusals = refusals + 1, last_error = $2,
+             retry_at = now() + least($3 * power(2, least(refusals, 30)), $4) * interval '1 millisecond',
+             parked_at = case when refusals + 1 >= $5 then now() end
+         where outbox_id = $1
+         returning parked_at is not null",
+    )
+    .bind(outbox_id)
+    .bind(error)
+    .bind(first_retry.as_secs_f64() * 1000.0)
+    .bind(max_retry.as_secs_f64() * 1000.0)
+    .bind(i64::from(park_after))
+    .fetch_one(conn)
+    .await
+}
+
+/// Puts parked rows back in line (all, or those of one event id), with their refusals
+/// forgotten. Returns how many.
+pub async fn unpark(db: impl PgExecutor<'_>, event_id: Option<Uuid>) -> sqlx::Result<u64> {
+    let result = sqlx::query(
+        "update outbox set parked_at = null, refusals = 0, retry_at = null
+         where published_at is null and parked_at is not null and ($1::uuid is null or event_id = $1)",
+    )
+    .bind(event_id)
+    .execute(db)
+    .await?;
+    Ok(result.rows_affected())
+}
+
 #[derive(Debug, sqlx::FromRow)]
 pub struct Backlog {
+    /// Waiting to go out, parked rows excluded.
     pub unpublished: i64,
+    pub parked: i64,
     pub oldest_created_at: Option<DateTime<Utc>>,
 }
 
 /// What `/ready` reports; served by the partial index on unpublished rows.
 pub async fn backlog(db: impl PgExecutor<'_>) -> sqlx::Result<Backlog> {
     sqlx::query_as(
-        "select count(*) as unpublished, min(created_at) as oldest_created_at
+        "select count(*) filter (where parked_at is null) as unpublished,
+                count(*) filter (where parked_at is not null) as parked,
+                min(created_at) filter (where parked_at is null) as oldest_created_at
          from outbox where published_at is null",
     )
     .fetch_one(db)

@@ -2,7 +2,7 @@
 
 use std::{sync::Arc, time::Duration};
 
-use backend::relay::{Relay, RelayOutcome};
+use backend::relay::{RefusalPolicy, Relay, RelayOutcome};
 use dapr_emulator::{Emulator, PublishedMessage};
 use events::{TOPIC, client::DaprClient};
 use platform::trace::TraceParent;
@@ -211,12 +211,7 @@ async fn one_relay_pass_publishes_a_batch_and_then_finds_nothing(db: PgPool) {
     let app = TestApp::spawn_with(db, |c| c.outbox.relay_enabled = false).await;
     let user = app.signed_up().await;
     create_many(&user, 5, "stepped").await;
-    let relay = Relay {
-        db: app.db.clone(),
-        dapr: DaprClient::new(app.dapr.base_url(), None, WAIT).unwrap(),
-        pubsub: events::DEFAULT_PUBSUB.to_owned(),
-        batch_size: 3,
-    };
+    let relay = stepped_relay(&app, 3);
     assert!(matches!(relay.relay_once().await.unwrap(), RelayOutcome::Published(3)));
     assert!(matches!(relay.relay_once().await.unwrap(), RelayOutcome::Published(2)));
     assert!(matches!(relay.relay_once().await.unwrap(), RelayOutcome::Idle));
@@ -268,8 +263,12 @@ fn stepped_relay(app: &TestApp, batch_size: u32) -> Relay {
         dapr: DaprClient::new(app.dapr.base_url(), None, WAIT).unwrap(),
         pubsub: events::DEFAULT_PUBSUB.to_owned(),
         batch_size,
+        refusals: RefusalPolicy { first_retry: RETRY, max_retry: RETRY, park_after: 15 },
     }
 }
+
+/// A refused event's wait before its next try, in the stepped relays.
+const RETRY: Duration = Duration::from_millis(50);
 
 /// The user's events as the sidecar holds them, and as the outbox has them, both as ids.
 async fn sent_and_expected(app: &TestApp, user: &User) -> (Vec<String>, Vec<String>) {
@@ -294,11 +293,16 @@ async fn a_refused_user_waits_in_order_while_the_others_go_out(db: PgPool) {
         healthy.create_task(json!({"title": format!("healthy {i}")})).await;
     }
     app.dapr.set_key_refused(&refused.id.to_string(), true);
-    let relay = stepped_relay(&app, 100);
+    let mut relay = stepped_relay(&app, 100);
+    // Long enough that the pass right after the refusal surely finds the user still waiting.
+    let retry = Duration::from_secs(2);
+    (relay.refusals.first_retry, relay.refusals.max_retry) = (retry, retry);
 
     match relay.relay_once().await.unwrap() {
-        RelayOutcome::Stalled { published: 4, error } => assert!(error.is_retryable(), "{error}"),
-        other => panic!("expected the healthy user's 4 events and a stall, got {other:?}"),
+        RelayOutcome::Refused { published: 4, refused: 1, parked: 0, error } => {
+            assert!(error.to_string().contains("500"), "{error}");
+        }
+        other => panic!("expected the healthy user's 4 events and a refusal, got {other:?}"),
     }
     let (sent, expected) = sent_and_expected(&app, &healthy).await;
     assert_eq!(sent, expected, "the healthy user's events all went out, in order");
@@ -316,10 +320,76 @@ async fn a_refused_user_waits_in_order_while_the_others_go_out(db: PgPool) {
     assert!(waiting[1..].iter().all(|(attempts, _)| *attempts == 0), "later events were not tried");
 
     app.dapr.set_key_refused(&refused.id.to_string(), false);
+    assert!(matches!(relay.relay_once().await.unwrap(), RelayOutcome::Idle), "the refused user waits");
+    tokio::time::sleep(retry).await;
     assert!(matches!(relay.relay_once().await.unwrap(), RelayOutcome::Published(4)));
     let (sent, expected) = sent_and_expected(&app, &refused).await;
     assert_eq!(sent, expected, "once accepted, every event of the refused user, once, in order");
     assert_eq!(app.dapr.published(TOPIC).len(), 8);
+}
+
+#[sqlx::test(migrator = "backend::MIGRATOR")]
+async fn one_users_refused_backlog_does_not_starve_the_others(db: PgPool) {
+    let app = TestApp::spawn_with(db, |c| c.outbox.relay_enabled = false).await;
+    let (refused, healthy) = (app.signed_up().await, app.signed_up().await);
+    // More refused events than a pass takes, all older than the healthy user's.
+    create_many(&refused, 12, "refused").await;
+    create_many(&healthy, 3, "healthy").await;
+    app.dapr.set_key_refused(&refused.id.to_string(), true);
+    let mut relay = stepped_relay(&app, 10);
+    relay.refusals.first_retry = WAIT; // the refused user waits through the whole test
+    relay.refusals.max_retry = WAIT;
+
+    assert!(matches!(
+        relay.relay_once().await.unwrap(),
+        RelayOutcome::Refused { published: 0, refused: 1, .. }
+    ));
+    assert!(matches!(relay.relay_once().await.unwrap(), RelayOutcome::Published(3)));
+    let (sent, expected) = sent_and_expected(&app, &healthy).await;
+    assert_eq!(sent, expected, "the healthy user's events went out on the next pass");
+    assert!(matches!(relay.relay_once().await.unwrap(), RelayOutcome::Idle));
+    assert_eq!(unpublished(&app.db).await, 12, "the refused user's events wait, none tried again yet");
+}
+
+#[sqlx::test(migrator = "backend::MIGRATOR")]
+async fn an_event_refused_again_and_again_is_parked_and_can_be_replayed(db: PgPool) {
+    let app = TestApp::spawn_with(db, |c| c.outbox.relay_enabled = false).await;
+    let user = app.signed_up().await;
+    user.create_task(json!({"title": "refused for good"})).await;
+    app.dapr.set_key_refused(&user.id.to_string(), true);
+    let mut relay = stepped_relay(&app, 10);
+    relay.refusals.park_after = 3;
+    let mut parked = 0;
+    for _ in 0..3 {
+        match relay.relay_once().await.unwrap() {
+            RelayOutcome::Refused { published: 0, refused: 1, parked: p, .. } => parked += p,
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+        tokio::time::sleep(RETRY).await;
+    }
+    assert_eq!(parked, 1, "parked at the third refusal");
+    assert!(matches!(relay.relay_once().await.unwrap(), RelayOutcome::Idle), "a parked event is not tried");
+
+    // The user's later events are no longer held up by it.
+    app.dapr.set_key_refused(&user.id.to_string(), false);
+    user.create_task(json!({"title": "after the parked one"})).await;
+    assert!(matches!(relay.relay_once().await.unwrap(), RelayOutcome::Published(1)));
+    let parked: Vec<(i32, String)> =
+        sqlx::query_as("select refusals, last_error from outbox where parked_at is not null")
+            .fetch_all(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(parked.len(), 1, "{parked:?}");
+    assert_eq!(parked[0].0, 3);
+
+    // The replay command puts it back in line; it goes out once.
+    let replayed = backend::db::outbox::unpark(&app.db, None).await.unwrap();
+    assert_eq!(replayed, 1);
+    assert!(matches!(relay.relay_once().await.unwrap(), RelayOutcome::Published(1)));
+    let (mut sent, mut expected) = sent_and_expected(&app, &user).await;
+    sent.sort();
+    expected.sort();
+    assert_eq!(sent, expected, "every event out exactly once");
 }
 
 /// Relay throughput: 20,000 waiting events of 100 users, drained against the stand-in sidecar.
