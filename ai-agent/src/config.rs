@@ -116,6 +116,12 @@ pub struct AgentConfig {
     #[arg(long, env = "SUGGESTIONS_PER_HOUR", default_value_t = 10)]
     pub suggestions_per_hour: u32,
 
+    /// Most reminders of one user that fire in any hour with their event and suggestion; the
+    /// rest are marked fired without effect (`agent_reminders_suppressed_total`), so one
+    /// account's thousands of reminders cannot flood the database and the broker.
+    #[arg(long, env = "REMINDERS_PER_HOUR", default_value_t = 120)]
+    pub reminders_per_hour: u32,
+
     /// Days an untouched suggestion stays open before a cron pass marks it expired.
     #[arg(long, env = "SUGGESTION_TTL_DAYS", default_value_t = 7)]
     pub suggestion_ttl_days: u32,
@@ -156,6 +162,7 @@ pub struct AgentConfig {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Settings {
     pub suggestions_per_hour: i64,
+    pub reminders_per_hour: i64,
     pub suggestion_ttl: TimeDelta,
     /// Most rows one cron pass handles.
     pub batch_size: i64,
@@ -167,6 +174,7 @@ impl Default for Settings {
     fn default() -> Self {
         Self {
             suggestions_per_hour: 10,
+            reminders_per_hour: 120,
             suggestion_ttl: TimeDelta::days(7),
             batch_size: 500,
             processed_event_retention: TimeDelta::days(14),
@@ -178,6 +186,7 @@ impl Settings {
     pub fn from_config(config: &AgentConfig) -> Self {
         Self {
             suggestions_per_hour: i64::from(config.suggestions_per_hour),
+            reminders_per_hour: i64::from(config.reminders_per_hour),
             suggestion_ttl: TimeDelta::days(i64::from(config.suggestion_ttl_days)),
             batch_size: i64::from(config.batch_size.max(1)),
             processed_event_retention: TimeDelta::days(i64::from(config.processed_event_retention_days)),

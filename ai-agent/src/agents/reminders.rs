@@ -7,9 +7,12 @@
 //! (replicas) on disjoint rows, and letting them share a burst (everyone's 9:00 reminders)
 //! keeps reminders on time.
 
-use chrono::{DateTime, Utc};
+use std::collections::HashMap;
+
+use chrono::{DateTime, TimeDelta, Utc};
 use events::{EventPayload, TaskEvent, truncate_to_millis};
 use sqlx::PgPool;
+use uuid::Uuid;
 
 use super::{Origin, PassOutcome, PassReport, Settings, local_time, pass_correlation_id, propose};
 use crate::{
@@ -37,8 +40,9 @@ fn reminder_suggestion(reminder: &DueReminder, origin: Origin<'_>) -> NewSuggest
 }
 
 /// Fires up to a batch of reminders due at `now`. Reminders of completed tasks are marked fired
-/// without effect. The `tasks.reminder` event is written for every other one — the user asked
-/// for it — while the suggestion is subject to the user's gate like any other. Never
+/// without effect, and so are those beyond the user's `reminders_per_hour`. The
+/// `tasks.reminder` event is written for every other one — the user asked for it — while the
+/// suggestion is subject to the user's gate like any other. Never
 /// [`PassOutcome::Busy`]: concurrent passes split the due rows between them.
 #[tracing::instrument(name = "reminder_pass", skip_all)]
 pub async fn fire_due_once(pool: &PgPool, settings: &Settings, now: DateTime<Utc>) -> Result<PassOutcome> {
@@ -48,6 +52,15 @@ pub async fn fire_due_once(pool: &PgPool, settings: &Settings, now: DateTime<Utc
         return Ok(PassOutcome::Ran(PassReport::default()));
     }
     let ids: Vec<_> = due.iter().map(|reminder| reminder.reminder_id).collect();
+    // Counted before this batch is marked fired: each user's budget left for the hour.
+    let mut users: Vec<_> = due.iter().map(|reminder| reminder.user_id).collect();
+    users.sort_unstable();
+    users.dedup();
+    let mut budget: HashMap<Uuid, i64> =
+        users.iter().map(|&user| (user, settings.reminders_per_hour)).collect();
+    for (user, fired) in db::reminders::fired_since(&mut tx, &users, now - TimeDelta::hours(1)).await? {
+        budget.insert(user, settings.reminders_per_hour - fired);
+    }
     db::reminders::mark_fired(&mut tx, &ids, now).await?;
 
     // Per-user locks in user order, as in every multi-user transaction.
@@ -55,7 +68,14 @@ pub async fn fire_due_once(pool: &PgPool, settings: &Settings, now: DateTime<Utc
     let correlation_id = pass_correlation_id("reminders");
     let origin = Origin::of_pass(&correlation_id);
     let mut report = PassReport { examined: due.len(), ..PassReport::default() };
+    let mut suppressed = 0u64;
     for reminder in due.iter().filter(|reminder| reminder.completed_at.is_none()) {
+        let left = budget.entry(reminder.user_id).or_default();
+        if *left <= 0 {
+            suppressed += 1;
+            continue;
+        }
+        *left -= 1;
         report.absorb(propose(&mut tx, &reminder_suggestion(reminder, origin), settings, now).await?.1);
         let event = TaskEvent::new(
             reminder.task_id,
@@ -72,5 +92,13 @@ pub async fn fire_due_once(pool: &PgPool, settings: &Settings, now: DateTime<Utc
         report.events_published += 1;
     }
     tx.commit().await?;
+    if suppressed > 0 {
+        metrics::counter!("agent_reminders_suppressed_total").increment(suppressed);
+        tracing::warn!(
+            suppressed,
+            per_hour = settings.reminders_per_hour,
+            "reminders over their users' hourly limit fired without effect"
+        );
+    }
     Ok(PassOutcome::Ran(report))
 }

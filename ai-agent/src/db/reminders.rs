@@ -44,6 +44,24 @@ pub async fn claim_due(
     .await
 }
 
+/// How many reminders each of `users` had fired since `since`. Served by
+/// `reminder_fired_by_user_idx`.
+pub async fn fired_since(
+    conn: &mut PgConnection,
+    users: &[Uuid],
+    since: DateTime<Utc>,
+) -> sqlx::Result<Vec<(Uuid, i64)>> {
+    sqlx::query_as(
+        "select user_id, count(*) from reminder
+         where user_id = any($1) and fired_at is not null and fired_at > $2
+         group by user_id",
+    )
+    .bind(users)
+    .bind(since)
+    .fetch_all(conn)
+    .await
+}
+
 /// Marks claimed reminders fired, in the same transaction as their effects.
 pub async fn mark_fired(
     conn: &mut PgConnection,

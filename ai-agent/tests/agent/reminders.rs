@@ -120,3 +120,35 @@ async fn two_concurrent_passes_fire_every_reminder_exactly_once(db: PgPool) {
         .unwrap();
     assert_eq!(suggestions, 40);
 }
+
+#[sqlx::test(migrator = "ai_agent::MIGRATOR")]
+async fn one_users_reminders_beyond_the_hourly_limit_fire_without_effect(db: PgPool) {
+    let (flooder, neighbour) = (user(&db).await, user(&db).await);
+    let settings = Settings { reminders_per_hour: 3, batch_size: 2, ..settings() };
+    for _ in 0..5 {
+        let task = task(&db, flooder, TaskSeed::due(from_now(60))).await;
+        reminder(&db, task, flooder, ago(2)).await;
+    }
+    let task = task(&db, neighbour, TaskSeed::due(from_now(60))).await;
+    reminder(&db, task, neighbour, ago(1)).await;
+
+    // Small batches: the limit holds across passes, counted from the reminders already fired.
+    let now = Utc::now();
+    let mut examined = 0;
+    loop {
+        let report = fire(&db, &settings, now).await;
+        if report.examined == 0 {
+            break;
+        }
+        examined += report.examined;
+    }
+    assert_eq!(examined, 6, "every reminder was used up");
+    let events = outbox(&db).await;
+    let of = |user: Uuid| events.iter().filter(|e| e.user_id == user).count();
+    assert_eq!((of(flooder), of(neighbour)), (3, 1), "the flooder's beyond 3 had no event");
+    let pending: i64 = sqlx::query_scalar("select count(*) from reminder where fired_at is null")
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    assert_eq!(pending, 0);
+}
