@@ -10,6 +10,7 @@ use std::{sync::Arc, time::Instant};
 
 use anyhow::Context;
 use chrono::Utc;
+use croner::parser::{CronParser, Seconds};
 use sqlx::PgPool;
 use tokio_cron_scheduler::{Job, JobScheduler};
 use tokio_util::sync::CancellationToken;
@@ -17,6 +18,7 @@ use tokio_util::sync::CancellationToken;
 use crate::{
     agents::{self, PassOutcome, PassReport},
     config::{AgentConfig, Settings},
+    db,
     error::Result,
 };
 
@@ -72,11 +74,18 @@ pub async fn run(
     let mut scheduler = JobScheduler::new().await.context("cannot create the cron scheduler")?;
     for job in CronJob::ALL {
         let schedule = job.schedule(&config).to_owned();
+        let invalid = || format!("invalid schedule `{schedule}` for the {} job", job.name());
+        let periods = Arc::new(parse_schedule(&schedule).with_context(invalid)?);
         let running = Arc::new(tokio::sync::Mutex::new(()));
         let (pool, settings, shutdown) = (pool.clone(), Arc::clone(&settings), shutdown.clone());
         let cron_job = Job::new_async(schedule.as_str(), move |_, _| {
-            let (pool, settings, shutdown, running) =
-                (pool.clone(), Arc::clone(&settings), shutdown.clone(), Arc::clone(&running));
+            let (pool, settings, shutdown, running, periods) = (
+                pool.clone(),
+                Arc::clone(&settings),
+                shutdown.clone(),
+                Arc::clone(&running),
+                Arc::clone(&periods),
+            );
             Box::pin(async move {
                 let Ok(_running) = running.try_lock_owned() else {
                     tracing::debug!(
@@ -85,6 +94,9 @@ pub async fn run(
                     );
                     return;
                 };
+                if !claim_tick(job, &pool, &periods).await {
+                    return;
+                }
                 // An interrupted pass rolls back; its rows wait for the next process.
                 tokio::select! {
                     () = shutdown.cancelled() => {}
@@ -92,7 +104,7 @@ pub async fn run(
                 }
             })
         })
-        .with_context(|| format!("invalid schedule `{schedule}` for the {} job", job.name()))?;
+        .with_context(invalid)?;
         scheduler.add(cron_job).await.with_context(|| format!("cannot schedule the {} job", job.name()))?;
     }
     scheduler.start().await.context("cannot start the cron scheduler")?;
@@ -101,6 +113,38 @@ pub async fn run(
     scheduler.shutdown().await.context("the cron scheduler did not stop cleanly")?;
     tracing::info!("cron passes stopped");
     Ok(())
+}
+
+/// A schedule as the scheduler reads it (seconds first, day of month and weekday both apply).
+fn parse_schedule(schedule: &str) -> anyhow::Result<croner::Cron> {
+    Ok(CronParser::builder().seconds(Seconds::Required).dom_and_dow(true).build().parse(schedule)?)
+}
+
+/// Whether this replica runs the tick that just fired: the first replica to claim the tick's
+/// period does, once. Reminders are not claimed: their passes share a burst between replicas
+/// (`skip locked`), which is what keeps everyone's 9:00 reminders on time.
+async fn claim_tick(job: CronJob, pool: &PgPool, periods: &croner::Cron) -> bool {
+    if job == CronJob::Reminders {
+        return true;
+    }
+    let period = match periods.find_previous_occurrence(&Utc::now(), true) {
+        Ok(period) => period,
+        Err(e) => {
+            tracing::warn!(job = job.name(), error.message = %e, "cannot name this tick's period; running it");
+            return true;
+        }
+    };
+    match db::cron::claim_period(pool, job.name(), period).await {
+        Ok(true) => true,
+        Ok(false) => {
+            tracing::debug!(job = job.name(), %period, "another replica ran this period");
+            false
+        }
+        Err(e) => {
+            tracing::warn!(job = job.name(), error.message = %e, "cannot claim this tick; the next tick retries");
+            false
+        }
+    }
 }
 
 /// One scheduled tick: passes until the backlog is smaller than a batch, so a backlog (10,000

@@ -5,6 +5,7 @@
 //! needs no database, and every query here runs in the integration tests against a real
 //! PostgreSQL, which is what catches a mismatch.
 
+pub mod cron;
 pub mod dead_letters;
 pub mod locks;
 pub mod processed;

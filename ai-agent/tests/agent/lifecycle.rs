@@ -101,3 +101,20 @@ async fn an_invalid_schedule_fails_start_up(db: PgPool) {
     assert!(format!("{error:#}").contains("invalid schedule `every tuesday`"), "{error:#}");
     assert!(shutdown.is_cancelled(), "the HTTP server was stopped too");
 }
+
+#[sqlx::test(migrator = "ai_agent::MIGRATOR")]
+async fn each_cron_period_is_claimed_by_exactly_one_replica(db: PgPool) {
+    let start = Utc::now();
+    let mut winners = Vec::new();
+    for tick in 0..20 {
+        let period = start + chrono::TimeDelta::seconds(tick);
+        // Four replicas' ticks for the same period, at once.
+        let claim = || ai_agent::db::cron::claim_period(&db, "overdue", period);
+        let (a, b, c, d) = tokio::join!(claim(), claim(), claim(), claim());
+        winners.push([a, b, c, d].into_iter().map(Result::unwrap).filter(|&won| won).count());
+    }
+    assert!(winners.iter().all(|&n| n == 1), "{winners:?}");
+    // A late tick of an earlier period runs nowhere; another job's periods are its own.
+    assert!(!ai_agent::db::cron::claim_period(&db, "overdue", start).await.unwrap());
+    assert!(ai_agent::db::cron::claim_period(&db, "housekeeping", start).await.unwrap());
+}
