@@ -19,7 +19,7 @@ CHART = ROOT / "k8s" / "helm" / "todo-app"
 DOKS = CHART / "values-doks.yaml"
 HELM = os.environ.get("HELM", "helm")
 
-SECRET_ENV = {"DATABASE_URL", "DIRECT_URL", "AUTH_SECRET", "OPENAI_API_KEY", "DAPR_API_TOKEN", "APP_API_TOKEN"}
+SECRET_ENV = {"DATABASE_URL", "DIRECT_URL", "OPENAI_API_KEY", "DAPR_API_TOKEN", "APP_API_TOKEN"}
 
 
 def helm_template(*args: str) -> subprocess.CompletedProcess:
@@ -254,6 +254,42 @@ def test_doks_ingress_host_and_tls(doks):
     cm = {c["metadata"]["name"]: c for c in of_kind(doks, "ConfigMap")}["todo-app-backend"]
     assert cm["data"]["COOKIE_SECURE"] == "true" and cm["data"]["TRUST_PROXY_HEADERS"] == "true"
     assert f"https://{host}" in cm["data"]["ALLOWED_ORIGINS"].split(",")
+
+
+def backend_config(docs: list[dict]) -> dict:
+    (cm,) = [c for c in of_kind(docs, "ConfigMap") if component(c) == "backend"]
+    return cm["data"]
+
+
+def test_secure_transport_by_default(default):
+    assert backend_config(default)["COOKIE_SECURE"] == "true"
+    (ing,) = of_kind(default, "Ingress")
+    assert ing["spec"]["tls"] == [{"secretName": "todo-app-tls"}]
+    assert ing["metadata"]["annotations"]["nginx.ingress.kubernetes.io/force-ssl-redirect"] == "true"
+
+
+@pytest.mark.parametrize("setting", ["backend.config.cookieSecure=false", "ingress.tls.enabled=false"])
+def test_plain_http_needs_the_named_opt_out(setting):
+    refused = helm_template("--set", setting)
+    assert refused.returncode != 0, f"{setting} rendered without insecure.allowPlainHttp"
+    assert setting.split("=")[0] in refused.stderr and "insecure.allowPlainHttp=true" in refused.stderr, refused.stderr
+    docs = render("--set", setting, "--set", "insecure.allowPlainHttp=true")
+    if setting.startswith("backend"):
+        assert backend_config(docs)["COOKIE_SECURE"] == "false"
+    else:
+        (ing,) = of_kind(docs, "Ingress")
+        assert "tls" not in ing["spec"]
+    # With the ingress off there is no ingress TLS to ask for.
+    assert helm_template("--set", "ingress.enabled=false").returncode == 0
+
+
+def test_no_auth_secret(rendered):
+    # Nothing reads AUTH_SECRET (sessions are random ids stored in PostgreSQL).
+    for _, spec in pod_specs(rendered):
+        for c in spec["containers"]:
+            assert "AUTH_SECRET" not in {e["name"] for e in c.get("env", [])}
+    result = helm_template("--set", "secrets.keys.authSecret=AUTH_SECRET")
+    assert result.returncode != 0 and "authSecret" in result.stderr
 
 
 def test_doks_images_come_from_the_do_registry(doks):
