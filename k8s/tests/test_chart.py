@@ -338,6 +338,61 @@ def test_every_pod_is_selected_by_a_network_policy(rendered):
         assert any(sel.items() <= labels.items() for sel in policies), doc["metadata"]["name"]
 
 
+def egress_rules(docs: list[dict]):
+    for policy in of_kind(docs, "NetworkPolicy"):
+        for rule in policy["spec"].get("egress") or []:
+            yield component(policy), rule
+
+
+def rule_ports(rule: dict) -> set[int]:
+    return {p["port"] for p in rule.get("ports", [])}
+
+
+def test_dns_only_to_the_cluster_dns(rendered):
+    dns_rules = [(name, rule) for name, rule in egress_rules(rendered) if 53 in rule_ports(rule)]
+    assert {name for name, _ in dns_rules} == {"backend", "ai-agent", "migrate", "test"}
+    for name, rule in dns_rules:
+        assert {(p["port"], p["protocol"]) for p in rule["ports"]} == {(53, "UDP"), (53, "TCP")}, name
+        assert rule["to"] == [
+            {
+                "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
+                "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
+            }
+        ], name
+
+
+def test_no_egress_to_any_address_by_default(default):
+    """0.0.0.0/0 only for HTTPS to the internet, never to private or link-local addresses."""
+    for name, rule in egress_rules(default):
+        assert rule.get("to"), f"{name}: an egress rule without `to` reaches every address"
+        for peer in rule["to"]:
+            block = peer.get("ipBlock")
+            if block and block["cidr"] == "0.0.0.0/0":
+                assert rule_ports(rule) == {443}, name
+                assert {"10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16"} <= set(block["except"]), name
+
+
+def cidrs_for(docs: list[dict], port: int) -> dict[str, list[str]]:
+    return {
+        name: [peer["ipBlock"]["cidr"] for peer in rule["to"]]
+        for name, rule in egress_rules(docs)
+        if port in rule_ports(rule)
+    }
+
+
+def test_database_and_broker_egress_follow_their_cidrs(default, doks):
+    private = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"]
+    assert cidrs_for(default, 5432) == {"backend": private, "ai-agent": private, "migrate": private}
+    assert cidrs_for(default, 9092) == {"backend": private, "ai-agent": private}
+    # DOKS: Managed Kafka on its private port inside the VPC; Neon has no fixed addresses.
+    assert cidrs_for(doks, 25080) == {"backend": ["10.110.0.0/20"], "ai-agent": ["10.110.0.0/20"]}
+    assert not cidrs_for(doks, 25073)
+    assert set(map(tuple, cidrs_for(doks, 5432).values())) == {("0.0.0.0/0",)}
+    docs = render("--set", "networkPolicy.egress.databaseCidrs={10.20.0.0/16}", "--set", "networkPolicy.egress.brokerCidrs={10.30.0.0/24,10.31.0.0/24}")
+    assert set(map(tuple, cidrs_for(docs, 5432).values())) == {("10.20.0.0/16",)}
+    assert set(map(tuple, cidrs_for(docs, 9092).values())) == {("10.30.0.0/24", "10.31.0.0/24")}
+
+
 # --- the values schema -------------------------------------------------------------------------
 
 @pytest.mark.parametrize(
@@ -352,6 +407,8 @@ def test_every_pod_is_selected_by_a_network_policy(rendered):
         (["--set", "podSecurityContext.runAsNonRoot=false"], "runAsNonRoot"),
         (["--set", "ingress.tls.enabeld=true"], "enabeld"),
         (["--set", "networkPolicy.egress.databasePorts[0]=70000"], "databasePorts"),
+        (["--set", "networkPolicy.egress.databaseCidrs={10.0.0.1}"], "databaseCidrs"),  # no prefix length
+        (["--set", "networkPolicy.egress.brokerCidrs={}"], "brokerCidrs"),
     ],
 )
 def test_schema_rejects_unknown_and_mistyped_values(args, message):
