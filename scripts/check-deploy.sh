@@ -185,8 +185,9 @@ agent_port=$(free_port)
 (cd / && env -i PATH="$PATH" DATABASE_URL="$fresh_url" LISTEN_ADDR="127.0.0.1:$backend_port" MIGRATE_ON_START=false \
   LOG_FORMAT=json OUTBOX_RELAY_ENABLED=false DAPR_HTTP_PORT=1 "$backend" serve) >"$out/backend.log" 2>&1 &
 pids+=($!)
+# The agent always has an app token in the pods (the chart's own Secret when none is named).
 (cd / && env -i PATH="$PATH" DATABASE_URL="$fresh_url" LISTEN_ADDR="127.0.0.1:$agent_port" CRON_ENABLED=false \
-  LOG_FORMAT=json "$agent" serve) >"$out/ai-agent.log" 2>&1 &
+  LOG_FORMAT=json APP_API_TOKEN=check-deploy-app-token "$agent" serve) >"$out/ai-agent.log" 2>&1 &
 pids+=($!)
 
 for probe in health ready; do
