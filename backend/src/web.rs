@@ -53,7 +53,9 @@ fn parse_security_headers(conf: &'static str) -> Vec<(HeaderName, HeaderValue)> 
                 .strip_prefix("add_header ")
                 .and_then(|rest| rest.strip_suffix("\" always;"))
                 .and_then(|rest| rest.split_once(" \""))
-                .unwrap_or_else(|| panic!("security-headers.conf: not `add_header NAME \"VALUE\" always;`: {line}"));
+                .unwrap_or_else(|| {
+                    panic!("security-headers.conf: not `add_header NAME \"VALUE\" always;`: {line}")
+                });
             let name = HeaderName::from_bytes(name.as_bytes()).expect("security-headers.conf: a header name");
             (name, HeaderValue::from_static(value))
         })

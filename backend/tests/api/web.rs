@@ -41,7 +41,9 @@ async fn the_web_app_is_served_with_its_routes_and_cache_policy(db: PgPool) {
 /// `(name, value)` of the `add_header NAME "VALUE" always;` lines of the frontend image's NGINX
 /// include, read here independently of the backend's own parsing.
 fn nginx_security_headers() -> Vec<(String, String)> {
-    let conf = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docker/security-headers.conf")).unwrap();
+    let conf =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docker/security-headers.conf"))
+            .unwrap();
     let headers: Vec<(String, String)> = conf
         .lines()
         .filter_map(|line| line.strip_prefix("add_header "))
@@ -67,7 +69,11 @@ async fn the_web_app_gets_the_same_security_headers_as_from_nginx(db: PgPool) {
     for path in ["/", "/index.html", "/tasks/some-id", "/assets/app-3f2c9a4e.js", "/assets/missing.js"] {
         let res = client.get(path).await;
         for (name, value) in &expected {
-            assert_eq!(res.headers().get(name).map(|v| v.to_str().unwrap()), Some(value.as_str()), "{path}: {name}");
+            assert_eq!(
+                res.headers().get(name).map(|v| v.to_str().unwrap()),
+                Some(value.as_str()),
+                "{path}: {name}"
+            );
         }
     }
     std::fs::remove_dir_all(dir).unwrap();
