@@ -185,8 +185,10 @@ agent_port=$(free_port)
 (cd / && env -i PATH="$PATH" DATABASE_URL="$fresh_url" LISTEN_ADDR="127.0.0.1:$backend_port" MIGRATE_ON_START=false \
   LOG_FORMAT=json OUTBOX_RELAY_ENABLED=false DAPR_HTTP_PORT=1 "$backend" serve) >"$out/backend.log" 2>&1 &
 pids+=($!)
+app_token=check-deploy-app-token
+# The agent always has an app token in the pods (the chart's own Secret when none is named).
 (cd / && env -i PATH="$PATH" DATABASE_URL="$fresh_url" LISTEN_ADDR="127.0.0.1:$agent_port" CRON_ENABLED=false \
-  LOG_FORMAT=json "$agent" serve) >"$out/ai-agent.log" 2>&1 &
+  LOG_FORMAT=json APP_API_TOKEN="$app_token" "$agent" serve) >"$out/ai-agent.log" 2>&1 &
 pids+=($!)
 
 for probe in health ready; do
@@ -200,10 +202,12 @@ if "$backend" healthcheck --url "http://127.0.0.1:1/health" >/dev/null 2>&1; the
 if "$agent" healthcheck --url "http://127.0.0.1:$agent_port/nowhere" >/dev/null 2>&1; then fail "healthcheck succeeded on a 404"; fi
 echo "    backend and ai-agent healthcheck: /health and /ready answer; failures are reported"
 
-# The subscription the sidecar will read must use the chart's pub/sub component name.
-"$venv/bin/python" - "http://127.0.0.1:$agent_port/dapr/subscribe" "$out/doks.yaml" <<'EOF'
+# The subscription the sidecar will read (sending the app token, as it does) must use the
+# chart's pub/sub component name.
+"$venv/bin/python" - "http://127.0.0.1:$agent_port/dapr/subscribe" "$out/doks.yaml" "$app_token" <<'EOF'
 import json, sys, urllib.request, yaml
-subs = json.load(urllib.request.urlopen(sys.argv[1], timeout=5))
+request = urllib.request.Request(sys.argv[1], headers={"dapr-api-token": sys.argv[3]})
+subs = json.load(urllib.request.urlopen(request, timeout=5))
 docs = [d for d in yaml.safe_load_all(open(sys.argv[2])) if d]
 (component,) = [d for d in docs if d["kind"] == "Component"]
 name = component["metadata"]["name"]

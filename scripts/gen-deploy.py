@@ -272,7 +272,12 @@ def values_doks(spec: dict) -> dict:
         },
         "networkPolicy": {
             "enabled": True,
-            "egress": {"databasePorts": [spec["database"]["port"]], "brokerPorts": list(spec["kafka"]["ports"])},
+            "egress": {
+                "databaseCidrs": list(spec["database"]["cidrs"]),
+                "databasePorts": [spec["database"]["port"]],
+                "brokerCidrs": [spec["network"]["vpcCidr"]],
+                "brokerPorts": list(spec["kafka"]["ports"]),
+            },
         },
     }
 
@@ -299,7 +304,8 @@ def outputs(spec: dict) -> dict[Path, str]:
         ROOT / "k8s/dapr/pubsub-kafka.yaml": to_yaml(
             pubsub_component(spec),
             "# DigitalOcean Managed Kafka through Dapr. Secret kafka-creds holds brokers\n"
-            "# (host:25073, or the private host:25080 inside the VPC), username, password and ca.crt.\n"
+            "# (the private host:25080: the network policies let the sidecars reach the VPC only),\n"
+            "# username, password and ca.crt.\n"
             + topics_comment(spec),
         ),
         ROOT / "k8s/dapr/resiliency.yaml": to_yaml(

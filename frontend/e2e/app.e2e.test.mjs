@@ -5,7 +5,7 @@
 //   BASE_URL=http://127.0.0.1:8080 npm run e2e
 //
 // Screenshots go to SCREENSHOT_DIR (default ../target/e2e, i.e. the workspace target dir).
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -13,7 +13,13 @@ import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { chromium } from 'playwright-core';
 
-const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
+// Injected through the DevTools protocol (page.evaluate), which the page's
+// Content-Security-Policy does not govern; a <script> tag of it would be an inline script.
+const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+// The policy the app must live with: the one NGINX and the backend both send.
+const CSP = /^add_header Content-Security-Policy "([^"]+)" always;$/m.exec(
+  readFileSync(new URL('../../docker/security-headers.conf', import.meta.url), 'utf8'),
+)[1];
 
 const BASE_URL = (process.env.BASE_URL ?? '').replace(/\/$/, '');
 const SCREENSHOT_DIR = resolve(process.env.SCREENSHOT_DIR ?? new URL('../../target/e2e', import.meta.url).pathname);
@@ -23,6 +29,8 @@ const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const LIVE_CEILING_MS = 15_000;
 // Uncaught page errors and unexpected console errors: any fails the run (last step).
 const pageProblems = [];
+// Everything the Content-Security-Policy blocked (securitypolicyviolation events, any page).
+const cspViolations = [];
 
 if (!BASE_URL) {
   console.error('e2e: set BASE_URL to the running product, e.g. BASE_URL=http://127.0.0.1:8080 npm run e2e');
@@ -48,7 +56,7 @@ async function shot(name) {
 
 /** Runs axe-core (WCAG 2 A/AA) on the page; serious and critical findings fail the test. */
 async function checkA11y(screen) {
-  if (!(await page.evaluate(() => 'axe' in window))) await page.addScriptTag({ path: AXE });
+  if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(AXE_SOURCE);
   const violations = await page.evaluate(async () => {
     const r = await window.axe.run(document, { runOnly: ['wcag2a', 'wcag2aa'], resultTypes: ['violations'] });
     return r.violations
@@ -149,6 +157,12 @@ before(async () => {
     }
     window.Notification = Recording;
   });
+  await context.exposeBinding('__cspViolation', (_source, violation) => cspViolations.push(violation));
+  await context.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (e) =>
+      window.__cspViolation(`${e.effectiveDirective} blocked ${e.blockedURI || 'inline code'} at ${e.sourceFile}:${e.lineNumber}`),
+    );
+  });
   page = context.pages()[0] ?? (await context.newPage());
   page.setDefaultTimeout(8000);
   page.on('pageerror', (e) => pageProblems.push(`page error: ${e.message}`));
@@ -167,6 +181,8 @@ test('the web app, end to end', async (t) => {
   await t.test('sign-in page loads and links to sign-up', async () => {
     const res = await page.goto(`${BASE_URL}/`);
     assert.ok(res && res.ok(), `GET ${BASE_URL}/ answered ${res?.status()}; is the backend serving frontend/dist?`);
+    // The walk runs under the production policy, so the last step's "no violation" means something.
+    assert.equal(res.headers()['content-security-policy'], CSP);
     await page.getByRole('heading', { name: 'Sign in' }).waitFor();
     await shot('01-sign-in');
     await checkA11y('the sign-in page');
@@ -564,5 +580,9 @@ test('the web app, end to end', async (t) => {
 
   await t.test('no uncaught page errors or console errors along the way', () => {
     assert.deepEqual(pageProblems, []);
+  });
+
+  await t.test('nothing along the way broke the Content-Security-Policy', () => {
+    assert.deepEqual(cspViolations, []);
   });
 });

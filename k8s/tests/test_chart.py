@@ -6,9 +6,13 @@ Run by scripts/check-deploy.sh with HELM pointing at the helm binary it installe
 
 from __future__ import annotations
 
+import base64
+import http.server
+import json
 import os
 import re
 import subprocess
+import threading
 from pathlib import Path
 
 import pytest
@@ -19,7 +23,7 @@ CHART = ROOT / "k8s" / "helm" / "todo-app"
 DOKS = CHART / "values-doks.yaml"
 HELM = os.environ.get("HELM", "helm")
 
-SECRET_ENV = {"DATABASE_URL", "DIRECT_URL", "AUTH_SECRET", "OPENAI_API_KEY", "DAPR_API_TOKEN", "APP_API_TOKEN"}
+SECRET_ENV = {"DATABASE_URL", "DIRECT_URL", "OPENAI_API_KEY", "DAPR_API_TOKEN", "APP_API_TOKEN"}
 
 
 def helm_template(*args: str) -> subprocess.CompletedProcess:
@@ -100,8 +104,14 @@ def test_service_accounts_mount_no_token(rendered):
         assert sa["automountServiceAccountToken"] is False
 
 
+APP_TOKEN_SECRET = "todo-app-app-token"
+
+
 def test_no_secret_values_anywhere(rendered):
-    assert not of_kind(rendered, "Secret"), "the chart must only reference existing Secrets"
+    # The one Secret the chart writes is its own random app token (when dapr.appTokenSecret
+    # names none); every other secret is only referenced.
+    for secret in of_kind(rendered, "Secret"):
+        assert secret["metadata"]["name"] == APP_TOKEN_SECRET and set(secret["data"]) == {"token"}, secret["metadata"]
     text = yaml.safe_dump_all(rendered)
     for pattern in [r"postgres(ql)?://", r"AVNS_", r"\bsk-[A-Za-z0-9]{8,}", r"BEGIN (RSA |EC )?(PRIVATE KEY|CERTIFICATE)"]:
         assert not re.search(pattern, text), pattern
@@ -192,6 +202,129 @@ def test_tokens_reach_the_apps(doks):
     assert agent_env["APP_API_TOKEN"]["valueFrom"]["secretKeyRef"] == {"name": ann["dapr.io/app-token-secret"], "key": "token"}
 
 
+def agent_token_ref(docs: list[dict]) -> dict:
+    env = {e["name"]: e for e in deployment(docs, "ai-agent")["spec"]["template"]["spec"]["containers"][0]["env"]}
+    return env["APP_API_TOKEN"]["valueFrom"]["secretKeyRef"]
+
+
+def test_the_agent_always_gets_an_app_token(default, doks):
+    # The operator's Secret when named (DOKS), else the chart's own; with or without Dapr.
+    assert agent_token_ref(doks) == {"name": "todo-dapr-app-token", "key": "token"}
+    assert not of_kind(doks, "Secret")
+    for docs in (default, render("--set", "dapr.enabled=false")):
+        assert agent_token_ref(docs) == {"name": APP_TOKEN_SECRET, "key": "token"}
+        assert [s["metadata"]["name"] for s in of_kind(docs, "Secret")] == [APP_TOKEN_SECRET]
+    # Both sidecars send the same token the agent checks.
+    for name in ("backend", "ai-agent"):
+        assert deployment(default, name)["spec"]["template"]["metadata"]["annotations"]["dapr.io/app-token-secret"] == APP_TOKEN_SECRET
+
+
+def app_token(docs: list[dict]) -> str:
+    (secret,) = of_kind(docs, "Secret")
+    return base64.b64decode(secret["data"]["token"]).decode()
+
+
+def test_chart_app_token_is_random(default):
+    token = app_token(default)
+    assert re.fullmatch(r"[A-Za-z0-9]{64}", token), token
+    assert app_token(render()) != token
+
+
+class FakeCluster(http.server.BaseHTTPRequestHandler):
+    """Just enough of the Kubernetes API for `helm template --dry-run=server`: discovery of the
+    chart's kinds, and GET of the one Secret in `secrets` (anything else is absent)."""
+
+    KINDS = [
+        ("", "v1", "Secret", "secrets"), ("", "v1", "ConfigMap", "configmaps"), ("", "v1", "Service", "services"),
+        ("", "v1", "ServiceAccount", "serviceaccounts"), ("", "v1", "Pod", "pods"), ("apps", "v1", "Deployment", "deployments"),
+        ("batch", "v1", "Job", "jobs"), ("networking.k8s.io", "v1", "Ingress", "ingresses"),
+        ("networking.k8s.io", "v1", "NetworkPolicy", "networkpolicies"), ("policy", "v1", "PodDisruptionBudget", "poddisruptionbudgets"),
+        ("autoscaling", "v2", "HorizontalPodAutoscaler", "horizontalpodautoscalers"),
+        ("dapr.io", "v1alpha1", "Configuration", "configurations"), ("dapr.io", "v1alpha1", "Component", "components"),
+        ("dapr.io", "v1alpha1", "Resiliency", "resiliencies"),
+    ]
+    secrets: dict[str, dict] = {}
+
+    def routes(self) -> dict:
+        routes = {
+            "/version": {"major": "1", "minor": "33", "gitVersion": "v1.33.0"},
+            "/api": {"kind": "APIVersions", "versions": ["v1"], "serverAddressByClientCIDRs": []},
+        }
+        groups = {}
+        for group, version, kind, plural in self.KINDS:
+            gv = f"{group}/{version}" if group else version
+            listing = routes.setdefault(f"/apis/{gv}" if group else "/api/v1", {"kind": "APIResourceList", "groupVersion": gv, "resources": []})
+            listing["resources"].append({"name": plural, "singularName": kind.lower(), "namespaced": True, "kind": kind, "verbs": ["get"]})
+            if group:
+                groups[group] = {"name": group, "versions": [{"groupVersion": gv, "version": version}], "preferredVersion": {"groupVersion": gv, "version": version}}
+        routes["/apis"] = {"kind": "APIGroupList", "apiVersion": "v1", "groups": list(groups.values())}
+        for name, secret in self.secrets.items():
+            routes[f"/api/v1/namespaces/todo/secrets/{name}"] = secret
+        return routes
+
+    def do_GET(self):
+        body = self.routes().get(self.path.split("?")[0])
+        self.send_response(200 if body else 404)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        self.wfile.write(json.dumps(body or {"kind": "Status", "apiVersion": "v1", "status": "Failure", "code": 404, "reason": "NotFound"}).encode())
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def fake_cluster(tmp_path):
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), FakeCluster)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text(yaml.safe_dump({
+        "apiVersion": "v1", "kind": "Config", "current-context": "fake",
+        "clusters": [{"name": "fake", "cluster": {"server": f"http://127.0.0.1:{server.server_port}"}}],
+        "users": [{"name": "fake", "user": {"token": "fake"}}],
+        "contexts": [{"name": "fake", "context": {"cluster": "fake", "user": "fake", "namespace": "todo"}}],
+    }))
+    FakeCluster.secrets = {}
+    yield lambda: render("--dry-run=server", "--disable-openapi-validation", "--kubeconfig", str(kubeconfig))
+    server.shutdown()
+
+
+def test_chart_app_token_is_kept_across_upgrades(fake_cluster):
+    first = app_token(fake_cluster())  # a first install: nothing to look up
+    FakeCluster.secrets[APP_TOKEN_SECRET] = {
+        "apiVersion": "v1", "kind": "Secret", "type": "Opaque", "data": {"token": base64.b64encode(first.encode()).decode()},
+        "metadata": {
+            "name": APP_TOKEN_SECRET, "namespace": "todo", "labels": {"app.kubernetes.io/managed-by": "Helm"},
+            "annotations": {"meta.helm.sh/release-name": "todo-app", "meta.helm.sh/release-namespace": "todo"},
+        },
+    }
+    assert app_token(fake_cluster()) == first  # an upgrade reads it back
+    assert app_token(fake_cluster()) == first
+
+
+def test_agent_metrics_on_their_own_port(default):
+    agent = deployment(default, "ai-agent")
+    (c,) = agent["spec"]["template"]["spec"]["containers"]
+    ports = {p["name"]: p["containerPort"] for p in c["ports"]}
+    assert ports == {"http": 8081, "metrics": 9464}
+    (cm,) = [c for c in of_kind(default, "ConfigMap") if component(c) == "ai-agent"]
+    assert cm["data"]["METRICS_LISTEN_ADDR"] == "0.0.0.0:9464"
+    docs = render("--set", "metrics.scrapeAnnotations=true", "--set", "aiAgent.metricsPort=9500")
+    agent = deployment(docs, "ai-agent")
+    assert agent["spec"]["template"]["metadata"]["annotations"]["prometheus.io/port"] == "9500"
+    (policy,) = [p for p in of_kind(docs, "NetworkPolicy") if component(p) == "ai-agent"]
+    by_port = {}
+    for rule in policy["spec"]["ingress"]:
+        for port in rule["ports"]:
+            by_port.setdefault(port["port"], []).extend(rule["from"])
+    monitoring = {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}}
+    # Only the monitoring namespace reaches the metrics port, and it does not reach deliveries.
+    assert by_port["metrics"] == [monitoring]
+    assert monitoring not in by_port["http"]
+    refused = helm_template("--set", "aiAgent.metricsPort=8081")
+    assert refused.returncode != 0 and "aiAgent.metricsPort" in refused.stderr
+
+
 def test_no_dapr_on_the_frontend(rendered):
     ann = deployment(rendered, "frontend")["spec"]["template"]["metadata"].get("annotations") or {}
     assert not [k for k in ann if k.startswith("dapr.io/")]
@@ -256,6 +389,42 @@ def test_doks_ingress_host_and_tls(doks):
     assert f"https://{host}" in cm["data"]["ALLOWED_ORIGINS"].split(",")
 
 
+def backend_config(docs: list[dict]) -> dict:
+    (cm,) = [c for c in of_kind(docs, "ConfigMap") if component(c) == "backend"]
+    return cm["data"]
+
+
+def test_secure_transport_by_default(default):
+    assert backend_config(default)["COOKIE_SECURE"] == "true"
+    (ing,) = of_kind(default, "Ingress")
+    assert ing["spec"]["tls"] == [{"secretName": "todo-app-tls"}]
+    assert ing["metadata"]["annotations"]["nginx.ingress.kubernetes.io/force-ssl-redirect"] == "true"
+
+
+@pytest.mark.parametrize("setting", ["backend.config.cookieSecure=false", "ingress.tls.enabled=false"])
+def test_plain_http_needs_the_named_opt_out(setting):
+    refused = helm_template("--set", setting)
+    assert refused.returncode != 0, f"{setting} rendered without insecure.allowPlainHttp"
+    assert setting.split("=")[0] in refused.stderr and "insecure.allowPlainHttp=true" in refused.stderr, refused.stderr
+    docs = render("--set", setting, "--set", "insecure.allowPlainHttp=true")
+    if setting.startswith("backend"):
+        assert backend_config(docs)["COOKIE_SECURE"] == "false"
+    else:
+        (ing,) = of_kind(docs, "Ingress")
+        assert "tls" not in ing["spec"]
+    # With the ingress off there is no ingress TLS to ask for.
+    assert helm_template("--set", "ingress.enabled=false").returncode == 0
+
+
+def test_no_auth_secret(rendered):
+    # Nothing reads AUTH_SECRET (sessions are random ids stored in PostgreSQL).
+    for _, spec in pod_specs(rendered):
+        for c in spec["containers"]:
+            assert "AUTH_SECRET" not in {e["name"] for e in c.get("env", [])}
+    result = helm_template("--set", "secrets.keys.authSecret=AUTH_SECRET")
+    assert result.returncode != 0 and "authSecret" in result.stderr
+
+
 def test_doks_images_come_from_the_do_registry(doks):
     for _, spec in pod_specs(doks):
         for c in spec["containers"]:
@@ -302,6 +471,61 @@ def test_every_pod_is_selected_by_a_network_policy(rendered):
         assert any(sel.items() <= labels.items() for sel in policies), doc["metadata"]["name"]
 
 
+def egress_rules(docs: list[dict]):
+    for policy in of_kind(docs, "NetworkPolicy"):
+        for rule in policy["spec"].get("egress") or []:
+            yield component(policy), rule
+
+
+def rule_ports(rule: dict) -> set[int]:
+    return {p["port"] for p in rule.get("ports", [])}
+
+
+def test_dns_only_to_the_cluster_dns(rendered):
+    dns_rules = [(name, rule) for name, rule in egress_rules(rendered) if 53 in rule_ports(rule)]
+    assert {name for name, _ in dns_rules} == {"backend", "ai-agent", "migrate", "test"}
+    for name, rule in dns_rules:
+        assert {(p["port"], p["protocol"]) for p in rule["ports"]} == {(53, "UDP"), (53, "TCP")}, name
+        assert rule["to"] == [
+            {
+                "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
+                "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
+            }
+        ], name
+
+
+def test_no_egress_to_any_address_by_default(default):
+    """0.0.0.0/0 only for HTTPS to the internet, never to private or link-local addresses."""
+    for name, rule in egress_rules(default):
+        assert rule.get("to"), f"{name}: an egress rule without `to` reaches every address"
+        for peer in rule["to"]:
+            block = peer.get("ipBlock")
+            if block and block["cidr"] == "0.0.0.0/0":
+                assert rule_ports(rule) == {443}, name
+                assert {"10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16"} <= set(block["except"]), name
+
+
+def cidrs_for(docs: list[dict], port: int) -> dict[str, list[str]]:
+    return {
+        name: [peer["ipBlock"]["cidr"] for peer in rule["to"]]
+        for name, rule in egress_rules(docs)
+        if port in rule_ports(rule)
+    }
+
+
+def test_database_and_broker_egress_follow_their_cidrs(default, doks):
+    private = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"]
+    assert cidrs_for(default, 5432) == {"backend": private, "ai-agent": private, "migrate": private}
+    assert cidrs_for(default, 9092) == {"backend": private, "ai-agent": private}
+    # DOKS: Managed Kafka on its private port inside the VPC; Neon has no fixed addresses.
+    assert cidrs_for(doks, 25080) == {"backend": ["10.110.0.0/20"], "ai-agent": ["10.110.0.0/20"]}
+    assert not cidrs_for(doks, 25073)
+    assert set(map(tuple, cidrs_for(doks, 5432).values())) == {("0.0.0.0/0",)}
+    docs = render("--set", "networkPolicy.egress.databaseCidrs={10.20.0.0/16}", "--set", "networkPolicy.egress.brokerCidrs={10.30.0.0/24,10.31.0.0/24}")
+    assert set(map(tuple, cidrs_for(docs, 5432).values())) == {("10.20.0.0/16",)}
+    assert set(map(tuple, cidrs_for(docs, 9092).values())) == {("10.30.0.0/24", "10.31.0.0/24")}
+
+
 # --- the values schema -------------------------------------------------------------------------
 
 @pytest.mark.parametrize(
@@ -316,6 +540,8 @@ def test_every_pod_is_selected_by_a_network_policy(rendered):
         (["--set", "podSecurityContext.runAsNonRoot=false"], "runAsNonRoot"),
         (["--set", "ingress.tls.enabeld=true"], "enabeld"),
         (["--set", "networkPolicy.egress.databasePorts[0]=70000"], "databasePorts"),
+        (["--set", "networkPolicy.egress.databaseCidrs={10.0.0.1}"], "databaseCidrs"),  # no prefix length
+        (["--set", "networkPolicy.egress.brokerCidrs={}"], "brokerCidrs"),
     ],
 )
 def test_schema_rejects_unknown_and_mistyped_values(args, message):

@@ -167,6 +167,24 @@ def get(url: str):
         return e.code, dict(e.headers), ""
 
 
+def security_headers() -> dict[str, str]:
+    """The headers docker/security-headers.conf adds (the backend's web.rs reads the same file)."""
+    text = (ROOT / "docker/security-headers.conf").read_text()
+    found = re.findall(r'^add_header ([A-Za-z-]+) "([^"]*)" always;$', text, re.M)
+    assert len(found) == len([line for line in text.splitlines() if line.strip() and not line.startswith("#")]), "one header a line"
+    return dict(found)
+
+
+def test_security_headers_include_a_strict_content_security_policy():
+    headers = security_headers()
+    assert {"Content-Security-Policy", "X-Content-Type-Options", "X-Frame-Options", "Referrer-Policy"} <= set(headers)
+    csp = {d.split()[0]: d.split()[1:] for d in headers["Content-Security-Policy"].split("; ")}
+    assert csp["default-src"] == ["'self'"] and csp["script-src"] == ["'self'"] and csp["connect-src"] == ["'self'"]
+    assert csp["frame-ancestors"] == ["'none'"] and csp["object-src"] == ["'none'"]
+    assert csp["base-uri"] == ["'self'"] and csp["form-action"] == ["'self'"]
+    assert not [v for values in csp.values() for v in values if "unsafe" in v], csp
+
+
 def test_nginx_serves_the_one_page_app():
     nginx = shutil.which("nginx") or ("/usr/sbin/nginx" if os.path.exists("/usr/sbin/nginx") else None)
     assert nginx, "nginx is not installed (./dev test installs it: scripts/debian-packages.txt)"
@@ -184,6 +202,7 @@ def test_nginx_serves_the_one_page_app():
     conf = conf.replace("/tmp/", f"{tmp_path}/")
     conf = conf.replace("listen 8080;", f"listen 127.0.0.1:{port};").replace("/usr/share/nginx/html", str(html))
     (tmp_path / "nginx.conf").write_text(conf)
+    shutil.copy(ROOT / "docker/security-headers.conf", tmp_path)
     test = subprocess.run([nginx, "-t", "-c", str(tmp_path / "nginx.conf")], capture_output=True, text=True)
     assert test.returncode == 0, test.stderr
     proc = subprocess.Popen([nginx, "-c", str(tmp_path / "nginx.conf"), "-g", "daemon off;"], stderr=subprocess.PIPE)
@@ -202,6 +221,14 @@ def test_nginx_serves_the_one_page_app():
         assert status == 200 and "immutable" in headers["Cache-Control"]
         assert get(f"{base}/assets/missing.js")[0] == 404
         assert get(f"{base}/api/v1/tasks")[0] == 404
+        # Every security header on every path, whatever the location and the status.
+        # (NGINX drops the server's add_header lines in a location that has any of its own.)
+        expected = security_headers()
+        for path in ["/", "/index.html", "/tasks/123", "/assets/app-1234.js", "/assets/missing.js", "/favicon.svg", "/api/v1/tasks", "/healthz"]:
+            _, headers, _ = get(f"{base}{path}")
+            for name, value in expected.items():
+                assert headers.get(name) == value, f"{path}: {name} is {headers.get(name)!r}"
+        assert get(f"{base}/index.html")[1]["Cache-Control"] == "no-cache"
     finally:
         proc.terminate()
         proc.wait(timeout=10)

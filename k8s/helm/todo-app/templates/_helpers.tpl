@@ -156,9 +156,12 @@ dapr.io/sidecar-seccomp-profile-type: "RuntimeDefault"
 {{- with $d.apiTokenSecret }}
 dapr.io/api-token-secret: {{ . | quote }}
 {{- end }}
-{{- with $d.appTokenSecret }}
-dapr.io/app-token-secret: {{ . | quote }}
+dapr.io/app-token-secret: {{ include "todo-app.appTokenSecretName" .ctx | quote }}
 {{- end }}
+
+{{/* The Secret (key `token`) with APP_API_TOKEN: the operator's, else the chart's own (app-token-secret.yaml). */}}
+{{- define "todo-app.appTokenSecretName" -}}
+{{- default (printf "%s-app-token" (include "todo-app.fullname" .)) .Values.dapr.appTokenSecret }}
 {{- end }}
 
 {{- define "todo-app.metricsAnnotations" -}}
