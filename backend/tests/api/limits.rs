@@ -261,3 +261,26 @@ async fn the_write_rate_is_per_user_and_shared_by_replicas(db: PgPool) {
     assert_eq!(user.client.get("/api/v1/tasks").await.status(), StatusCode::OK);
     second.signed_up().await.create_task(json!({"title": "mine"})).await;
 }
+
+#[sqlx::test(migrator = "backend::MIGRATOR")]
+async fn housekeeping_deletes_limits_that_ran_out_and_keeps_live_ones(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    sqlx::raw_sql(
+        "insert into rate_limit (rate_limit_key, hits, window_ends_at)
+             values ('ip:old', 3, now() - interval '1 second'), ('ip:live', 3, now() + interval '1 minute');
+         insert into sign_in_failure (email, client, failures, blocked_until, expires_at)
+             values ('a@example.com', 'old', 9, now() - interval '1 hour', now() - interval '1 second'),
+                    ('a@example.com', 'live', 9, now() + interval '1 minute', now() + interval '1 hour')",
+    )
+    .execute(&app.db)
+    .await
+    .unwrap();
+    backend::maintenance::purge_once(&app.db, Duration::from_hours(1)).await.unwrap();
+    let left: Vec<String> = sqlx::query_scalar(
+        "select rate_limit_key from rate_limit union all select client from sign_in_failure order by 1",
+    )
+    .fetch_all(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(left, ["ip:live", "live"]);
+}
