@@ -284,3 +284,31 @@ async fn housekeeping_deletes_limits_that_ran_out_and_keeps_live_ones(db: PgPool
     .unwrap();
     assert_eq!(left, ["ip:live", "live"]);
 }
+
+#[sqlx::test(migrator = "backend::MIGRATOR")]
+async fn a_burst_beyond_the_hashing_queue_gets_503_with_retry_after(db: PgPool) {
+    // No waiting room: a sign-up finding every hashing thread busy is refused at once.
+    let app = TestApp::spawn_with(db, |c| c.password_hash_queue_depth = Some(0)).await;
+    let burst = 4 * std::thread::available_parallelism().map_or(1, std::num::NonZero::get) + 8;
+    let http = reqwest::Client::new();
+    let responses = futures::future::join_all((0..burst).map(|i| {
+        http.post(format!("{}/api/v1/auth/signup", app.base))
+            .json(&json!({"email": format!("burst{i}@example.com"), "password": PASSWORD}))
+            .send()
+    }))
+    .await;
+    let mut refused = 0;
+    for res in responses {
+        let res = res.unwrap();
+        if res.status() == StatusCode::SERVICE_UNAVAILABLE {
+            assert!(retry_after(&res) >= 1);
+            problem(res, StatusCode::SERVICE_UNAVAILABLE, "overloaded").await;
+            refused += 1;
+        } else {
+            assert_eq!(res.status(), StatusCode::CREATED);
+        }
+    }
+    assert!(refused > 0, "{burst} simultaneous sign-ups all waited for a hashing thread");
+    let users: i64 = sqlx::query_scalar("select count(*) from app_user").fetch_one(&app.db).await.unwrap();
+    assert_eq!(users, i64::try_from(burst - refused).unwrap(), "a refused sign-up creates nothing");
+}
