@@ -82,9 +82,10 @@ pids+=("$!")
 
 api_port=$(free_port)
 base_url="http://127.0.0.1:$api_port"
-# No sign-in throttling: schemathesis signs up and in many times from one address.
+# No sign-in throttling or write rate: schemathesis signs up and in many times from one
+# address and writes as fast as it can.
 env DATABASE_URL="$database_url" LISTEN_ADDR="127.0.0.1:$api_port" DAPR_HTTP_PORT="$dapr_port" \
-  AUTH_RATE_LIMIT_PER_MINUTE=0 LOG_FORMAT=json RUST_LOG=info,sqlx=warn \
+  AUTH_RATE_LIMIT_PER_MINUTE=0 WRITE_RATE_LIMIT_PER_MINUTE=0 LOG_FORMAT=json RUST_LOG=info,sqlx=warn \
   "$release_dir/backend" serve >"$tmp/backend.log" 2>&1 &
 backend_pid=$!
 pids+=("$backend_pid")

@@ -99,10 +99,24 @@ pub struct Config {
     #[arg(long, env = "SESSION_TTL_DAYS", default_value_t = 30)]
     pub session_ttl_days: u32,
 
-    /// Sign-in and sign-up attempts allowed per client address (and, for sign-in, per email)
-    /// per minute. 0 turns the limit off (load tests only).
+    /// Sign-in and sign-up attempts allowed per client address per minute, successful or not,
+    /// across all replicas (IPv6 clients count per /64). 0 turns the limit off (load tests
+    /// only). Failed sign-ins are throttled per email and address on top of this (see
+    /// `AUTH_FAILURES_BEFORE_BACKOFF`).
     #[arg(long, env = "AUTH_RATE_LIMIT_PER_MINUTE", default_value_t = 10)]
     pub auth_rate_limit_per_minute: u32,
+
+    #[command(flatten)]
+    pub auth_limits: AuthLimitsConfig,
+
+    #[command(flatten)]
+    pub quotas: QuotaConfig,
+
+    /// Password hashes (sign-up, sign-in) allowed to wait for a hashing thread; when the queue
+    /// is full, further attempts get 503 with `Retry-After`. Unset: 4 per hashing thread (the
+    /// threads are one per core but one).
+    #[arg(long, env = "PASSWORD_HASH_QUEUE_DEPTH")]
+    pub password_hash_queue_depth: Option<usize>,
 
     /// Take the client address from `X-Real-IP` / `X-Forwarded-For`. Only behind a proxy that
     /// sets them (the NGINX ingress); otherwise clients could pick their own rate-limit key.
@@ -153,6 +167,56 @@ pub struct Config {
     /// Log output: `json` (one object per line) or `pretty` (for a terminal).
     #[arg(long, env = "LOG_FORMAT", default_value = "json")]
     pub log_format: crate::telemetry::LogFormat,
+}
+
+/// How failed sign-ins slow down further attempts. They count per (email, client address), so
+/// someone guessing from one address never locks the account's owner out elsewhere.
+#[derive(Debug, Clone, Args)]
+pub struct AuthLimitsConfig {
+    /// Failed sign-ins of one email from one address that cost nothing; each further failure
+    /// makes that pair wait (429 with `Retry-After`), doubling the wait every time.
+    #[arg(long, env = "AUTH_FAILURES_BEFORE_BACKOFF", default_value_t = 5)]
+    pub auth_failures_before_backoff: u32,
+
+    /// The first wait after the free failures, in seconds.
+    #[arg(long, env = "AUTH_BACKOFF_BASE_SECS", default_value_t = 2)]
+    pub auth_backoff_base_secs: u64,
+
+    /// The longest wait, in seconds.
+    #[arg(long, env = "AUTH_BACKOFF_MAX_SECS", default_value_t = 900)]
+    pub auth_backoff_max_secs: u64,
+
+    /// A pair's failures are forgotten this many seconds after its last wait ends; a successful
+    /// sign-in forgets them at once.
+    #[arg(long, env = "AUTH_FAILURE_WINDOW_SECS", default_value_t = 900)]
+    pub auth_failure_window_secs: u64,
+}
+
+/// What one account may store and how fast it may write, so a single account cannot flood the
+/// database or the event broker. 0 turns a limit off.
+#[derive(Debug, Clone, Args)]
+pub struct QuotaConfig {
+    /// Tasks per user, open and completed together; creating one more is refused with 403
+    /// `task_quota_exceeded`. Occurrences of recurring tasks count but are never refused, so
+    /// completing a recurring task always works.
+    #[arg(long, env = "MAX_TASKS_PER_USER", default_value_t = 10_000)]
+    pub max_tasks_per_user: u32,
+
+    /// Chat conversations per user; starting one more is refused with 403
+    /// `conversation_quota_exceeded`.
+    #[arg(long, env = "MAX_CONVERSATIONS_PER_USER", default_value_t = 200)]
+    pub max_conversations_per_user: u32,
+
+    /// Messages (the user's and the assistant's) per chat conversation; a message without room
+    /// for its reply is refused with 403 `message_quota_exceeded`.
+    #[arg(long, env = "MAX_MESSAGES_PER_CONVERSATION", default_value_t = 1000)]
+    pub max_messages_per_conversation: u32,
+
+    /// State-changing requests (creating, changing, completing or deleting tasks, chat
+    /// messages, preferences) per signed-in user per minute, across all replicas; more get 429
+    /// with `Retry-After`.
+    #[arg(long, env = "WRITE_RATE_LIMIT_PER_MINUTE", default_value_t = 600)]
+    pub write_rate_limit_per_minute: u32,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -250,7 +314,7 @@ pub struct ChatConfig {
     #[arg(long, env = "CHAT_MAX_TOOL_ROUNDS", default_value_t = 5)]
     pub chat_max_tool_rounds: u32,
 
-    /// Chat messages allowed per user per minute (per replica). 0 turns the limit off.
+    /// Chat messages allowed per user per minute, across all replicas. 0 turns the limit off.
     #[arg(long, env = "CHAT_RATE_LIMIT_PER_MINUTE", default_value_t = 20)]
     pub chat_rate_limit_per_minute: u32,
 

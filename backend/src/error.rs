@@ -66,6 +66,10 @@ pub enum AppError {
     #[error("the service is temporarily unavailable")]
     Unavailable(#[source] sqlx::Error),
 
+    /// More work is waiting than the server takes on (e.g. the password hashing queue is full).
+    #[error("the server is busy; retry in {} seconds", retry_after.as_secs().max(1))]
+    Overloaded { retry_after: Duration },
+
     #[error("database error")]
     Database(#[source] sqlx::Error),
 
@@ -75,8 +79,26 @@ pub enum AppError {
 
 impl From<sqlx::Error> for AppError {
     fn from(error: sqlx::Error) -> Self {
+        if let Some(quota) = exceeded_quota(&error) {
+            return quota;
+        }
         if platform::db::is_temporary(&error) { Self::Unavailable(error) } else { Self::Database(error) }
     }
+}
+
+/// The per-user quotas, enforced by triggers (see the `user_quotas` migration) whatever code
+/// path inserts the row: each fails its insert with a check violation of this name.
+const QUOTAS: [(&str, &str); 3] = [
+    ("task_quota", "task_quota_exceeded"),
+    ("conversation_quota", "conversation_quota_exceeded"),
+    ("message_quota", "message_quota_exceeded"),
+];
+
+fn exceeded_quota(error: &sqlx::Error) -> Option<AppError> {
+    let sqlx::Error::Database(db) = error else { return None };
+    let &(_, code) = QUOTAS.iter().find(|&&(constraint, _)| db.constraint() == Some(constraint))?;
+    // The trigger's message says which quota and its size; it holds nothing else.
+    Some(AppError::Forbidden { code, detail: db.message().to_owned() })
 }
 
 impl From<Vec<FieldError>> for AppError {
@@ -109,7 +131,7 @@ impl AppError {
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable(_) | Self::Overloaded { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::Database(_) | Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -131,6 +153,7 @@ impl AppError {
             Self::UnsupportedMediaType { .. } => "unsupported_media_type",
             Self::RateLimited { .. } => "rate_limited",
             Self::Unavailable(_) => "unavailable",
+            Self::Overloaded { .. } => "overloaded",
             Self::Database(_) | Self::Internal(_) => "internal_error",
         }
     }
@@ -138,7 +161,7 @@ impl AppError {
     /// When the client should try again, for failures that pass.
     fn retry_after(&self) -> Option<Duration> {
         match self {
-            Self::RateLimited { retry_after } => Some(*retry_after),
+            Self::RateLimited { retry_after } | Self::Overloaded { retry_after } => Some(*retry_after),
             Self::Unavailable(_) => Some(platform::problem::TEMPORARY_RETRY_AFTER),
             _ => None,
         }
@@ -226,6 +249,16 @@ mod tests {
         let response = AppError::from(sqlx::Error::PoolTimedOut).into_response();
         assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
         assert!(response.headers().contains_key(header::RETRY_AFTER));
+    }
+
+    #[tokio::test]
+    async fn an_overload_is_503_with_retry_after_as_a_problem() {
+        let response = AppError::Overloaded { retry_after: Duration::from_secs(1) }.into_response();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(response.headers()[header::RETRY_AFTER], "1");
+        let body = problem(response).await;
+        assert_eq!(body["code"], "overloaded");
+        assert_eq!(body["status"], 503);
     }
 
     #[sqlx::test(migrations = false)]

@@ -63,6 +63,11 @@ pub async fn run(
     let config = Arc::new(config);
     let chat =
         Arc::new(chat::ChatState::from_config(&config.chat).context("invalid chat assistant settings")?);
+    // Without the database the service cannot serve anyway; the quotas the migration set (or
+    // an earlier start wrote) stay in force until a later start writes these.
+    if let Err(e) = db::quotas::apply(&pools.db, &config.quotas).await {
+        tracing::warn!(error.message = %e, "the configured quotas could not be written");
+    }
     let state = AppState::new(pools.db.clone(), Arc::clone(&config), chat, shutdown.clone());
     let mut background = tokio::task::JoinSet::new();
     background.spawn(state.stream.clone().run(pools.listen.clone(), shutdown.clone()));
@@ -88,8 +93,7 @@ pub async fn run(
         ));
     }
     let retention = Duration::from_secs(u64::from(config.outbox.retention_hours) * 3600);
-    let limiters = vec![Arc::clone(&state.auth_limiter), Arc::clone(&state.chat.limiter)];
-    background.spawn(maintenance::run(pools.db.clone(), retention, limiters, shutdown.clone()));
+    background.spawn(maintenance::run(pools.db.clone(), retention, shutdown.clone()));
 
     let address = listener.local_addr()?;
     tracing::info!(%address, "serving the API");

@@ -1,12 +1,12 @@
 //! Periodic clean-up: published outbox rows past their retention, expired sessions and
-//! idempotency keys, and refilled rate-limit buckets.
+//! idempotency keys, and rate-limit windows and sign-in failures that have run out.
 
-use std::{sync::Arc, time::Duration};
+use std::time::Duration;
 
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
 
-use crate::{auth::AuthRateLimiter, db};
+use crate::db;
 
 /// One clean-up pass; returns the number of rows removed.
 pub async fn purge_once(db: &PgPool, outbox_retention: Duration) -> sqlx::Result<u64> {
@@ -22,23 +22,16 @@ pub async fn purge_once(db: &PgPool, outbox_retention: Duration) -> sqlx::Result
     }
     removed += db::sessions::purge_expired(db).await?;
     removed += db::idempotency::purge_expired(db).await?;
+    removed += db::rate_limits::purge_expired(db).await?;
     Ok(removed)
 }
 
-pub async fn run(
-    db: PgPool,
-    outbox_retention: Duration,
-    limiters: Vec<Arc<AuthRateLimiter>>,
-    shutdown: CancellationToken,
-) {
+pub async fn run(db: PgPool, outbox_retention: Duration, shutdown: CancellationToken) {
     let mut every = tokio::time::interval(Duration::from_hours(1));
     loop {
         tokio::select! {
             () = shutdown.cancelled() => break,
             _ = every.tick() => {}
-        }
-        for limiter in &limiters {
-            limiter.shrink();
         }
         match purge_once(&db, outbox_retention).await {
             Ok(removed) => tracing::info!(removed, "housekeeping done"),

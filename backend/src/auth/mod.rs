@@ -1,10 +1,10 @@
 //! Accounts and sessions: sign-up, sign-in, sign-out and "who am I".
 
-mod password;
+pub mod password;
 mod rate_limit;
 mod session;
 
-pub use rate_limit::AuthRateLimiter;
+pub use rate_limit::{AuthRateLimiter, RateLimiter};
 pub use session::AuthUser;
 
 use axum::{
@@ -68,15 +68,9 @@ fn parse_credentials(body: Credentials) -> Result<(Email, SecretString)> {
     }
 }
 
-fn rate_limit_keys(ctx: &RequestContext, email: Option<&Email>) -> Vec<String> {
-    let mut keys = Vec::with_capacity(2);
-    if let Some(ip) = ctx.client_ip {
-        keys.push(format!("ip:{ip}"));
-    }
-    if let Some(email) = email {
-        keys.push(format!("email:{email}"));
-    }
-    keys
+/// The rate-limit key of the request's client; requests without a known address share one.
+fn client(ctx: &RequestContext) -> String {
+    ctx.client_ip.map_or_else(|| "unknown".to_owned(), rate_limit::client_key)
 }
 
 /// Creates the session and the response that hands its cookie to the browser.
@@ -105,10 +99,10 @@ async fn sign_up(
     ctx: RequestContext,
     AppJson(body): AppJson<Credentials>,
 ) -> Result<impl IntoResponse> {
-    state.auth_limiter.check(&rate_limit_keys(&ctx, None))?;
+    state.auth_limiter.attempt(&state.db, &client(&ctx)).await?;
     let (email, password) = parse_credentials(body)?;
     let password = Password::parse("password", password)?;
-    let password_hash = password::hash(password.expose().to_owned()).await?;
+    let password_hash = state.hasher.hash(password.expose().to_owned()).await?;
     let mut tx = state.db.begin().await?;
     let user = db::users::insert(&mut *tx, Uuid::now_v7(), email.as_str(), &password_hash)
         .await
@@ -140,15 +134,20 @@ async fn sign_in(
     AppJson(body): AppJson<Credentials>,
 ) -> Result<impl IntoResponse> {
     let (email, password) = parse_credentials(body)?;
-    state.auth_limiter.check(&rate_limit_keys(&ctx, Some(&email)))?;
+    let client = client(&ctx);
+    let limiter = &state.auth_limiter;
+    limiter.attempt(&state.db, &client).await?;
+    limiter.refuse_while_backing_off(&state.db, email.as_str(), &client).await?;
     let user = db::users::find_by_email(&state.db, email.as_str()).await?;
     let stored_hash = user.as_ref().map(|u| u.password_hash.clone());
     let verified =
-        password::verify(secrecy::ExposeSecret::expose_secret(&password).to_owned(), stored_hash).await?;
+        state.hasher.verify(secrecy::ExposeSecret::expose_secret(&password).to_owned(), stored_hash).await?;
     let Some(user) = user.filter(|_| verified) else {
         tracing::info!("sign-in refused");
+        limiter.failed(&state.db, email.as_str(), &client).await?;
         return Err(AppError::InvalidCredentials);
     };
+    limiter.succeeded(&state.db, email.as_str(), &client).await?;
     if let Some(old) = session::token_from(&headers) {
         end_session(&state, &old).await?;
     }

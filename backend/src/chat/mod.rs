@@ -20,7 +20,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
 use crate::{
-    auth::{AuthRateLimiter, AuthUser},
+    auth::{AuthUser, RateLimiter},
     config::ChatConfig,
     db,
     domain::quick_add::{self, QuickAdd},
@@ -88,7 +88,7 @@ pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
 pub struct ChatState {
     pub engine: Arc<dyn Engine>,
     pub clock: Clock,
-    pub limiter: Arc<AuthRateLimiter>,
+    pub limiter: RateLimiter,
     pub max_message_chars: usize,
     pub confirmation_ttl: Duration,
 }
@@ -102,7 +102,7 @@ impl ChatState {
         Ok(Self {
             engine,
             clock: Arc::new(Utc::now),
-            limiter: Arc::new(AuthRateLimiter::new(config.chat_rate_limit_per_minute)),
+            limiter: RateLimiter::per_minute(config.chat_rate_limit_per_minute),
             max_message_chars: config.chat_max_message_chars,
             confirmation_ttl: Duration::from_secs(config.chat_confirmation_ttl_secs),
         })
@@ -223,7 +223,7 @@ async fn chat(
             )],
         });
     }
-    chat.limiter.check(&[format!("chat:{}", auth.user_id)])?;
+    chat.limiter.check(&state.db, &format!("chat:{}", auth.user_id)).await?;
     let prefs = Preferences::load(&state.db, &state.preferences, auth.user_id).await?;
     let tools = Toolbox {
         db: &state.db,

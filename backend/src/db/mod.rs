@@ -10,6 +10,8 @@ pub mod chat;
 pub mod idempotency;
 pub mod outbox;
 pub mod preferences;
+pub mod quotas;
+pub mod rate_limits;
 pub mod reminders;
 pub mod sessions;
 pub mod suggestions;

@@ -1,8 +1,8 @@
 //! Cross-cutting request handling: the correlation id and request span, the cross-site
-//! request forgery guard, and waking the outbox relay after a change.
+//! request forgery guard, the per-user write rate, and waking the outbox relay after a change.
 
 use axum::{
-    extract::{Request, State},
+    extract::{FromRequestParts, Request, State},
     http::{HeaderMap, HeaderName, HeaderValue, Method, header},
     middleware::Next,
     response::{IntoResponse, Response},
@@ -11,7 +11,7 @@ use platform::{request::Endpoint, trace::TraceParent};
 use tracing::Level;
 
 use super::AppState;
-use crate::error::AppError;
+use crate::{auth::AuthUser, error::AppError};
 
 pub static CORRELATION_ID: HeaderName = HeaderName::from_static("x-correlation-id");
 
@@ -110,6 +110,23 @@ fn cross_site_reason(headers: &HeaderMap, allowed: &[String], trust_proxy: bool)
     } else {
         Some(format!("requests from origin {origin} may not change data"))
     }
+}
+
+/// Counts every state-changing request of a signed-in user against their write budget
+/// (`WRITE_RATE_LIMIT_PER_MINUTE`, shared by all replicas), so one account cannot flood the
+/// database and the event broker. Requests without a session pass: the handler refuses them.
+pub async fn write_rate_limit(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+        return next.run(req).await;
+    }
+    let (mut parts, body) = req.into_parts();
+    let user = AuthUser::from_request_parts(&mut parts, &state).await;
+    if let Ok(user) = user
+        && let Err(refused) = state.write_limiter.check(&state.db, &format!("write:{}", user.user_id)).await
+    {
+        return refused.into_response();
+    }
+    next.run(Request::from_parts(parts, body)).await
 }
 
 /// Wakes this replica's outbox relay after a request that may have committed a change, so its

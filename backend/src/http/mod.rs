@@ -29,7 +29,7 @@ use uuid::Uuid;
 
 use crate::{
     auth,
-    auth::AuthRateLimiter,
+    auth::{AuthRateLimiter, RateLimiter},
     cache::TtlCache,
     chat,
     config::Config,
@@ -44,6 +44,9 @@ pub struct AppState {
     pub db: PgPool,
     pub config: Arc<Config>,
     pub auth_limiter: Arc<AuthRateLimiter>,
+    /// Per-user budget of state-changing requests, shared across replicas.
+    pub write_limiter: Arc<RateLimiter>,
+    pub hasher: Arc<auth::password::Hasher>,
     pub stream: stream::Hub,
     /// Fires on SIGTERM; long-lived responses (live-update streams) end on it.
     pub shutdown: CancellationToken,
@@ -66,7 +69,9 @@ impl AppState {
         let ttl = Duration::from_secs(config.cache_seconds);
         Self {
             db,
-            auth_limiter: Arc::new(AuthRateLimiter::new(config.auth_rate_limit_per_minute)),
+            auth_limiter: Arc::new(AuthRateLimiter::from_config(&config)),
+            write_limiter: Arc::new(RateLimiter::per_minute(config.quotas.write_rate_limit_per_minute)),
+            hasher: Arc::new(auth::password::Hasher::start(config.password_hash_queue_depth)),
             stream: stream::Hub::default(),
             shutdown,
             chat,
@@ -137,7 +142,8 @@ fn documented_routes(
 /// The whole application as a router, ready to serve; tests drive this same router.
 pub fn app(state: AppState) -> Router {
     let (api, openapi) = documented_routes(|v1| {
-        v1.layer(from_fn_with_state(state.clone(), middleware::csrf_guard))
+        v1.layer(from_fn_with_state(state.clone(), middleware::write_rate_limit))
+            .layer(from_fn_with_state(state.clone(), middleware::csrf_guard))
             .layer(from_fn_with_state(state.clone(), middleware::wake_relay))
     });
     let timeout = Duration::from_secs(state.config.request_timeout_secs);

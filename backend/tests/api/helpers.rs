@@ -40,6 +40,7 @@ impl TestApp {
         // OpenAI-compatible one point it at a stand-in.
         config.chat.chat_engine = backend::config::ChatEngineKind::Offline;
         config.chat.chat_rate_limit_per_minute = 0;
+        config.quotas.write_rate_limit_per_minute = 0;
         config.outbox.dapr_http_endpoint = Some(dapr.base_url().to_owned());
         // Generous, so a loaded machine does not turn a slow publish into a retry.
         config.outbox.publish_timeout_ms = 30_000;

@@ -10,6 +10,7 @@ mod auth;
 mod chat;
 mod chat_openai;
 mod helpers;
+mod limits;
 mod listing;
 mod metrics;
 mod operations;

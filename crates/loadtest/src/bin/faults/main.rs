@@ -148,6 +148,7 @@ impl Product {
                 &[
                     ("LISTEN_ADDR", format!("127.0.0.1:{api_port}")),
                     ("AUTH_RATE_LIMIT_PER_MINUTE", "0".into()),
+                    ("WRITE_RATE_LIMIT_PER_MINUTE", "0".into()),
                     ("OUTBOX_PUBLISH_TIMEOUT_MS", "1000".into()),
                 ],
             ),
