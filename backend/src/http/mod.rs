@@ -45,6 +45,7 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub auth_limiter: Arc<AuthRateLimiter>,
     pub stream: stream::Hub,
+    pub stream_slots: stream::Slots,
     /// Fires on SIGTERM; long-lived responses (live-update streams) end on it.
     pub shutdown: CancellationToken,
     pub chat: Arc<chat::ChatState>,
@@ -68,6 +69,7 @@ impl AppState {
             db,
             auth_limiter: Arc::new(AuthRateLimiter::new(config.auth_rate_limit_per_minute)),
             stream: stream::Hub::default(),
+            stream_slots: stream::Slots::default(),
             shutdown,
             chat,
             relay_wake: Arc::default(),
