@@ -148,6 +148,17 @@ pub struct Config {
     #[arg(long, env = "STREAM_MAX_SECONDS", default_value_t = 300)]
     pub stream_max_seconds: u64,
 
+    /// Live-update streams one user may hold open at once on a replica; one more is refused
+    /// with 429. A tab holds one, so this is the tabs a user keeps open. 0 turns the cap off.
+    #[arg(long, env = "STREAM_MAX_PER_USER", default_value_t = 8)]
+    pub stream_max_per_user: usize,
+
+    /// Live-update streams one client address (an IPv6 client's /64 network) may hold open at
+    /// once on a replica, whoever is signed in; one more is refused with 429. Behind NGINX set
+    /// `TRUST_PROXY_HEADERS`, or every client shares the proxy's address. 0 turns the cap off.
+    #[arg(long, env = "STREAM_MAX_PER_ADDRESS", default_value_t = 32)]
+    pub stream_max_per_address: usize,
+
     /// Directory of the built web app (`frontend/dist`) to serve at `/`, with `index.html`
     /// for every other path that is not the API. Unset: the API only (in Kubernetes, NGINX
     /// serves the web app).
@@ -313,6 +324,32 @@ pub struct ChatConfig {
     /// Most model calls in one chat turn (each may run tools) before the assistant stops.
     #[arg(long, env = "CHAT_MAX_TOOL_ROUNDS", default_value_t = 5)]
     pub chat_max_tool_rounds: u32,
+
+    /// Time kept free at the end of the request timeout: a chat turn's model rounds must
+    /// finish `REQUEST_TIMEOUT_SECS` minus this many seconds after the message arrived, so
+    /// the reply (with what was done) is stored and sent before the request times out. A
+    /// round that cannot start in time ends the turn.
+    #[arg(long, env = "CHAT_TURN_MARGIN_SECS", default_value_t = 5)]
+    pub chat_turn_margin_secs: u64,
+
+    /// Model calls one account may make per UTC day (all replicas together); beyond it a
+    /// message is refused with 429 until midnight UTC. 0: no limit.
+    #[arg(long, env = "CHAT_DAILY_CALLS_PER_USER", default_value_t = 200)]
+    pub chat_daily_calls_per_user: u32,
+
+    /// Model tokens (prompt and completion, as the provider reports them) one account may use
+    /// per UTC day; checked before each call, so the last call may go past it. 0: no limit.
+    #[arg(long, env = "CHAT_DAILY_TOKENS_PER_USER", default_value_t = 400_000)]
+    pub chat_daily_tokens_per_user: u64,
+
+    /// Model calls the whole service may make per UTC day; beyond it every message to the
+    /// model is refused with 503 until midnight UTC. 0: no limit.
+    #[arg(long, env = "CHAT_DAILY_CALLS_TOTAL", default_value_t = 20_000)]
+    pub chat_daily_calls_total: u32,
+
+    /// Model tokens the whole service may use per UTC day. 0: no limit.
+    #[arg(long, env = "CHAT_DAILY_TOKENS_TOTAL", default_value_t = 40_000_000)]
+    pub chat_daily_tokens_total: u64,
 
     /// Chat messages allowed per user per minute, across all replicas. 0 turns the limit off.
     #[arg(long, env = "CHAT_RATE_LIMIT_PER_MINUTE", default_value_t = 20)]

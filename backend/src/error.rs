@@ -63,6 +63,11 @@ pub enum AppError {
     #[error("too many attempts; retry in {} seconds", retry_after.as_secs().max(1))]
     RateLimited { retry_after: Duration },
 
+    /// A cap on what one client holds or spends (429), or on what the whole service spends
+    /// (`service_wide`: 503); `code` says which, `retry_after` when it frees up.
+    #[error("{detail}")]
+    LimitReached { code: &'static str, detail: String, retry_after: Duration, service_wide: bool },
+
     #[error("the service is temporarily unavailable")]
     Unavailable(#[source] sqlx::Error),
 
@@ -130,8 +135,12 @@ impl AppError {
             Self::Provider { timed_out: false, .. } => StatusCode::BAD_GATEWAY,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Self::Unavailable(_) | Self::Overloaded { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            Self::RateLimited { .. } | Self::LimitReached { service_wide: false, .. } => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
+            Self::LimitReached { service_wide: true, .. }
+            | Self::Unavailable(_)
+            | Self::Overloaded { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::Database(_) | Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -143,7 +152,8 @@ impl AppError {
             | Self::Forbidden { code, .. }
             | Self::Conflict { code, .. }
             | Self::Unprocessable { code, .. }
-            | Self::UnprocessableFields { code, .. } => code,
+            | Self::UnprocessableFields { code, .. }
+            | Self::LimitReached { code, .. } => code,
             Self::Provider { timed_out: true, .. } => "assistant_timeout",
             Self::Provider { timed_out: false, .. } => "assistant_unavailable",
             Self::Unauthenticated => "unauthenticated",
@@ -161,7 +171,9 @@ impl AppError {
     /// When the client should try again, for failures that pass.
     fn retry_after(&self) -> Option<Duration> {
         match self {
-            Self::RateLimited { retry_after } | Self::Overloaded { retry_after } => Some(*retry_after),
+            Self::RateLimited { retry_after }
+            | Self::Overloaded { retry_after }
+            | Self::LimitReached { retry_after, .. } => Some(*retry_after),
             Self::Unavailable(_) => Some(platform::problem::TEMPORARY_RETRY_AFTER),
             _ => None,
         }

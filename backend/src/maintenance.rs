@@ -23,6 +23,8 @@ pub async fn purge_once(db: &PgPool, outbox_retention: Duration) -> sqlx::Result
     removed += db::sessions::purge_expired(db).await?;
     removed += db::idempotency::purge_expired(db).await?;
     removed += db::rate_limits::purge_expired(db).await?;
+    removed += db::chat_usage::purge_expired(db).await?;
+    removed += db::chat::purge_expired_turns(db).await?;
     Ok(removed)
 }
 

@@ -13,6 +13,7 @@
 use std::{
     collections::HashMap,
     convert::Infallible,
+    net::IpAddr,
     sync::{Arc, Mutex, PoisonError},
     time::Duration,
 };
@@ -30,7 +31,11 @@ use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
-use crate::{auth::AuthUser, http::AppState};
+use crate::{
+    auth::AuthUser,
+    error::{AppError, Result},
+    http::{AppState, RequestContext},
+};
 
 pub const CHANNEL: &str = "user_stream";
 /// Per user; a tab that falls further behind than this is told to refetch instead.
@@ -204,6 +209,81 @@ struct Notification {
     data: Box<serde_json::value::RawValue>,
 }
 
+/// What a stream counts against: its user, and the client address it came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum Holder {
+    User(Uuid),
+    Address(IpAddr),
+}
+
+/// The address a stream counts against: an IPv4 address as it is, an IPv6 one by its /64
+/// network (one subscriber usually gets a whole /64, so single addresses are free to them).
+fn address_key(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(_) => ip,
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => IpAddr::V6((u128::from(v6) & !u128::from(u64::MAX)).into()),
+        },
+    }
+}
+
+/// Open streams per user and per client address, capped. The count is this replica's own, on
+/// purpose: a stream is a connection, which lives on one replica, so only this replica's
+/// streams use up its memory and file descriptors (the ingress caps connections per address
+/// across replicas). A shared count would outlive a crashed replica's streams.
+#[derive(Clone, Default)]
+pub struct Slots {
+    held: Arc<Mutex<HashMap<Holder, usize>>>,
+}
+
+impl Slots {
+    /// Takes a slot for `user` and `address`, or says which cap is reached. A cap of 0 is none.
+    fn take(&self, user: Uuid, address: Option<IpAddr>, per_user: usize, per_address: usize) -> Result<Slot> {
+        let mut held = self.held.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut holders = vec![(Holder::User(user), per_user, "per user")];
+        holders
+            .extend(address.map(|ip| (Holder::Address(address_key(ip)), per_address, "per client address")));
+        for (holder, cap, what) in &holders {
+            if *cap > 0 && held.get(holder).copied().unwrap_or(0) >= *cap {
+                return Err(AppError::LimitReached {
+                    code: "too_many_streams",
+                    detail: format!(
+                        "at most {cap} live-update streams may be open at once {what}; close a tab and retry"
+                    ),
+                    retry_after: RECONNECT_AFTER,
+                    service_wide: false,
+                });
+            }
+        }
+        let holders: Vec<Holder> = holders.into_iter().map(|(holder, ..)| holder).collect();
+        for holder in &holders {
+            *held.entry(*holder).or_default() += 1;
+        }
+        Ok(Slot { slots: self.clone(), holders })
+    }
+}
+
+/// An open stream's place in [`Slots`], given back when the stream ends however it ends.
+struct Slot {
+    slots: Slots,
+    holders: Vec<Holder>,
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let mut held = self.slots.held.lock().unwrap_or_else(PoisonError::into_inner);
+        for holder in &self.holders {
+            if let Some(count) = held.get_mut(holder) {
+                *count -= 1;
+                if *count == 0 {
+                    held.remove(holder);
+                }
+            }
+        }
+    }
+}
+
 /// A user's receiver; the last one to go removes the user's channel.
 struct Subscription {
     hub: Hub,
@@ -269,23 +349,36 @@ fn ready() -> Event {
 /// `task` `{eventType, taskId}`, `suggestion` `{suggestionId, kind, status, taskId, title}`,
 /// `reminder` `{taskId, title, dueAt}`. A comment line every 15 s keeps proxies from closing
 /// an idle stream. The stream ends after `STREAM_MAX_SECONDS` (the browser reconnects at once),
-/// so a revoked session stops receiving within that time.
+/// so a revoked session stops receiving within that time. A user may hold `STREAM_MAX_PER_USER`
+/// streams at once (default 8) and a client address `STREAM_MAX_PER_ADDRESS` (default 32, an
+/// IPv6 client counted by its /64); beyond that the answer is 429 `too_many_streams`.
 #[utoipa::path(get, path = "/stream", tag = "stream",
     responses(
         (status = 200, description = "Server-Sent Events, each shaped as `StreamEvent`", content_type = "text/event-stream", body = StreamEvent),
         (status = 401, description = "Not signed in", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many streams open for this user or client address", body = crate::error::Problem, content_type = "application/problem+json"),
     ))]
 async fn stream_events(
     State(state): State<AppState>,
     user: AuthUser,
-) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+    ctx: RequestContext,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
+    let config = &state.config;
+    let slot = state.stream_slots.take(
+        user.user_id,
+        ctx.client_ip,
+        config.stream_max_per_user,
+        config.stream_max_per_address,
+    )?;
     let subscription = state.stream.subscribe(user.user_id);
-    let updates = futures::stream::unfold(subscription, |mut subscription| async move {
+    // The slot rides along with the subscription, so it is given back when the response body
+    // is dropped: the lifetime ran out, the server stops, or the client went away.
+    let updates = futures::stream::unfold((subscription, slot), |(mut subscription, slot)| async move {
         let event = match subscription.next().await? {
             Update::Event { event, data } => StreamEvent { event, data, retry: None }.into(),
             Update::Resync => ready(),
         };
-        Some((event, subscription))
+        Some((event, (subscription, slot)))
     });
     let shutdown = state.shutdown.clone();
     let lifetime = Duration::from_secs(state.config.stream_max_seconds);
@@ -296,7 +389,7 @@ async fn stream_events(
         }
     };
     let events = futures::stream::once(async { ready() }).chain(updates).take_until(end).map(Ok);
-    Sse::new(events).keep_alive(KeepAlive::new().interval(KEEP_ALIVE))
+    Ok(Sse::new(events).keep_alive(KeepAlive::new().interval(KEEP_ALIVE)))
 }
 
 #[cfg(test)]
@@ -337,6 +430,30 @@ mod tests {
         let payloads = announcements(&[huge, update(2, 1)]);
         assert_eq!(payloads.len(), 1);
         assert!(payloads[0].contains("\"n\":1") && !payloads[0].contains(&"x".repeat(1000)));
+    }
+
+    #[test]
+    fn an_ipv6_client_is_counted_by_its_64_network() {
+        let key = |s: &str| address_key(s.parse().unwrap());
+        assert_eq!(key("2001:db8:1:2:aaaa::1"), key("2001:db8:1:2:bbbb::2"));
+        assert_ne!(key("2001:db8:1:2::1"), key("2001:db8:1:3::1"));
+        assert_eq!(key("::ffff:192.0.2.7"), key("192.0.2.7"));
+        assert_ne!(key("192.0.2.7"), key("192.0.2.8"));
+    }
+
+    #[test]
+    fn a_slot_is_given_back_when_dropped() {
+        let slots = Slots::default();
+        let (ada, bob) = (Uuid::from_u128(1), Uuid::from_u128(2));
+        let ip: IpAddr = "192.0.2.1".parse().unwrap();
+        let first = slots.take(ada, Some(ip), 1, 2).unwrap();
+        assert!(slots.take(ada, None, 1, 2).is_err(), "the user's cap");
+        let second = slots.take(bob, Some(ip), 1, 2).unwrap();
+        assert!(slots.take(Uuid::from_u128(3), Some(ip), 1, 2).is_err(), "the address's cap");
+        drop(first);
+        drop(second);
+        assert!(slots.held.lock().unwrap().is_empty(), "nothing is left behind");
+        slots.take(ada, Some(ip), 1, 2).unwrap();
     }
 
     #[tokio::test]

@@ -377,6 +377,12 @@ def test_ingress_routes_api_to_backend_and_the_rest_to_frontend(rendered):
     assert ann["nginx.ingress.kubernetes.io/proxy-buffering"] == "off"
     assert int(ann["nginx.ingress.kubernetes.io/proxy-read-timeout"]) >= 600
     assert ing["spec"]["ingressClassName"] == "nginx"
+    # Open live-update streams are connections: NGINX caps them per address across replicas,
+    # each replica caps them per user and per address.
+    assert int(ann["nginx.ingress.kubernetes.io/limit-connections"]) > 0
+    cm = {c["metadata"]["name"]: c for c in of_kind(rendered, "ConfigMap")}["todo-app-backend"]
+    assert int(cm["data"]["STREAM_MAX_PER_USER"]) > 0 and int(cm["data"]["STREAM_MAX_PER_ADDRESS"]) > 0
+    assert int(cm["data"]["CHAT_DAILY_CALLS_PER_USER"]) > 0 and int(cm["data"]["CHAT_DAILY_CALLS_TOTAL"]) > 0
 
 
 def test_doks_ingress_host_and_tls(doks):

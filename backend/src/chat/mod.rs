@@ -4,6 +4,7 @@
 //! task service ([`tools`]), so each one emits its event, and deletions and bulk changes wait
 //! for the user's "yes" ([`conversation`]).
 
+pub mod budget;
 pub mod conversation;
 pub mod offline;
 pub mod openai;
@@ -12,7 +13,11 @@ pub mod tools;
 use std::{sync::Arc, time::Duration};
 
 use async_trait::async_trait;
-use axum::{extract::State, http::StatusCode};
+use axum::{
+    extract::State,
+    http::{HeaderMap, StatusCode},
+    response::{IntoResponse, Response},
+};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -39,6 +44,12 @@ pub struct Turn<'a> {
     pub history: &'a [db::chat::MessageRow],
     /// The tasks the conversation last referred to ("it", "that one").
     pub last_task_ids: &'a [Uuid],
+    /// When the turn must be over, so its reply is stored and sent before the request times
+    /// out; a model round that cannot start well before it is not started.
+    pub deadline: tokio::time::Instant,
+    /// The turn's record, where an engine saves what it has done after each change, so a
+    /// retry of an interrupted turn can report it instead of doing it again.
+    pub turn_id: Uuid,
 }
 
 /// What an engine answers.
@@ -91,20 +102,24 @@ pub struct ChatState {
     pub limiter: RateLimiter,
     pub max_message_chars: usize,
     pub confirmation_ttl: Duration,
+    /// Kept free at the end of the request timeout (`CHAT_TURN_MARGIN_SECS`).
+    pub turn_margin: Duration,
 }
 
 impl ChatState {
     pub fn from_config(config: &ChatConfig) -> anyhow::Result<Self> {
-        let engine: Arc<dyn Engine> = match openai::OpenAiEngine::from_config(config)? {
-            Some(engine) => Arc::new(engine),
-            None => Arc::new(offline::OfflineEngine),
-        };
+        let engine: Arc<dyn Engine> =
+            match openai::OpenAiEngine::from_config(config, budget::Budget::from_config(config))? {
+                Some(engine) => Arc::new(engine),
+                None => Arc::new(offline::OfflineEngine),
+            };
         Ok(Self {
             engine,
             clock: Arc::new(Utc::now),
             limiter: RateLimiter::per_minute(config.chat_rate_limit_per_minute),
             max_message_chars: config.chat_max_message_chars,
             confirmation_ttl: Duration::from_secs(config.chat_confirmation_ttl_secs),
+            turn_margin: Duration::from_secs(config.chat_turn_margin_secs),
         })
     }
 }
@@ -191,23 +206,40 @@ fn summary(row: &db::chat::ConversationRow) -> ConversationSummary {
 /// The assistant carries out what it understood and says what it did; deleting and bulk
 /// changes wait for a "yes" in the next message (and lapse after a few minutes). Task titles
 /// and other stored data are never taken as instructions.
+///
+/// Send an `Idempotency-Key` (a fresh one per message, the same one when retrying it): a retry
+/// then returns the first attempt's reply and carries out nothing again, even when the first
+/// response was lost after its changes were made. While the first attempt is still running a
+/// retry gets 409; an attempt that was cut off is answered with what it had done.
+///
+/// The assistant answers within the request timeout: when its model is slow it stops early
+/// and says what it did. The model has a daily budget per account (429 when spent) and for
+/// the whole service (503), both until midnight UTC (`Retry-After`).
 #[utoipa::path(post, path = "/ai/chat", tag = "assistant", request_body = ChatRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retrying a message safe: up to 255 characters, kept for 24 hours")),
     responses(
         (status = 200, body = ChatResponse),
         (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such conversation", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`message` is too long", body = Problem, content_type = "application/problem+json"),
-        (status = 429, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "A message with this `Idempotency-Key` is still being answered", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`message` is too long, or the `Idempotency-Key` was used for another message", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many messages, or the account's daily assistant budget is spent", body = Problem, content_type = "application/problem+json"),
         (status = 502, description = "The model provider failed", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The assistant's daily budget for the whole service is spent", body = Problem, content_type = "application/problem+json"),
         (status = 504, description = "The model provider did not answer in time", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn chat(
     State(state): State<AppState>,
     auth: AuthUser,
     ctx: RequestContext,
+    headers: HeaderMap,
     AppJson(body): AppJson<ChatRequest>,
-) -> Result<axum::Json<ChatResponse>> {
+) -> Result<Response> {
+    // The turn must end before the request timeout does, margin included (see `Turn::deadline`).
+    let timeout = Duration::from_secs(state.config.request_timeout_secs);
+    let deadline = tokio::time::Instant::now() + timeout.saturating_sub(state.chat.turn_margin);
+    let key = crate::tasks::idempotency_key(&headers)?;
     let chat = &state.chat;
     let message = body.message.trim();
     if message.is_empty() {
@@ -232,8 +264,18 @@ async fn chat(
         prefs: &prefs,
         now: (chat.clock)(),
     };
-    let response = conversation::take_turn(chat, tools, body.conversation_id, message).await?;
-    Ok(axum::Json(response))
+    let request =
+        conversation::Request { conversation_id: body.conversation_id, message, key, deadline, timeout };
+    Ok(match conversation::take_turn(chat, tools, request).await? {
+        conversation::Answer::Fresh(response) => axum::Json(response).into_response(),
+        conversation::Answer::Replayed(stored) => {
+            let mut response = axum::Json(stored).into_response();
+            response
+                .headers_mut()
+                .insert("idempotent-replayed", axum::http::HeaderValue::from_static("true"));
+            response
+        }
+    })
 }
 
 /// The user's conversations, most recently active first (at most 100).

@@ -182,3 +182,132 @@ pub async fn recent_messages(
     .fetch_all(db)
     .await
 }
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct TurnRow {
+    pub turn_id: Uuid,
+    pub message: String,
+    pub requested_conversation_id: Option<Uuid>,
+    pub conversation_id: Option<Uuid>,
+    /// Whether the first attempt may still be running.
+    pub leased: bool,
+    pub progress: Json<serde_json::Value>,
+    pub response: Option<Json<serde_json::Value>>,
+}
+
+/// Starts the turn `turn_id` under `key`, held for `lease_secs`; when the user already has a
+/// turn under that key, nothing is written and that turn is returned instead.
+#[tracing::instrument(skip_all, fields(user.id = %user_id))]
+pub async fn claim_turn(
+    db: impl PgExecutor<'_>,
+    turn_id: Uuid,
+    user_id: Uuid,
+    key: &str,
+    message: &str,
+    requested_conversation_id: Option<Uuid>,
+    lease_secs: f64,
+) -> sqlx::Result<Option<TurnRow>> {
+    // A no-op update on conflict locks and returns the existing row (waiting for a concurrent
+    // claim to commit); `xmax = 0` tells a row inserted now, ours, from an existing one.
+    let (inserted, row): (bool, TurnRow) = sqlx::query_as(
+        "insert into chat_turn (turn_id, user_id, idempotency_key, message, requested_conversation_id, lease_until)
+         values ($1, $2, $3, $4, $5, now() + make_interval(secs => $6))
+         on conflict (user_id, idempotency_key) do update set idempotency_key = excluded.idempotency_key
+         returning xmax = 0 as inserted, turn_id, message, requested_conversation_id, conversation_id,
+                   lease_until > now() as leased, progress, response",
+    )
+    .bind(turn_id)
+    .bind(user_id)
+    .bind(key)
+    .bind(message)
+    .bind(requested_conversation_id)
+    .bind(lease_secs)
+    .fetch_one(db)
+    .await
+    .map(|row: InsertedTurn| (row.inserted, row.turn))?;
+    Ok((!inserted).then_some(row))
+}
+
+#[derive(sqlx::FromRow)]
+struct InsertedTurn {
+    inserted: bool,
+    #[sqlx(flatten)]
+    turn: TurnRow,
+}
+
+/// Records the conversation a turn went to.
+#[tracing::instrument(skip_all, fields(turn.id = %turn_id))]
+pub async fn set_turn_conversation(
+    db: impl PgExecutor<'_>,
+    turn_id: Uuid,
+    conversation_id: Uuid,
+) -> sqlx::Result<()> {
+    sqlx::query("update chat_turn set conversation_id = $2 where turn_id = $1")
+        .bind(turn_id)
+        .bind(conversation_id)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// Saves what an unfinished turn has done so far (its actions).
+#[tracing::instrument(skip_all, fields(turn.id = %turn_id))]
+pub async fn save_turn_progress(
+    db: impl PgExecutor<'_>,
+    turn_id: Uuid,
+    actions: &serde_json::Value,
+) -> sqlx::Result<()> {
+    sqlx::query("update chat_turn set progress = $2 where turn_id = $1 and response is null")
+        .bind(turn_id)
+        .bind(Json(actions))
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// Stores a turn's reply; false when another attempt stored one first.
+#[tracing::instrument(skip_all, fields(turn.id = %turn_id))]
+pub async fn finish_turn(
+    db: impl PgExecutor<'_>,
+    turn_id: Uuid,
+    response: &serde_json::Value,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query("update chat_turn set response = $2 where turn_id = $1 and response is null")
+        .bind(turn_id)
+        .bind(Json(response))
+        .execute(db)
+        .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// Forgets a turn that failed before doing anything, so its key may be retried afresh.
+#[tracing::instrument(skip_all, fields(turn.id = %turn_id))]
+pub async fn release_turn(db: impl PgExecutor<'_>, turn_id: Uuid) -> sqlx::Result<()> {
+    sqlx::query("delete from chat_turn where turn_id = $1 and response is null and progress = '[]'")
+        .bind(turn_id)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// The stored reply of a turn, once it has one.
+#[tracing::instrument(skip_all, fields(turn.id = %turn_id))]
+pub async fn turn_response(
+    db: impl PgExecutor<'_>,
+    turn_id: Uuid,
+) -> sqlx::Result<Option<serde_json::Value>> {
+    let row: Option<Option<Json<serde_json::Value>>> =
+        sqlx::query_scalar("select response from chat_turn where turn_id = $1")
+            .bind(turn_id)
+            .fetch_optional(db)
+            .await?;
+    Ok(row.flatten().map(|r| r.0))
+}
+
+/// Turns are honoured for a day, like the task API's idempotency keys.
+pub async fn purge_expired_turns(db: impl PgExecutor<'_>) -> sqlx::Result<u64> {
+    let done = sqlx::query("delete from chat_turn where created_at < now() - interval '24 hours'")
+        .execute(db)
+        .await?;
+    Ok(done.rows_affected())
+}

@@ -7,6 +7,7 @@
 //! against a real PostgreSQL, which is what catches a mismatch.
 
 pub mod chat;
+pub mod chat_usage;
 pub mod idempotency;
 pub mod outbox;
 pub mod preferences;

@@ -48,6 +48,7 @@ pub struct AppState {
     pub write_limiter: Arc<RateLimiter>,
     pub hasher: Arc<auth::password::Hasher>,
     pub stream: stream::Hub,
+    pub stream_slots: stream::Slots,
     /// Fires on SIGTERM; long-lived responses (live-update streams) end on it.
     pub shutdown: CancellationToken,
     pub chat: Arc<chat::ChatState>,
@@ -73,6 +74,7 @@ impl AppState {
             write_limiter: Arc::new(RateLimiter::per_minute(config.quotas.write_rate_limit_per_minute)),
             hasher: Arc::new(auth::password::Hasher::start(config.password_hash_queue_depth)),
             stream: stream::Hub::default(),
+            stream_slots: stream::Slots::default(),
             shutdown,
             chat,
             relay_wake: Arc::default(),

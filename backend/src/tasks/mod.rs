@@ -128,7 +128,7 @@ async fn create_task(
     Ok((StatusCode::CREATED, axum::Json(response)).into_response())
 }
 
-fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>> {
+pub(crate) fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>> {
     let Some(value) = headers.get(&IDEMPOTENCY_KEY) else { return Ok(None) };
     let key = value
         .to_str()

@@ -12,7 +12,9 @@ use serde_json::{Value, json};
 use sqlx::PgPool;
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate, matchers};
 
-use crate::helpers::{TestApp, problem};
+use platform::metrics::sample;
+
+use crate::helpers::{TestApp, eventually, problem};
 
 /// Answers the n-th chat-completions request (from 0) with `script(n, request body)`.
 struct Script<F>(AtomicUsize, F);
@@ -283,4 +285,228 @@ async fn many_changes_one_by_one_are_cut_off_as_an_unconfirmed_bulk_change(db: P
     let last: Value = serde_json::from_slice(&requests[2].body).unwrap();
     let results = tool_results(&last);
     assert!(results[4]["untrusted_data"]["error"].as_str().unwrap().contains("at most 3"), "{results:?}");
+}
+
+#[sqlx::test(migrator = "backend::MIGRATOR")]
+async fn the_daily_budget_per_account_refuses_with_429_until_midnight_utc(db: PgPool) {
+    let server = MockServer::start().await;
+    mount(&server, |_, _| say("Here you are.")).await;
+    let base = format!("{}/v1", server.uri());
+    let app = TestApp::spawn_with(db, move |c| {
+        c.chat.chat_engine = backend::config::ChatEngineKind::Openai;
+        c.chat.openai_base_url = base;
+        c.chat.openai_api_key = Some("test-key".into());
+        c.chat.chat_daily_calls_per_user = 2;
+    })
+    .await;
+    let before = app.client().get("/metrics").await.text().await.unwrap();
+    let ada = app.signed_up().await;
+    ada.say("hello", None).await;
+    ada.say("hello again", None).await;
+    let res = ada.client.post("/api/v1/ai/chat", &json!({"message": "and again"})).await;
+    let retry_after: u64 = res.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=86_400).contains(&retry_after), "until midnight UTC: {retry_after}");
+    problem(res, StatusCode::TOO_MANY_REQUESTS, "assistant_daily_limit").await;
+    assert_eq!(server.received_requests().await.unwrap().len(), 2, "the refused message cost nothing");
+    // Another account still has its budget.
+    app.signed_up().await.say("hello", None).await;
+
+    let used: (i32, i64) = sqlx::query_as("select calls, tokens from chat_usage where user_id = $1")
+        .bind(ada.id)
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(used, (2, 4), "calls and the tokens the provider reported are counted");
+    let after = app.client().get("/metrics").await.text().await.unwrap();
+    let moved =
+        |name: &str, labels: &[(&str, &str)]| sample(&after, name, labels) - sample(&before, name, labels);
+    assert!(moved("chat_model_calls_total", &[]) >= 3.0, "{after}");
+    assert!(moved("chat_model_tokens_total", &[]) >= 6.0, "{after}");
+    assert!(moved("chat_budget_refusals_total", &[("scope", "account")]) >= 1.0, "{after}");
+    assert!(after.contains("chat_budget_service_calls_today"), "{after}");
+}
+
+#[sqlx::test(migrator = "backend::MIGRATOR")]
+async fn the_daily_budget_of_the_service_refuses_everyone_with_503(db: PgPool) {
+    let server = MockServer::start().await;
+    mount(&server, |n, _| match n {
+        0 => call("call_1", "create_task", &json!({"title": "Pay rent"})),
+        _ => say("Done."),
+    })
+    .await;
+    let base = format!("{}/v1", server.uri());
+    let app = TestApp::spawn_with(db, move |c| {
+        c.chat.chat_engine = backend::config::ChatEngineKind::Openai;
+        c.chat.openai_base_url = base;
+        c.chat.openai_api_key = Some("test-key".into());
+        c.chat.chat_daily_calls_total = 1;
+    })
+    .await;
+    let ada = app.signed_up().await;
+    // The second round finds the budget spent: the change made is reported, not hidden.
+    let res = ada.say("add pay rent", None).await;
+    assert_eq!(res["actions"][0]["kind"], "created", "{res}");
+    assert!(res["reply"].as_str().unwrap().contains("daily limit"), "{res}");
+    let bob = app.signed_up().await;
+    let res = bob.client.post("/api/v1/ai/chat", &json!({"message": "hello"})).await;
+    assert!(res.headers().contains_key("retry-after"));
+    problem(res, StatusCode::SERVICE_UNAVAILABLE, "assistant_budget_exhausted").await;
+    let bob_calls: Option<i32> = sqlx::query_scalar("select calls from chat_usage where user_id = $1")
+        .bind(bob.id)
+        .fetch_optional(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(bob_calls, None, "a refused call is not counted against the account");
+    assert_eq!(server.received_requests().await.unwrap().len(), 1);
+}
+
+#[sqlx::test(migrator = "backend::MIGRATOR")]
+async fn a_slow_model_ends_the_turn_in_time_with_what_was_done(db: PgPool) {
+    let server = MockServer::start().await;
+    // Each answer takes 2.2 s; the turn has 3 s (a 4 s request timeout less a 1 s margin), so
+    // the second round cannot start in time.
+    mount(&server, |n, _| {
+        match n {
+            0 => call("call_1", "create_task", &json!({"title": "Pay rent"})),
+            _ => say("Added it."),
+        }
+        .set_delay(Duration::from_millis(2200))
+    })
+    .await;
+    let base = format!("{}/v1", server.uri());
+    let app = TestApp::spawn_with(db, move |c| {
+        c.request_timeout_secs = 4;
+        c.chat.chat_turn_margin_secs = 1;
+        c.chat.chat_engine = backend::config::ChatEngineKind::Openai;
+        c.chat.openai_base_url = base;
+        c.chat.openai_api_key = Some("test-key".into());
+        c.chat.chat_provider_timeout_secs = 10;
+    })
+    .await;
+    let ada = app.signed_up().await;
+    let started = std::time::Instant::now();
+    let res = ada.say("add pay rent", None).await;
+    assert!(started.elapsed() < Duration::from_secs(4), "the reply beats the request timeout");
+    assert!(res["reply"].as_str().unwrap().contains("ran out of time"), "{res}");
+    assert_eq!(res["actions"][0]["kind"], "created");
+    assert_eq!(server.received_requests().await.unwrap().len(), 1, "the second round was not started");
+    let conversation = ada
+        .client
+        .get(&format!("/api/v1/ai/conversations/{}", res["conversationId"].as_str().unwrap()))
+        .await;
+    let conversation: Value = conversation.json().await.unwrap();
+    assert_eq!(conversation["messages"][1]["content"], res["reply"], "the reply is stored");
+}
+
+#[sqlx::test(migrator = "backend::MIGRATOR")]
+async fn a_retried_message_returns_the_first_reply_without_running_its_tools_again(db: PgPool) {
+    let server = MockServer::start().await;
+    mount(&server, |n, _| match n {
+        0 => call("call_1", "create_task", &json!({"title": "Pay rent"})),
+        _ => say("Added Pay rent."),
+    })
+    .await;
+    let app = app_with(db, &server, 5).await;
+    let ada = app.signed_up().await;
+    let send = |key: &'static str, message: &'static str| {
+        let client = ada.client.clone();
+        async move {
+            client
+                .http
+                .post(client.url("/api/v1/ai/chat"))
+                .header("idempotency-key", key)
+                .json(&json!({"message": message}))
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let first = send("msg-1", "add pay rent").await;
+    assert_eq!(first.status(), StatusCode::OK);
+    let first: Value = first.json().await.unwrap();
+    let retry = send("msg-1", "add pay rent").await;
+    assert_eq!(retry.status(), StatusCode::OK);
+    assert_eq!(retry.headers()["idempotent-replayed"], "true");
+    assert_eq!(retry.json::<Value>().await.unwrap(), first);
+    assert_eq!(ada.tasks().await.len(), 1, "no second task");
+    assert_eq!(server.received_requests().await.unwrap().len(), 2, "the model was not asked again");
+    let conversation = ada
+        .client
+        .get(&format!("/api/v1/ai/conversations/{}", first["conversationId"].as_str().unwrap()))
+        .await;
+    assert_eq!(conversation.json::<Value>().await.unwrap()["messages"].as_array().unwrap().len(), 2);
+
+    let other = send("msg-1", "add something else").await;
+    problem(other, StatusCode::UNPROCESSABLE_ENTITY, "idempotency_key_reused").await;
+}
+
+#[sqlx::test(migrator = "backend::MIGRATOR")]
+async fn a_retry_of_a_cut_off_turn_reports_its_saved_changes_instead_of_redoing_them(db: PgPool) {
+    let server = MockServer::start().await;
+    // The second round hangs past the client's patience and then fails.
+    mount(&server, |n, _| match n {
+        0 => call("call_1", "create_task", &json!({"title": "Pay rent"})),
+        _ => say("late").set_delay(Duration::from_secs(3)),
+    })
+    .await;
+    let base = format!("{}/v1", server.uri());
+    // A short request timeout, so that a first attempt cut off with its connection is past its
+    // lease within the test.
+    let app = TestApp::spawn_with(db, move |c| {
+        c.request_timeout_secs = 5;
+        c.chat.chat_turn_margin_secs = 1;
+        c.chat.chat_engine = backend::config::ChatEngineKind::Openai;
+        c.chat.openai_base_url = base;
+        c.chat.openai_api_key = Some("test-key".into());
+        c.chat.chat_provider_timeout_secs = 2;
+    })
+    .await;
+    let ada = app.signed_up().await;
+    let send = |timeout: Duration| {
+        let client = ada.client.clone();
+        async move {
+            client
+                .http
+                .post(client.url("/api/v1/ai/chat"))
+                .header("idempotency-key", "msg-1")
+                .timeout(timeout)
+                .json(&json!({"message": "add pay rent"}))
+                .send()
+                .await
+        }
+    };
+    assert!(send(Duration::from_millis(500)).await.is_err(), "the client gives up on the first attempt");
+    let task_saved = eventually(Duration::from_secs(5), || async {
+        let progress: Option<Value> =
+            sqlx::query_scalar("select progress from chat_turn").fetch_optional(&app.db).await.unwrap();
+        progress.filter(|p| p[0]["kind"] == "created")
+    })
+    .await;
+    assert!(task_saved.is_some(), "the round's change is saved on the turn as it happens");
+    let early = send(Duration::from_secs(10)).await.unwrap();
+    problem(early, StatusCode::CONFLICT, "message_in_progress").await;
+
+    // The first attempt ends (its provider call times out) and stores its reply.
+    let replayed = eventually(Duration::from_secs(10), || async {
+        let res = send(Duration::from_secs(10)).await.unwrap();
+        if res.status() == StatusCode::OK { Some(res.json::<Value>().await.unwrap()) } else { None }
+    })
+    .await
+    .expect("the stored reply");
+    assert_eq!(replayed["actions"][0]["kind"], "created", "{replayed}");
+    assert_eq!(ada.tasks().await.len(), 1, "no second task");
+
+    // Were the first attempt cut off before storing its reply (the process stopped), a retry
+    // after its lease recovers the reply from the saved changes, without the model.
+    sqlx::query("update chat_turn set response = null, lease_until = now() - interval '1 second'")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    let calls = server.received_requests().await.unwrap().len();
+    let recovered: Value = send(Duration::from_secs(10)).await.unwrap().json().await.unwrap();
+    assert!(recovered["reply"].as_str().unwrap().contains("interrupted"), "{recovered}");
+    assert_eq!(recovered["actions"][0]["tasks"][0]["title"], "Pay rent");
+    assert_eq!(recovered["conversationId"], replayed["conversationId"]);
+    assert_eq!(ada.tasks().await.len(), 1, "still no second task");
+    assert_eq!(server.received_requests().await.unwrap().len(), calls, "the model was not asked again");
 }

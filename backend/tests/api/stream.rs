@@ -179,3 +179,50 @@ async fn streams_end_on_shutdown_and_after_their_lifetime(db: PgPool) {
     assert!(ended.is_ok(), "an open stream does not hold up shutdown");
     stopping.await.unwrap();
 }
+
+async fn open_from(user: &User, address: &str) -> reqwest::Response {
+    user.client.http.get(user.client.url("/api/v1/stream")).header("x-real-ip", address).send().await.unwrap()
+}
+
+#[sqlx::test(migrator = "backend::MIGRATOR")]
+async fn streams_are_capped_per_user_and_a_closed_one_frees_its_slot(db: PgPool) {
+    let app = TestApp::spawn_with(db, |c| c.stream_max_per_user = 2).await;
+    let ada = app.signed_up().await;
+    let _first = EventStream::open(&ada).await;
+    let second = EventStream::open(&ada).await;
+    let res = ada.client.get("/api/v1/stream").await;
+    assert_eq!(res.headers()["retry-after"], "2");
+    problem(res, StatusCode::TOO_MANY_REQUESTS, "too_many_streams").await;
+    // Another user is not held back by Ada's streams.
+    EventStream::open(&app.signed_up().await).await;
+
+    // The tab closes: the server notices the connection is gone and gives the slot back.
+    drop(second);
+    let reopened = eventually(Duration::from_secs(10), || async {
+        let res = ada.client.get("/api/v1/stream").await;
+        (res.status() == StatusCode::OK).then_some(res)
+    })
+    .await;
+    assert!(reopened.is_some(), "closing a stream frees its slot");
+}
+
+#[sqlx::test(migrator = "backend::MIGRATOR")]
+async fn streams_are_capped_per_client_address_an_ipv6_client_by_its_64(db: PgPool) {
+    let app = TestApp::spawn_with(db, |c| {
+        c.trust_proxy_headers = true;
+        c.stream_max_per_address = 2;
+    })
+    .await;
+    let mut open = Vec::new();
+    for address in ["2001:db8:1:2::1", "2001:db8:1:2:ffff::9"] {
+        let res = open_from(&app.signed_up().await, address).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        open.push(res);
+    }
+    let res = open_from(&app.signed_up().await, "2001:db8:1:2::3").await;
+    problem(res, StatusCode::TOO_MANY_REQUESTS, "too_many_streams").await;
+    let res = open_from(&app.signed_up().await, "2001:db8:1:3::1").await;
+    assert_eq!(res.status(), StatusCode::OK, "the next /64 is another client");
+    let res = open_from(&app.signed_up().await, "192.0.2.1").await;
+    assert_eq!(res.status(), StatusCode::OK);
+}

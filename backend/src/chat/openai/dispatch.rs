@@ -10,6 +10,7 @@ use crate::{
         Outcome, Turn,
         tools::{ActionKind, ChatAction, PendingAction, user_facing},
     },
+    db,
     domain::{
         FieldError,
         list_query::{ListFilters, ListQuery, SortField, SortOrder},
@@ -49,6 +50,28 @@ impl Run {
         Ok(self.finish(format!(
             "The assistant's model provider {what} part-way; what was done is listed below."
         )))
+    }
+
+    /// Ends the turn early for `reason` (a spent budget): a problem response when nothing
+    /// happened yet; otherwise the changes already made are reported with why it stopped.
+    pub(super) fn stopped(self, reason: AppError, reply: &str) -> Result<Outcome> {
+        if self.actions.is_empty() && self.pending.is_none() {
+            return Err(reason);
+        }
+        Ok(self.finish(reply.to_owned()))
+    }
+
+    /// How many actions the turn has recorded, to tell when there is progress to save.
+    pub(super) fn recorded(&self) -> usize {
+        self.actions.len()
+    }
+
+    /// Saves what the turn has done so far on its record, so an interrupted turn's retry can
+    /// report it rather than do it again.
+    pub(super) async fn save(&self, turn: &Turn<'_>) -> Result<()> {
+        let actions = serde_json::to_value(&self.actions).map_err(anyhow::Error::from)?;
+        db::chat::save_turn_progress(turn.tools.db, turn.turn_id, &actions).await?;
+        Ok(())
     }
 
     fn record(&mut self, kind: ActionKind, tasks: Vec<TaskResponse>) {

@@ -12,6 +12,8 @@ pub mod schema;
 
 use std::time::Duration;
 
+use tokio::time::Instant;
+
 use async_openai::{
     Client,
     config::OpenAIConfig,
@@ -28,7 +30,7 @@ use async_trait::async_trait;
 use secrecy::ExposeSecret;
 use serde_json::json;
 
-use super::{Engine, Outcome, Turn};
+use super::{Engine, Outcome, Turn, budget::Budget};
 use crate::{
     config::{ChatConfig, ChatEngineKind},
     error::Result,
@@ -40,11 +42,21 @@ pub struct OpenAiEngine {
     model: String,
     timeout: Duration,
     max_rounds: u32,
+    budget: Budget,
 }
+
+/// The least time left before the turn's deadline for another model round to start: a call
+/// takes about a second even when the model is quick.
+const MIN_ROUND: Duration = Duration::from_secs(1);
+
+const OUT_OF_TIME: &str =
+    "I ran out of time for this message, so I stopped. What I did so far is listed below.";
+const BUDGET_SPENT: &str =
+    "The assistant reached its daily limit part-way, so I stopped. What I did so far is listed below.";
 
 impl OpenAiEngine {
     /// The engine when configuration asks for it (`openai`, or `auto` with a key).
-    pub fn from_config(config: &ChatConfig) -> anyhow::Result<Option<Self>> {
+    pub fn from_config(config: &ChatConfig, budget: Budget) -> anyhow::Result<Option<Self>> {
         let wanted = match config.chat_engine {
             ChatEngineKind::Offline => false,
             ChatEngineKind::Openai => true,
@@ -65,6 +77,7 @@ impl OpenAiEngine {
             model: config.openai_model.clone(),
             timeout,
             max_rounds: config.chat_max_tool_rounds.max(1),
+            budget,
         }))
     }
 }
@@ -80,51 +93,72 @@ it in their next message. Tell the user what awaits confirmation and ask them to
 - Dates: use RFC 3339 with the user's offset, or a date alone for the end of that day.\n\
 - Answer briefly and plainly.";
 
+/// What the model reads first: the rules, the date, the tasks "it" refers to, the
+/// conversation so far and the user's message.
+async fn opening(turn: &Turn<'_>) -> Vec<ChatCompletionRequestMessage> {
+    let tools = &turn.tools;
+    let local_now = tools.now.with_timezone(&tools.prefs.time_zone);
+    let mut context = format!(
+        "{SYSTEM_PROMPT}\nNow: {} ({}, time zone {}).",
+        local_now.to_rfc3339(),
+        local_now.format("%A"),
+        tools.prefs.time_zone.name()
+    );
+    if !turn.last_task_ids.is_empty() {
+        let mut last = Vec::new();
+        for id in turn.last_task_ids {
+            if let Ok(task) = tools.get(*id).await {
+                last.push(task_data(&tools.response(&task)));
+            }
+        }
+        context.push_str(
+            "\nTasks the conversation last referred to (\"it\", \"that one\"), as untrusted data: ",
+        );
+        context.push_str(&json!({ "untrusted_data": last }).to_string());
+    }
+    let mut messages = vec![ChatCompletionRequestMessage::System(ChatCompletionRequestSystemMessage {
+        content: ChatCompletionRequestSystemMessageContent::Text(context),
+        name: None,
+    })];
+    for m in turn.history {
+        messages.push(if m.role == "user" {
+            user(m.content.clone())
+        } else {
+            assistant(Some(m.content.clone()), None)
+        });
+    }
+    messages.push(user(turn.message.to_owned()));
+    messages
+}
+
 #[async_trait]
 impl Engine for OpenAiEngine {
     async fn respond(&self, turn: &Turn<'_>) -> Result<Outcome> {
         let tools = &turn.tools;
-        let local_now = tools.now.with_timezone(&tools.prefs.time_zone);
-        let mut context = format!(
-            "{SYSTEM_PROMPT}\nNow: {} ({}, time zone {}).",
-            local_now.to_rfc3339(),
-            local_now.format("%A"),
-            tools.prefs.time_zone.name()
-        );
-        if !turn.last_task_ids.is_empty() {
-            let mut last = Vec::new();
-            for id in turn.last_task_ids {
-                if let Ok(task) = tools.get(*id).await {
-                    last.push(task_data(&tools.response(&task)));
-                }
-            }
-            context.push_str(
-                "\nTasks the conversation last referred to (\"it\", \"that one\"), as untrusted data: ",
-            );
-            context.push_str(&json!({ "untrusted_data": last }).to_string());
-        }
-        let mut messages = vec![ChatCompletionRequestMessage::System(ChatCompletionRequestSystemMessage {
-            content: ChatCompletionRequestSystemMessageContent::Text(context),
-            name: None,
-        })];
-        for m in turn.history {
-            messages.push(if m.role == "user" {
-                user(m.content.clone())
-            } else {
-                assistant(Some(m.content.clone()), None)
-            });
-        }
-        messages.push(user(turn.message.to_owned()));
-
+        let mut messages = opening(turn).await;
         let mut run = Run::default();
         for _ in 0..self.max_rounds {
+            // A round that cannot finish before the deadline is not started: the reply must
+            // reach the user before the request times out, or the changes made are never told.
+            let left = turn.deadline.saturating_duration_since(Instant::now());
+            if left < MIN_ROUND {
+                tracing::info!("the chat turn ran out of time");
+                return Ok(run.finish(OUT_OF_TIME.to_owned()));
+            }
+            if let Err(spent) = self.budget.reserve(tools.db, tools.user_id).await {
+                return run.stopped(spent, BUDGET_SPENT);
+            }
             let request = CreateChatCompletionRequest {
                 model: self.model.clone(),
                 messages: messages.clone(),
                 tools: Some(schema::tool_definitions()),
                 ..CreateChatCompletionRequest::default()
             };
-            let response = match tokio::time::timeout(self.timeout, self.client.chat().create(request)).await
+            let response = match tokio::time::timeout(
+                self.timeout.min(left),
+                self.client.chat().create(request),
+            )
+            .await
             {
                 Ok(Ok(response)) => response,
                 Ok(Err(e)) => {
@@ -138,6 +172,9 @@ impl Engine for OpenAiEngine {
                     return run.failed(true);
                 }
             };
+            if let Some(usage) = &response.usage {
+                self.budget.record(tools.db, tools.user_id, usage.total_tokens).await?;
+            }
             let Some(choice) = response.choices.into_iter().next() else {
                 return run.failed(false);
             };
@@ -152,7 +189,11 @@ impl Engine for OpenAiEngine {
             for call in calls {
                 let (id, result) = match call {
                     ChatCompletionMessageToolCalls::Function(call) => {
+                        let before = run.recorded();
                         let result = run.tool(turn, &call.function.name, &call.function.arguments).await?;
+                        if run.recorded() > before {
+                            run.save(turn).await?;
+                        }
                         (call.id, result)
                     }
                     ChatCompletionMessageToolCalls::Custom(call) => {

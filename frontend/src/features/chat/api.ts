@@ -15,9 +15,16 @@ export class AssistantUnavailable extends Error {
   }
 }
 
-export async function sendChat(message: string, conversationId?: string): Promise<ChatReply> {
+/** Sends one message. `key` is the message's idempotency key: fresh for a new message, the same
+ * when sending it again after a failure, so the server answers it once (its changes may have
+ * been made before the answer was lost) and a retry gets that answer. */
+export async function sendChat(message: string, conversationId: string | undefined, key: string): Promise<ChatReply> {
   try {
-    return await api<ChatReply>('/ai/chat', { method: 'POST', body: (conversationId ? { message, conversationId } : { message }) satisfies ChatRequest });
+    return await api<ChatReply>('/ai/chat', {
+      method: 'POST',
+      body: (conversationId ? { message, conversationId } : { message }) satisfies ChatRequest,
+      headers: { 'idempotency-key': key },
+    });
   } catch (e) {
     if (e instanceof ApiError && (e.status === 404 || e.status === 405 || e.status === 501)) throw new AssistantUnavailable();
     throw e;
@@ -27,7 +34,8 @@ export async function sendChat(message: string, conversationId?: string): Promis
 export function useSendChat() {
   const qc = useQueryClient();
   return useMutation({
-    mutationFn: ({ message, conversationId }: { message: string; conversationId?: string }) => sendChat(message, conversationId),
+    mutationFn: ({ message, conversationId, key }: { message: string; conversationId?: string; key: string }) =>
+      sendChat(message, conversationId, key),
     onSuccess: (reply) => {
       // Listing tasks or suggestions changes nothing; every other action does.
       if (reply.actions.some((a) => a.kind !== 'listed' && a.kind !== 'suggestions')) {

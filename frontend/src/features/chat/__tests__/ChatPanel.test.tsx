@@ -38,6 +38,30 @@ describe('ChatPanel', () => {
     expect(posts.map((c) => c.body)).toEqual([{ message: 'delete the report task' }, { message: 'yes', conversationId: 'c1' }]);
   });
 
+  it('sends each message with its own idempotency key and keeps it when the message is sent again', async () => {
+    let attempt = 0;
+    const calls = stubFetch((req) => {
+      if (req.url === '/api/v1/ai/conversations') return { status: 200, body: { items: [] } };
+      attempt += 1;
+      return attempt === 1
+        ? { status: 504, body: { code: 'assistant_timeout', status: 504, detail: 'the assistant did not answer in time' } }
+        : { status: 200, body: { conversationId: 'c1', reply: `Reply ${attempt}`, actions: [], awaitingConfirmation: false } };
+    });
+    renderChat();
+    const box = screen.getByLabelText('Message the assistant');
+    await userEvent.type(box, 'add pay rent{Enter}');
+    expect(await screen.findByText(/did not answer in time/)).toBeInTheDocument();
+    expect(box).toHaveValue('add pay rent');
+    await userEvent.type(box, '{Enter}');
+    expect(await screen.findByText('Reply 2')).toBeInTheDocument();
+    await userEvent.type(box, 'add pay rent{Enter}');
+    expect(await screen.findByText('Reply 3')).toBeInTheDocument();
+    const keys = calls.filter((c) => c.method === 'POST').map((c) => c.headers['idempotency-key']);
+    expect(keys[0]).toMatch(/^[0-9a-f-]{36}$/);
+    expect(keys[1]).toBe(keys[0]);
+    expect(keys[2]).not.toBe(keys[0]);
+  });
+
   it('continues the latest conversation', async () => {
     stubFetch((req) =>
       req.url === '/api/v1/ai/conversations'

@@ -17,6 +17,9 @@ export function ChatPanel({ onClose }: Props) {
   const [error, setError] = useState<string | null>(null);
   const [input, setInput] = useState(() => loadDraft<string>(DRAFT) ?? '');
   const send = useSendChat();
+  // The message that last failed with its idempotency key: sending the same words again is a
+  // retry of it, which the server answers without doing anything twice.
+  const failed = useRef<{ message: string; conversationId?: string; key: string } | null>(null);
   const listRef = useRef<HTMLOListElement>(null);
   const inputRef = useRef<HTMLTextAreaElement>(null);
 
@@ -54,14 +57,18 @@ export function ChatPanel({ onClose }: Props) {
     setError(null);
     setMessages((m) => [...m, { role: 'user', content: message }]);
     setInput('');
+    const retry = failed.current;
+    const key = retry && retry.message === message && retry.conversationId === conversationId ? retry.key : crypto.randomUUID();
     try {
-      const r = await send.mutateAsync({ message, conversationId });
+      const r = await send.mutateAsync({ message, conversationId, key });
+      failed.current = null;
       setConversationId(r.conversationId);
       setAwaiting(r.awaitingConfirmation);
       setMessages((m) => [...m, { role: 'assistant', content: r.reply, actions: r.actions }]);
     } catch (e) {
       if (e instanceof AssistantUnavailable) setUnavailable(true);
       else setError(errorMessage(e));
+      failed.current = { message, conversationId, key };
       // Give the words back so nothing typed is lost.
       setMessages((m) => m.slice(0, -1));
       setInput(message);
