@@ -14,7 +14,7 @@
 # go to every loadtest run (`./dev bench -- --users 500 --duration 60`, see
 # `target/release/loadtest --help`; the script sets `--mix` per row). The report is kept in
 # target/bench/report-<timestamp>.txt. `./dev bench cron` runs the cron sweep benchmark instead
-# (scripts/bench-cron.sh).
+# (scripts/bench-cron.sh), `./dev bench soak [MINUTES]` the soak run (scripts/soak.sh).
 #
 #   BENCH_DB_CONNECTIONS   the backend's pool size (default 16, see below)
 #   BENCH_BACKEND_ENV      extra `NAME=value` words for the backend's environment
@@ -34,6 +34,10 @@ if [ "${1:-}" = "cron" ]; then
   shift
   cargo build --release --locked -p backend -p ai-agent
   exec scripts/bench-cron.sh "$@"
+fi
+if [ "${1:-}" = "soak" ]; then
+  shift
+  exec scripts/soak.sh "$@"
 fi
 
 # 16 on 2 cores: a request's transaction spends most of its life waiting for round trips

@@ -7,13 +7,17 @@
 # crates/loadtest/src/bin/faults/main.rs).
 #   stand-in: the sidecar frozen, the backend killed (-9) and restarted, the ai-agent killed
 #             mid-delivery and restarted, PostgreSQL restarted
+#   replicas: two backends and two ai-agents on one database and the stand-in, 500 writes
+#             through both: each event published and delivered once and in order per user,
+#             sign-outs effective on both, the sign-in throttle shared, each cron period run
+#             once; then one backend killed (-9) mid-stream
 #   daprd:    no fault (the latency), a second ai-agent replica killed with its sidecar, the
 #             Kafka broker restarted, the backend's sidecar killed (-9) and restarted, and a
 #             handler that keeps failing (dead-letter topic, store, replay)
 #
 #   RELEASE_DIR      where backend, ai-agent and dapr-emulator are (default target/release); the
 #                    harness itself is built here (`cargo build --release --locked -p loadtest --bin faults`)
-#   FAULTS_SIDECARS  which runs: "stand-in dapr" (default), or one of them
+#   FAULTS_SIDECARS  which runs: "stand-in replicas dapr" (default), or some of them
 #   FAULTS_ARGS      extra arguments for every run, e.g. "--writes 300 --scenarios backend,postgres"
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -50,12 +54,16 @@ pg_port=$(free_port)
 pg_start "$tmp/pg" "$pg_port" -c max_connections=100
 rm -rf target/faults
 started=$(date +%s)
-for sidecars in ${FAULTS_SIDECARS:-stand-in dapr}; do
-  db=todo_${sidecars/-/_}
+for run in ${FAULTS_SIDECARS:-stand-in replicas dapr}; do
+  db=todo_${run/-/_}
   pg_create_db "$pg_port" "$db"
-  mkdir -p "target/faults/$sidecars"
-  extra=()
-  if [ "$sidecars" = dapr ]; then
+  mkdir -p "target/faults/$run"
+  sidecars=$run extra=()
+  if [ "$run" = replicas ]; then
+    echo "==> two backends and two ai-agents on the stand-in"
+    sidecars=stand-in extra=(--replicas 2 --writes 500)
+  fi
+  if [ "$run" = dapr ]; then
     echo "==> the same on daprd $(scripts/daprd.sh version) and Kafka"
     start_kafka "$tmp/kafka"
     extra=(--kafka-dir "$tmp/kafka"
@@ -67,7 +75,7 @@ for sidecars in ${FAULTS_SIDECARS:-stand-in dapr}; do
     --release-dir "$release_dir" \
     --database-url "postgres://postgres@127.0.0.1:$pg_port/$db" \
     --pg-restart-command "source scripts/postgres.sh && pg_as_owner pg_ctl -D '$tmp/pg' -w -t 60 restart -m fast >/dev/null" \
-    --log-dir "target/faults/$sidecars" \
+    --log-dir "target/faults/$run" \
     "${extra[@]}" ${FAULTS_ARGS:-}
 done
 echo "==> fault tests took $(( $(date +%s) - started )) s"

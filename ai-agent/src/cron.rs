@@ -9,7 +9,7 @@
 use std::{sync::Arc, time::Instant};
 
 use anyhow::Context;
-use chrono::Utc;
+use chrono::{DateTime, SubsecRound, Utc};
 use croner::parser::{CronParser, Seconds};
 use sqlx::PgPool;
 use tokio_cron_scheduler::{Job, JobScheduler};
@@ -127,7 +127,7 @@ async fn claim_tick(job: CronJob, pool: &PgPool, periods: &croner::Cron) -> bool
     if job == CronJob::Reminders {
         return true;
     }
-    let period = match periods.find_previous_occurrence(&Utc::now(), true) {
+    let period = match period_of(periods, Utc::now()) {
         Ok(period) => period,
         Err(e) => {
             tracing::warn!(job = job.name(), error.message = %e, "cannot name this tick's period; running it");
@@ -145,6 +145,16 @@ async fn claim_tick(job: CronJob, pool: &PgPool, periods: &croner::Cron) -> bool
             false
         }
     }
+}
+
+/// The scheduled time of the tick that fired at `now`: the schedule's latest occurrence at or
+/// before it. Schedules count whole seconds, but the search keeps `now`'s fraction, which
+/// would give each replica's tick a period of its own; so it starts from the whole second.
+fn period_of(
+    periods: &croner::Cron,
+    now: DateTime<Utc>,
+) -> std::result::Result<DateTime<Utc>, croner::errors::CronError> {
+    periods.find_previous_occurrence(&now.trunc_subsecs(0), true)
 }
 
 /// One scheduled tick: passes until the backlog is smaller than a batch, so a backlog (10,000
@@ -242,4 +252,25 @@ pub async fn drain(job: CronJob, pool: &PgPool, settings: &Settings) -> Result<D
     }
     drained.duration_ms = started.elapsed().as_secs_f64() * 1000.0;
     Ok(drained)
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeDelta;
+
+    use super::*;
+
+    #[test]
+    fn ticks_of_one_period_on_different_replicas_name_the_same_period() {
+        let periods = parse_schedule("*/4 * * * * *").unwrap();
+        let fired: DateTime<Utc> = "2026-12-06T07:40:28.085Z".parse().unwrap();
+        let later = fired + TimeDelta::milliseconds(1_400);
+        let expected: DateTime<Utc> = "2026-12-06T07:40:28Z".parse().unwrap();
+        assert_eq!(period_of(&periods, fired).unwrap(), expected);
+        assert_eq!(period_of(&periods, later).unwrap(), expected);
+        assert_eq!(
+            period_of(&periods, expected + TimeDelta::seconds(4)).unwrap(),
+            expected + TimeDelta::seconds(4)
+        );
+    }
 }

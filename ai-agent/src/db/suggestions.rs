@@ -41,7 +41,9 @@ struct Gate {
 ///
 /// The user's suggestion lock is taken first, so the count and the insert are one atomic step
 /// per user however many deliveries and cron passes race. The whole decision is one statement:
-/// the gate and the insert cannot disagree about what they saw.
+/// the gate and the insert cannot disagree about what they saw. The task is locked against
+/// deletion in the same statement: one deleted since the handler read it gets no suggestion
+/// (answered as a duplicate: nothing new) instead of a foreign-key error and a redelivery.
 #[tracing::instrument(skip_all, fields(user.id = %suggestion.user_id, kind = suggestion.kind.as_str()))]
 pub async fn insert(
     conn: &mut PgConnection,
@@ -62,6 +64,7 @@ pub async fn insert(
                                      source_event, correlation_id, dedupe_key, expires_at, created_at, updated_at)
              select $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $12, $11, $11
              from gate where gate.enabled and gate.recent < $13
+               and ($3::uuid is null or exists (select 1 from task where task_id = $3 for key share))
              on conflict (user_id, dedupe_key) do nothing
              returning suggestion_id
          )

@@ -3,7 +3,7 @@
 use ai_agent::{
     agents::{PassOutcome, PassReport, overdue},
     db::locks::{JobLock, try_job_lock},
-    suggestion::dedupe,
+    suggestion::{Inserted, Kind, NewSuggestion, dedupe},
 };
 use chrono::{DateTime, TimeDelta, Utc};
 use events::{Change, EventPayload, TaskChanges};
@@ -45,6 +45,40 @@ async fn tasks_not_yet_due_completed_or_gone_get_no_warning(db: PgPool) {
     assert!(warnings(&db, user).await.is_empty());
     assert!(outbox(&db).await.is_empty());
     assert_eq!(processed_count(&db).await, 4, "each event is still marked processed");
+}
+
+/// A task deleted after its handler read it (the delete commits between the handler's read
+/// and its insert): the warning is not written, and the delivery succeeds rather than failing
+/// on the foreign key and coming back.
+#[sqlx::test(migrator = "ai_agent::MIGRATOR")]
+async fn a_task_deleted_while_its_warning_is_written_gets_none_and_no_error(db: PgPool) {
+    let user = user(&db).await;
+    let task = task(&db, user, TaskSeed::due(ago(60))).await;
+    let mut deleting = db.begin().await.unwrap();
+    sqlx::query("delete from task where task_id = $1").bind(task).execute(&mut *deleting).await.unwrap();
+    let warning = NewSuggestion {
+        user_id: user,
+        task_id: Some(task),
+        kind: Kind::Overdue,
+        title: "Overdue".into(),
+        message: "Overdue".into(),
+        proposed_change: None,
+        dedupe_key: dedupe::overdue(task, ago(60)),
+        source_event: None,
+        correlation_id: None,
+    };
+    let writer = {
+        let db = db.clone();
+        tokio::spawn(async move {
+            let mut conn = db.acquire().await.unwrap();
+            ai_agent::db::suggestions::insert(&mut conn, &warning, Utc::now(), from_now(60), 100).await
+        })
+    };
+    // The insert waits for the delete to end, then finds the task gone.
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    deleting.commit().await.unwrap();
+    assert_eq!(writer.await.unwrap().expect("no foreign-key error"), Inserted::Duplicate);
+    assert!(suggestions(&db, user).await.is_empty());
 }
 
 #[sqlx::test(migrator = "ai_agent::MIGRATOR")]

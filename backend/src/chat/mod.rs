@@ -221,6 +221,7 @@ fn summary(row: &db::chat::ConversationRow) -> ConversationSummary {
         (status = 200, body = ChatResponse),
         (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "A cross-site request, or the account's conversation or message quota is reached (code `conversation_quota_exceeded` or `message_quota_exceeded`)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such conversation", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "A message with this `Idempotency-Key` is still being answered", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`message` is too long, or the `Idempotency-Key` was used for another message", body = Problem, content_type = "application/problem+json"),

@@ -1,8 +1,8 @@
 //! Responses every operation can give, added to the document in one place so it states what
 //! the server really does (found by fuzzing the API against its own document): malformed input
 //! is 400, a missing session 401, a cross-site write 403, a body too large 413, a body that is
-//! not JSON 415, and a request that outlives the timeout 503. Each operation's own entry for a
-//! status wins over these.
+//! not JSON 415, a signed-in user's write beyond their write rate 429, and a request that
+//! outlives the timeout 503. Each operation's own entry for a status wins over these.
 
 use utoipa::{
     Modify,
@@ -37,6 +37,14 @@ impl Modify for CommonResponses {
                 }
                 if method != "get" {
                     add(operation, "403", "Refused as a cross-site request");
+                    if !public {
+                        add(
+                            operation,
+                            "429",
+                            "Too many writes from this account (`WRITE_RATE_LIMIT_PER_MINUTE`, counted over \
+                             every replica); `Retry-After` says when to try again",
+                        );
+                    }
                 }
                 if operation.request_body.is_some() {
                     add(operation, "413", "The body is larger than the limit");

@@ -89,6 +89,7 @@ fn cursor_value(sort: SortField, task: &Task) -> String {
         (status = 201, body = TaskResponse),
         (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "A cross-site request, or the account holds `MAX_TASKS_PER_USER` tasks already (code `task_quota_exceeded`)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Idempotency key reused with a different body", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn create_task(

@@ -39,7 +39,8 @@ pub(crate) struct Config {
     pub app_id: String,
     pub pubsubs: Vec<String>,
     pub api_token: Option<String>,
-    pub app_url: Option<String>,
+    /// Instances of the app, in the order given; the first is asked for its subscriptions.
+    pub app_urls: Vec<String>,
     pub app_token: Option<String>,
     pub retry: RetryPolicy,
     pub redelivery_interval: Option<Duration>,
@@ -52,7 +53,7 @@ impl Default for Config {
             app_id: "app".into(),
             pubsubs: vec![events::DEFAULT_PUBSUB.into()],
             api_token: None,
-            app_url: None,
+            app_urls: Vec::new(),
             app_token: None,
             retry: RetryPolicy::default(),
             // The Kafka component's own per-message retry: constant 5 s, forever (§4.3).
@@ -69,7 +70,7 @@ impl fmt::Debug for Config {
             .field("app_id", &self.app_id)
             .field("pubsubs", &self.pubsubs)
             .field("api_token", &redact(&self.api_token))
-            .field("app_url", &self.app_url)
+            .field("app_urls", &self.app_urls)
             .field("app_token", &redact(&self.app_token))
             .field("retry", &self.retry)
             .field("redelivery_interval", &self.redelivery_interval)
@@ -118,9 +119,11 @@ impl EmulatorBuilder {
     }
 
     /// The app to discover subscriptions from and deliver to, e.g. `http://127.0.0.1:8081`.
+    /// Called again, another instance of the same app: like replicas sharing one consumer
+    /// group, each partition key's messages go to one instance, in order.
     #[must_use]
     pub fn app_url(mut self, url: impl Into<String>) -> Self {
-        self.config.app_url = Some(url.into());
+        self.config.app_urls.push(url.into());
         self
     }
 

@@ -61,7 +61,8 @@ pub(crate) async fn discover_when_reachable(shared: Arc<Shared>, cancel: Cancell
 }
 
 async fn fetch(shared: &Shared) -> Result<Vec<Subscription>, DiscoveryError> {
-    let base = shared.app_url.as_ref().ok_or(DiscoveryError::NoAppUrl)?;
+    // Every instance is the same app, with the same subscriptions.
+    let base = shared.app_urls.first().ok_or(DiscoveryError::NoAppUrl)?;
     let url = Url::parse(&format!("{}/dapr/subscribe", base.as_str().trim_end_matches('/')))
         .map_err(|e| DiscoveryError::Unreachable(e.to_string()))?;
     let mut request = shared.http.get(url).header(CONTENT_TYPE, "application/json");

@@ -43,15 +43,15 @@ pub struct WaitTimeout {
 
 impl EmulatorHandle {
     pub(crate) async fn start(config: Config) -> io::Result<Self> {
-        let app_url = config
-            .app_url
-            .as_deref()
-            .map(Url::parse)
-            .transpose()
+        let app_urls = config
+            .app_urls
+            .iter()
+            .map(|url| Url::parse(url))
+            .collect::<Result<Vec<_>, _>>()
             .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, format!("app URL: {e}")))?;
         let http = reqwest::Client::builder().build().map_err(io::Error::other)?;
         let requested_port = config.port;
-        let shared = Shared::new(config, http, app_url);
+        let shared = Shared::new(config, http, app_urls);
         let (server, port) = Server::bind(&shared, requested_port).await?;
         let handle = Self {
             shared,
@@ -179,7 +179,7 @@ impl EmulatorHandle {
 
     async fn start_delivery(&self) {
         let cancel = self.shared.start_consumer();
-        if self.shared.app_url.is_none() {
+        if self.shared.app_urls.is_empty() {
             return;
         }
         // One attempt inline, so a test whose app is already up sees its subscriptions as soon

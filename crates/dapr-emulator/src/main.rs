@@ -29,9 +29,11 @@ struct Args {
         default_value = events::DEFAULT_PUBSUB
     )]
     pubsubs: Vec<String>,
-    /// The app to discover subscriptions from and deliver to, e.g. `http://127.0.0.1:8081`.
-    #[arg(long, env = "DAPR_EMULATOR_APP_URL")]
-    app_url: Option<String>,
+    /// The app to discover subscriptions from and deliver to, e.g. `http://127.0.0.1:8081`;
+    /// several (comma-separated) are instances of one app sharing a consumer group: each
+    /// partition key's messages go to one of them, in order.
+    #[arg(long, env = "DAPR_EMULATOR_APP_URL", value_delimiter = ',')]
+    app_url: Vec<String>,
     /// Token required from the app on every API call but health (`dapr-api-token`).
     #[arg(long, env = "DAPR_API_TOKEN", hide_env_values = true)]
     api_token: Option<String>,
@@ -69,7 +71,7 @@ async fn main() -> std::io::Result<()> {
         .redelivery_interval(
             (args.redelivery_interval_ms > 0).then(|| Duration::from_millis(args.redelivery_interval_ms)),
         );
-    if let Some(url) = args.app_url {
+    for url in args.app_url {
         builder = builder.app_url(url);
     }
     if let Some(token) = args.api_token {

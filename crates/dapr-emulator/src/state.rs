@@ -110,7 +110,8 @@ pub struct DeliveryRecord {
 pub(crate) struct Shared {
     pub config: Config,
     pub http: reqwest::Client,
-    pub app_url: Option<Url>,
+    /// The app's instances; empty when the emulator only publishes.
+    pub app_urls: Vec<Url>,
     broker_down: AtomicBool,
     /// Partition keys whose messages the broker refuses, while the rest go through.
     refused_keys: Mutex<BTreeSet<String>>,
@@ -150,11 +151,11 @@ struct Consumer {
 pub(crate) struct BrokerDown;
 
 impl Shared {
-    pub fn new(config: Config, http: reqwest::Client, app_url: Option<Url>) -> Arc<Self> {
+    pub fn new(config: Config, http: reqwest::Client, app_urls: Vec<Url>) -> Arc<Self> {
         Arc::new(Self {
             config,
             http,
-            app_url,
+            app_urls,
             broker_down: AtomicBool::new(false),
             refused_keys: Mutex::default(),
             state: Mutex::new(State::default()),

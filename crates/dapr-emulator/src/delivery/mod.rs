@@ -149,7 +149,7 @@ async fn handle_once(shared: &Arc<Shared>, job: &Job, record: &mut DeliveryRecor
         Err(reason) => return Verdict::Fail(DeliveryOutcome::Undeliverable(reason)),
     };
     record.route = Some(path.clone());
-    let Some(url) = app_url(shared, &path) else {
+    let Some(url) = app_url(shared, &job.message, &path) else {
         return Verdict::Fail(DeliveryOutcome::Undeliverable(format!("no app URL to deliver {path} to")));
     };
     let headers = delivery_headers(shared, &job.message, &event);
@@ -191,8 +191,16 @@ async fn post(shared: &Shared, url: Url, headers: HeaderMap, body: Bytes) -> Ans
     }
 }
 
-fn app_url(shared: &Shared, path: &str) -> Option<Url> {
-    let base = shared.app_url.as_ref()?;
+/// The instance that owns the message's partition key, as Kafka assigns each partition to one
+/// member of the consumer group; messages without a key go to the first.
+fn app_url(shared: &Shared, message: &PublishedMessage, path: &str) -> Option<Url> {
+    let instances = shared.app_urls.len().max(1);
+    let owner = message.partition_key().map_or(0, |key| {
+        let mut hasher = std::hash::DefaultHasher::new();
+        std::hash::Hash::hash(key, &mut hasher);
+        usize::try_from(std::hash::Hasher::finish(&hasher) % instances as u64).unwrap_or(0)
+    });
+    let base = shared.app_urls.get(owner)?;
     Url::parse(&format!("{}{path}", base.as_str().trim_end_matches('/'))).ok()
 }
 

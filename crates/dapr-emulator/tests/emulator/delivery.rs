@@ -1,6 +1,6 @@
 //! Delivery to the app (§2, §3): discovery, answers, retries, the dead-letter topic, ordering.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
@@ -606,4 +606,38 @@ async fn a_message_in_flight_during_a_restart_is_delivered_again() {
     assert_eq!(received[0].body, received[1].body);
     let records = emulator.wait_for_deliveries(TOPIC, 1, WAIT).await.expect("acked after the restart");
     assert_eq!((records[0].outcome.clone(), records[0].attempts), (DeliveryOutcome::Success, 1));
+}
+
+#[tokio::test]
+async fn instances_of_one_app_share_the_keys_like_a_consumer_group() {
+    let spawn = || TestApp::builder(json!([subscription(TOPIC, "/events")])).spawn();
+    let (first, second) = (spawn().await, spawn().await);
+    let emulator = fast_emulator(&first).app_url(&second.url).start().await.expect("starts");
+    let client = client(&emulator, None);
+    // Enough keys that both instances get some (each key lands on one: 2^-31 that all share one).
+    let keys: Vec<Uuid> = (0..32).map(|_| Uuid::now_v7()).collect();
+    for round in 0..3 {
+        for (k, key) in keys.iter().enumerate() {
+            publish_event(&client, &task_event(*key, &format!("{k}-{round}"))).await;
+        }
+    }
+
+    let deadline = Instant::now() + WAIT;
+    while first.received().len() + second.received().len() < keys.len() * 3 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let (at_first, at_second) = (first.received(), second.received());
+    assert_eq!(at_first.len() + at_second.len(), keys.len() * 3, "each message delivered once");
+    assert!(!at_first.is_empty() && !at_second.is_empty(), "both instances consume");
+    for k in 0..keys.len() {
+        let of_key = |received: &[Received]| -> Vec<String> {
+            received.iter().map(tag_of).filter(|tag| tag.starts_with(&format!("{k}-"))).collect()
+        };
+        let (a, b) = (of_key(&at_first), of_key(&at_second));
+        let expected: Vec<String> = (0..3).map(|round| format!("{k}-{round}")).collect();
+        assert!(
+            (a == expected && b.is_empty()) || (b == expected && a.is_empty()),
+            "key {k}: one instance, in order; got {a:?} and {b:?}"
+        );
+    }
 }
