@@ -58,10 +58,7 @@ mkdir "$tmp/logs"
 cleanup() {
   local status=$?
   trap - INT TERM EXIT
-  stop_product
-  if [ "$status" != 0 ]; then print_logs "$tmp/logs" >&2; fi
-  pg_stop "$tmp/pg"
-  rm -rf "$tmp"
+  end_run "$tmp" "$status"
   exit "$status"
 }
 trap cleanup INT TERM EXIT

@@ -1,12 +1,14 @@
 # shellcheck shell=bash
 # Starting the product and waiting for it, for ./dev and the benchmarks (scripts/bench.sh,
-# scripts/bench-cron.sh). Sourced after scripts/postgres.sh (free_port, port_is_free, pg_*).
+# scripts/bench-cron.sh, scripts/soak.sh). Sourced after scripts/postgres.sh (free_port,
+# port_is_free, pg_*).
 #
 #   local_database              the persistent cluster of `./dev run`; prints its URL
 #   throwaway_postgres DIR DB   a cluster deleted after the run; prints its URL
 #   start_product ...           the release backend, ai-agent and sidecars in the background
 #   stop_product                stops everything start_product started
 #   wait_for_url URL [PID]      until URL answers 2xx
+#   end_run TMP STATUS          a benchmark run's end: product and database stopped, TMP gone
 #   print_logs DIR              the last lines of every log in DIR
 
 # Where `./dev run` keeps its database between runs. Outside the checkout because the
@@ -126,6 +128,15 @@ stop_product() {
   wait "${pids[@]}" 2>/dev/null || true
   pids=()
   PRODUCT_PIDS=()
+}
+
+# end_run TMP STATUS: the end of a benchmark run whose throwaway PostgreSQL and logs are in TMP:
+# stops the product and the database, prints the logs if the run failed, and removes TMP.
+end_run() {
+  stop_product
+  if [ "$2" != 0 ]; then print_logs "$1/logs" >&2; fi
+  pg_stop "$1/pg"
+  rm -rf "$1"
 }
 
 print_logs() {

@@ -31,10 +31,7 @@ cleanup() {
   local status=$?
   trap - INT TERM EXIT
   [ -z "$sampler" ] || kill "$sampler" 2>/dev/null || true
-  stop_product
-  if [ "$status" != 0 ]; then print_logs "$tmp/logs" >&2; fi
-  pg_stop "$tmp/pg"
-  rm -rf "$tmp"
+  end_run "$tmp" "$status"
   exit "$status"
 }
 trap cleanup INT TERM EXIT

@@ -44,6 +44,9 @@ pub(crate) struct Config {
     pub app_token: Option<String>,
     pub retry: RetryPolicy,
     pub redelivery_interval: Option<Duration>,
+    /// Keep every message and delivery record for inspection (`published`, `deliveries`): what
+    /// tests want. The process keeps only what is still to be delivered.
+    pub keep_history: bool,
 }
 
 impl Default for Config {
@@ -58,6 +61,7 @@ impl Default for Config {
             retry: RetryPolicy::default(),
             // The Kafka component's own per-message retry: constant 5 s, forever (§4.3).
             redelivery_interval: Some(Duration::from_secs(5)),
+            keep_history: true,
         }
     }
 }
@@ -74,6 +78,7 @@ impl fmt::Debug for Config {
             .field("app_token", &redact(&self.app_token))
             .field("retry", &self.retry)
             .field("redelivery_interval", &self.redelivery_interval)
+            .field("keep_history", &self.keep_history)
             .finish()
     }
 }
@@ -124,6 +129,14 @@ impl EmulatorBuilder {
     #[must_use]
     pub fn app_url(mut self, url: impl Into<String>) -> Self {
         self.config.app_urls.push(url.into());
+        self
+    }
+
+    /// Forget messages once delivered and keep no delivery records, so a long run stays small;
+    /// `published` and `deliveries` then show only what is still to be delivered.
+    #[must_use]
+    pub fn forget_delivered(mut self) -> Self {
+        self.config.keep_history = false;
         self
     }
 

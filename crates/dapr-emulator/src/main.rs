@@ -70,7 +70,9 @@ async fn main() -> std::io::Result<()> {
         })
         .redelivery_interval(
             (args.redelivery_interval_ms > 0).then(|| Duration::from_millis(args.redelivery_interval_ms)),
-        );
+        )
+        // Nothing reads the history of a process; keeping it would grow without end.
+        .forget_delivered();
     for url in args.app_url {
         builder = builder.app_url(url);
     }

@@ -5,7 +5,7 @@
 //! operation is a few map look-ups, so a finer-grained design would buy nothing.
 
 use std::{
-    collections::{BTreeMap, BTreeSet, HashMap},
+    collections::{BTreeMap, BTreeSet, HashMap, VecDeque},
     sync::{
         Arc, Mutex, MutexGuard, PoisonError,
         atomic::{AtomicBool, Ordering},
@@ -124,20 +124,41 @@ pub(crate) struct Shared {
 struct State {
     topics: BTreeMap<TopicKey, TopicLog>,
     subscriptions: BTreeMap<TopicKey, Arc<Subscription>>,
+    /// Kept only with `Config::keep_history`.
     deliveries: Vec<DeliveryRecord>,
     /// Present while the sidecar runs.
     consumer: Option<Consumer>,
 }
 
+/// Positions (`cursor`, `in_flight`, a job's `index`) are offsets in the whole log; `messages`
+/// and `settled` hold the part from offset `first` on. Without `Config::keep_history`, settled
+/// messages at the front are forgotten, so a long local run does not keep every event.
 #[derive(Default)]
 struct TopicLog {
-    messages: Vec<Arc<PublishedMessage>>,
+    messages: VecDeque<Arc<PublishedMessage>>,
+    /// Offset of `messages[0]`.
+    first: usize,
     /// Next message to hand to a worker: the consumer group's position.
     cursor: usize,
     /// Per message: done with (acked), so never handed out again.
-    settled: Vec<bool>,
+    settled: VecDeque<bool>,
     /// Handed to a worker but not settled; redelivered after a restart (at least once).
     in_flight: BTreeSet<usize>,
+}
+
+impl TopicLog {
+    fn end(&self) -> usize {
+        self.first + self.messages.len()
+    }
+
+    /// Forgets the settled messages at the front that the consumer has passed.
+    fn forget_settled(&mut self) {
+        while self.first < self.cursor && self.settled.front() == Some(&true) {
+            self.messages.pop_front();
+            self.settled.pop_front();
+            self.first += 1;
+        }
+    }
 }
 
 struct Consumer {
@@ -207,10 +228,10 @@ impl Shared {
         let mut state = self.lock();
         let key = (message.pubsub.clone(), message.topic.clone());
         let log = state.topics.entry(key).or_default();
-        message.offset = log.messages.len() as u64;
+        message.offset = log.end() as u64;
         let message = Arc::new(message);
-        log.messages.push(Arc::clone(&message));
-        log.settled.push(false);
+        log.messages.push_back(Arc::clone(&message));
+        log.settled.push_back(false);
         self.pump(&mut state);
         drop(state);
         self.notify();
@@ -300,14 +321,20 @@ impl Shared {
 
     /// Records the end of a delivery and acknowledges the message.
     pub fn settle(&self, job: &Job, record: DeliveryRecord) {
+        let keep_history = self.config.keep_history;
         let mut state = self.lock();
         if let Some(log) = state.topics.get_mut(&job.key) {
-            if let Some(settled) = log.settled.get_mut(job.index) {
+            if let Some(settled) = job.index.checked_sub(log.first).and_then(|i| log.settled.get_mut(i)) {
                 *settled = true;
             }
             log.in_flight.remove(&job.index);
+            if !keep_history {
+                log.forget_settled();
+            }
         }
-        state.deliveries.push(record);
+        if keep_history {
+            state.deliveries.push(record);
+        }
         drop(state);
         self.notify();
     }
@@ -322,8 +349,8 @@ impl Shared {
             let Some(log) = topics.get_mut(key) else {
                 continue;
             };
-            for index in log.cursor..log.messages.len() {
-                if log.settled[index] {
+            for index in log.cursor.max(log.first)..log.end() {
+                if log.settled[index - log.first] {
                     continue;
                 }
                 log.in_flight.insert(index);
@@ -332,12 +359,12 @@ impl Shared {
                     Job {
                         key: key.clone(),
                         index,
-                        message: Arc::clone(&log.messages[index]),
+                        message: Arc::clone(&log.messages[index - log.first]),
                         subscription: Arc::clone(subscription),
                     },
                 );
             }
-            log.cursor = log.messages.len();
+            log.cursor = log.end();
         }
     }
 }

@@ -641,3 +641,31 @@ async fn instances_of_one_app_share_the_keys_like_a_consumer_group() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_process_forgets_what_it_delivered_and_keeps_what_it_has_not() {
+    let app = TestApp::builder(json!([])).spawn().await;
+    let emulator = fast_emulator(&app).forget_delivered().start().await.expect("starts");
+    let client = client(&emulator, None);
+    let key = Uuid::now_v7();
+    // Published before the app subscribes: kept until delivered, then forgotten.
+    for tag in ["one", "two", "three"] {
+        publish_event(&client, &task_event(key, tag)).await;
+    }
+    assert_eq!(emulator.published(TOPIC).len(), 3);
+    app.set_subscriptions(json!([subscription(TOPIC, "/events")]));
+    emulator.discover().await.expect("discovered");
+    let received = app.wait_received(3).await;
+    assert_eq!(received.iter().map(tag_of).collect::<Vec<_>>(), ["one", "two", "three"]);
+    let deadline = Instant::now() + WAIT;
+    while !emulator.published(TOPIC).is_empty() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(emulator.published(TOPIC).is_empty(), "delivered messages are forgotten");
+    assert!(emulator.deliveries(TOPIC).is_empty(), "no delivery records kept");
+    // Offsets go on from where the forgotten ones ended.
+    publish_event(&client, &task_event(key, "four")).await;
+    let received = app.wait_received(4).await;
+    assert_eq!(tag_of(&received[3]), "four");
+    assert_eq!(received[3].header("__offset"), Some("3"));
+}

@@ -21,9 +21,21 @@ pub const FREE_SIGN_IN_FAILURES: u32 = 4;
 pub const HOUSEKEEPING_SCHEDULE: &str = "*/4 * * * * *";
 const HOUSEKEEPING_PERIOD_SECS: i64 = 4;
 pub const NEVER: &str = "0 0 0 1 1 *";
+const PASSWORD: &str = "correct horse battery";
 
 fn client() -> anyhow::Result<reqwest::Client> {
     Ok(reqwest::Client::builder().timeout(Duration::from_secs(10)).build()?)
+}
+
+/// Signs up a fresh account on `base`; returns its email (the password is the harness's).
+async fn new_account(http: &reqwest::Client, base: &str, label: &str) -> anyhow::Result<String> {
+    let email = format!("faults-{label}-{}@example.com", rand::random::<u64>());
+    http.post(format!("{base}/api/v1/auth/signup"))
+        .json(&json!({"email": email, "password": PASSWORD}))
+        .send()
+        .await?
+        .error_for_status()?;
+    Ok(email)
 }
 
 /// Signs `email` in on `base` and returns the session's cookie, sent by hand from then on so
@@ -31,7 +43,7 @@ fn client() -> anyhow::Result<reqwest::Client> {
 async fn session_cookie(http: &reqwest::Client, base: &str, email: &str) -> anyhow::Result<String> {
     let res = http
         .post(format!("{base}/api/v1/auth/signin"))
-        .json(&json!({"email": email, "password": "correct horse battery"}))
+        .json(&json!({"email": email, "password": PASSWORD}))
         .send()
         .await?
         .error_for_status()?;
@@ -49,12 +61,7 @@ async fn status(http: &reqwest::Client, base: &str, cookie: &str) -> anyhow::Res
 /// second). Returns the slowest revocation seen on the first replica.
 pub async fn sign_outs_reach_both(bases: &[String], rounds: usize) -> anyhow::Result<String> {
     let http = client()?;
-    let email = format!("faults-sessions-{}@example.com", rand::random::<u64>());
-    http.post(format!("{}/api/v1/auth/signup", bases[0]))
-        .json(&json!({"email": email, "password": "correct horse battery"}))
-        .send()
-        .await?
-        .error_for_status()?;
+    let email = new_account(&http, &bases[0], "sessions").await?;
     let mut slowest = Duration::ZERO;
     for round in 0..rounds {
         let (here, there) = (&bases[round % 2], &bases[(round + 1) % 2]);
@@ -98,12 +105,7 @@ pub async fn sign_outs_reach_both(bases: &[String], rounds: usize) -> anyhow::Re
 /// kept per replica would allow twice as many.
 pub async fn sign_in_throttle_is_shared(bases: &[String]) -> anyhow::Result<String> {
     let http = client()?;
-    let email = format!("faults-throttle-{}@example.com", rand::random::<u64>());
-    http.post(format!("{}/api/v1/auth/signup", bases[0]))
-        .json(&json!({"email": email, "password": "correct horse battery"}))
-        .send()
-        .await?
-        .error_for_status()?;
+    let email = new_account(&http, &bases[0], "throttle").await?;
     let mut refused = Vec::new();
     for attempt in 0..2 * (FREE_SIGN_IN_FAILURES as usize + 2) {
         let res = http
