@@ -9,7 +9,10 @@
 //! The broker is a Kafka-like log per topic. The app's subscriptions act as one consumer group
 //! that starts from the beginning of each log, so messages published before the app was
 //! discovered are still delivered. Each partition key gets its own sequential worker, which keeps
-//! per-key order while messages succeed and blocks only that key while one is retried.
+//! per-key order while messages succeed and blocks only that key while one is retried. Several
+//! app URLs are instances of one app in one consumer group: each key's messages go to one of
+//! them. A library emulator keeps every message and delivery for the test to inspect; the
+//! process (`forget_delivered`) keeps only what is still to be delivered.
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
