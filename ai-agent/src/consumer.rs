@@ -25,7 +25,7 @@ use tracing::Instrument as _;
 
 use crate::{
     config::Settings,
-    db::{self, dead_letters::NewDeadLetter},
+    db::{self, dead_letters::NewDeadLetter, tasks::CurrentTask},
     error::AppError,
     registry::{EventContext, Reaction, Registry},
 };
@@ -109,7 +109,8 @@ pub async fn receive_task_event(
     let request_span_joined = traceparent.and_then(platform::trace::TraceParent::parse).is_some();
     let traceparent = traceparent.or(cloud_event.traceparent.as_deref()).filter(|t| !t.is_empty());
     let now = chrono::Utc::now();
-    let ctx = EventContext { now, settings, event_id: &event_id, traceparent };
+    let task = CurrentTask::default();
+    let ctx = EventContext { now, settings, event_id: &event_id, traceparent, task: &task };
 
     // The handling span continues the publisher's trace, so an exported trace runs request →
     // outbox → sidecar → here: as a child of the delivery's request span when the sidecar sent

@@ -18,7 +18,7 @@ use tokio_util::sync::CancellationToken;
 use crate::{
     agents::{self, PassOutcome, PassReport},
     config::{AgentConfig, Settings},
-    db,
+    db::{self, tasks::ScanPoint},
     error::Result,
 };
 
@@ -52,11 +52,17 @@ impl CronJob {
         }
     }
 
-    /// One pass of this job at the current time.
-    pub async fn run_once(self, pool: &PgPool, settings: &Settings) -> Result<PassOutcome> {
+    /// One pass of this job at the current time, continuing a tick's scan after `resume`
+    /// (the previous pass's [`PassReport::resume_after`]).
+    pub async fn run_once(
+        self,
+        pool: &PgPool,
+        settings: &Settings,
+        resume: Option<ScanPoint>,
+    ) -> Result<PassOutcome> {
         let now = Utc::now();
         match self {
-            Self::Overdue => agents::overdue::sweep_once(pool, settings, now).await,
+            Self::Overdue => agents::overdue::sweep_once(pool, settings, now, resume).await,
             Self::Prioritization => agents::prioritization::pass_once(pool, settings, now).await,
             Self::Reminders => agents::reminders::fire_due_once(pool, settings, now).await,
             Self::Housekeeping => agents::housekeeping::run_once(pool, settings, now).await,
@@ -162,9 +168,10 @@ fn period_of(
 /// pass is its own bounded transaction holding one connection, so the other jobs and the
 /// deliveries keep the rest of the pool.
 pub async fn tick(job: CronJob, pool: &PgPool, settings: &Settings) {
+    let mut resume = None;
     loop {
         let started = Instant::now();
-        let report = match job.run_once(pool, settings).await {
+        let report = match job.run_once(pool, settings, resume).await {
             Ok(PassOutcome::Ran(report)) => report,
             Ok(PassOutcome::Busy) => {
                 tracing::debug!(job = job.name(), "another replica is running this pass");
@@ -209,6 +216,7 @@ pub async fn tick(job: CronJob, pool: &PgPool, settings: &Settings) {
         if !worth_another_pass(&report, settings) {
             return;
         }
+        resume = report.resume_after;
     }
 }
 
@@ -238,9 +246,10 @@ pub struct DrainReport {
 pub async fn drain(job: CronJob, pool: &PgPool, settings: &Settings) -> Result<DrainReport> {
     let started = Instant::now();
     let mut drained = DrainReport { job: job.name(), ..DrainReport::default() };
+    let mut resume = None;
     loop {
         let pass_started = Instant::now();
-        let PassOutcome::Ran(report) = job.run_once(pool, settings).await? else { break };
+        let PassOutcome::Ran(report) = job.run_once(pool, settings, resume).await? else { break };
         drained.max_pass_ms = drained.max_pass_ms.max(pass_started.elapsed().as_secs_f64() * 1000.0);
         drained.passes += 1;
         drained.examined += report.examined;
@@ -249,6 +258,7 @@ pub async fn drain(job: CronJob, pool: &PgPool, settings: &Settings) -> Result<D
         if !worth_another_pass(&report, settings) {
             break;
         }
+        resume = report.resume_after;
     }
     drained.duration_ms = started.elapsed().as_secs_f64() * 1000.0;
     Ok(drained)

@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 use events::{EventType, TaskEvent};
 use sqlx::PgConnection;
 
-use crate::{config::Settings, error::Result};
+use crate::{config::Settings, db::tasks::CurrentTask, error::Result};
 
 /// What a handler knows besides the event itself.
 #[derive(Debug, Clone, Copy)]
@@ -26,6 +26,8 @@ pub struct EventContext<'a> {
     /// Trace context to continue in events the handlers publish (the sidecar's callback span,
     /// else the CloudEvent's own).
     pub traceparent: Option<&'a str>,
+    /// The event's task, read once for all the handlers that need it.
+    pub task: &'a CurrentTask,
 }
 
 /// What a handler did, summed over the handlers of one event for its log line.

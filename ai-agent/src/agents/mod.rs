@@ -78,6 +78,9 @@ pub struct PassReport {
     pub events_published: usize,
     pub suggestions_expired: usize,
     pub processed_events_purged: usize,
+    /// Where the next pass of the same tick starts its scan (the overdue sweep, after a full
+    /// batch); `None` starts from the beginning.
+    pub resume_after: Option<db::tasks::ScanPoint>,
 }
 
 impl PassReport {

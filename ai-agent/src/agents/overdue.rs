@@ -16,7 +16,11 @@ use super::{
     Origin, PassOutcome, PassReport, Settings, count, local_time, pass_correlation_id, propose, reaction_to,
 };
 use crate::{
-    db::{self, locks::JobLock, tasks::TaskRow},
+    db::{
+        self,
+        locks::JobLock,
+        tasks::{ScanPoint, TaskRow},
+    },
     error::Result,
     registry::{EventContext, EventHandler, Reaction},
     suggestion::{Inserted, Kind, NewSuggestion, dedupe},
@@ -40,7 +44,7 @@ impl EventHandler for FlagIfOverdue {
     ) -> Result<Reaction> {
         let mut reaction = Reaction::default();
         // Deleted since, or completed: nothing is overdue (completion dismisses separately).
-        let Some(task) = db::tasks::find(conn, event.task_id).await? else {
+        let Some(task) = ctx.task.get(conn, event.task_id).await? else {
             return Ok(reaction);
         };
         if !task.is_open() {
@@ -61,7 +65,7 @@ impl EventHandler for FlagIfOverdue {
             reaction.suggestions_dismissed = count(dismissed);
         }
         if overdue_since.is_some() {
-            reaction += flag(conn, &task, ctx.settings, ctx.now, Origin::of_event(event, ctx)).await?;
+            reaction += flag(conn, task, ctx.settings, ctx.now, Origin::of_event(event, ctx)).await?;
         }
         Ok(reaction)
     }
@@ -128,22 +132,40 @@ fn announcement(task: &TaskRow, inserted: Inserted, origin: Origin<'_>) -> Optio
 ///
 /// Set-based: the batch's warnings go through the per-user gate in one statement and their
 /// events into the outbox in another, so a pass costs a handful of round trips, not a few per
-/// task. A full batch is followed by another pass (see `cron::tick`).
+/// task. A full batch is followed by another pass (see `cron::tick`), which starts `after` the
+/// last task this one examined: the tasks before it are flagged, or their users are at their
+/// hourly limit until a later tick.
 #[tracing::instrument(name = "overdue_sweep", skip_all)]
-pub async fn sweep_once(pool: &PgPool, settings: &Settings, now: DateTime<Utc>) -> Result<PassOutcome> {
+pub async fn sweep_once(
+    pool: &PgPool,
+    settings: &Settings,
+    now: DateTime<Utc>,
+    after: Option<ScanPoint>,
+) -> Result<PassOutcome> {
     let mut tx = pool.begin().await?;
     if !db::locks::try_job_lock(&mut tx, JobLock::OverdueSweep).await? {
         return Ok(PassOutcome::Busy);
     }
-    let mut tasks =
-        db::tasks::overdue_candidates(&mut tx, now, settings.suggestions_per_hour, settings.batch_size)
-            .await?;
+    let mut tasks = db::tasks::overdue_candidates(
+        &mut tx,
+        now,
+        settings.suggestions_per_hour,
+        settings.batch_size,
+        after,
+    )
+    .await?;
+    let full = i64::try_from(tasks.len()).unwrap_or(i64::MAX) >= settings.batch_size;
+    // Taken before the sort below, while the last task is the latest in scan order.
+    let resume_after = tasks
+        .last()
+        .filter(|_| full)
+        .and_then(|task| Some(ScanPoint { due_at: task.due_at?, task_id: task.task_id }));
     // Grouped by user (the order the per-user locks are taken in); the sort is stable, so each
     // user's tasks stay oldest due first, the order their hourly slots go in.
     tasks.sort_by_key(|task| task.user_id);
     let correlation_id = pass_correlation_id("overdue");
     let origin = Origin::of_pass(&correlation_id);
-    let mut report = PassReport { examined: tasks.len(), ..PassReport::default() };
+    let mut report = PassReport { examined: tasks.len(), resume_after, ..PassReport::default() };
     let (tasks, warnings): (Vec<&TaskRow>, Vec<NewSuggestion>) =
         tasks.iter().filter_map(|task| Some((task, warning(task, origin)?))).unzip();
     let inserted = db::suggestions::insert_many(

@@ -114,7 +114,7 @@ impl EventHandler for AdviseOnChange {
         if !is_update && !relevant {
             return Ok(reaction);
         }
-        let Some(task) = db::tasks::find(conn, event.task_id).await? else {
+        let Some(task) = ctx.task.get(conn, event.task_id).await? else {
             return Ok(reaction);
         };
         if !task.is_open() {
@@ -131,7 +131,7 @@ impl EventHandler for AdviseOnChange {
         }
 
         let origin = Origin::of_event(event, ctx);
-        let advice = priority_advice(&task, ctx.now, origin);
+        let advice = priority_advice(task, ctx.now, origin);
         // Advice for an old due date, or for a task now high anyway, is moot.
         // A new task has no advice to dismiss.
         if is_update {

@@ -67,27 +67,52 @@ pub async fn find(conn: &mut PgConnection, task_id: Uuid) -> sqlx::Result<Option
         .await
 }
 
-/// Open tasks past due without an overdue suggestion for their current due time, oldest first.
-/// Served by `task_open_due_idx` (`due_at < now` over open, dated tasks).
+/// A delivered event's task as it is now, read at most once however many handlers ask: they
+/// share the delivery's transaction, and none of them changes the task.
+#[derive(Debug, Default)]
+pub struct CurrentTask(tokio::sync::OnceCell<Option<TaskRow>>);
+
+impl CurrentTask {
+    /// The row of `task_id` (the event's task), or `None` if it was deleted.
+    pub async fn get(&self, conn: &mut PgConnection, task_id: Uuid) -> sqlx::Result<Option<&TaskRow>> {
+        Ok(self.0.get_or_try_init(|| find(conn, task_id)).await?.as_ref())
+    }
+}
+
+/// A place in a due-date scan: candidates after it come later in `(due_at, task_id)` order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ScanPoint {
+    pub due_at: DateTime<Utc>,
+    pub task_id: Uuid,
+}
+
+/// Open tasks past due without an overdue suggestion for their current due time, oldest first
+/// (ties by id), after `after` when given. Served by `task_open_due_idx` (`due_at < now` over
+/// open, dated tasks); `after` starts the index range at its due time, so a drain's later
+/// passes do not walk again over the tasks its earlier passes flagged.
 pub async fn overdue_candidates(
     conn: &mut PgConnection,
     now: DateTime<Utc>,
     per_hour: i64,
     limit: i64,
+    after: Option<ScanPoint>,
 ) -> sqlx::Result<Vec<TaskRow>> {
     sqlx::query_as(concat!(
         "select ",
         task_columns!(),
         " where t.completed_at is null and t.due_at is not null and t.due_at < $1
+           and ($4::timestamptz is null or (t.due_at >= $4 and (t.due_at, t.task_id) > ($4, $5)))
            and not exists (select 1 from suggestion s where s.user_id = t.user_id and s.dedupe_key = ",
         overdue_key_sql!(),
         ") and ",
         user_can_receive!(),
-        " order by t.due_at limit $3"
+        " order by t.due_at, t.task_id limit $3"
     ))
     .bind(now)
     .bind(per_hour)
     .bind(limit)
+    .bind(after.map(|point| point.due_at))
+    .bind(after.map(|point| point.task_id))
     .fetch_all(conn)
     .await
 }

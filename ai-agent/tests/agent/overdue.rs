@@ -26,7 +26,7 @@ async fn warnings(db: &PgPool, user: uuid::Uuid) -> Vec<SuggestionRow> {
 }
 
 async fn sweep(db: &PgPool, now: DateTime<Utc>) -> PassReport {
-    ran(overdue::sweep_once(db, &settings(), now).await.unwrap())
+    ran(overdue::sweep_once(db, &settings(), now, None).await.unwrap())
 }
 
 #[sqlx::test(migrator = "ai_agent::MIGRATOR")]
@@ -209,7 +209,7 @@ async fn only_one_replica_sweeps_at_a_time(db: PgPool) {
 
     let mut other_replica = db.begin().await.unwrap();
     assert!(try_job_lock(&mut other_replica, JobLock::OverdueSweep).await.unwrap());
-    assert_eq!(overdue::sweep_once(&db, &settings(), Utc::now()).await.unwrap(), PassOutcome::Busy);
+    assert_eq!(overdue::sweep_once(&db, &settings(), Utc::now(), None).await.unwrap(), PassOutcome::Busy);
     other_replica.rollback().await.unwrap();
 
     assert_eq!(sweep(&db, Utc::now()).await.suggestions_created, 1);

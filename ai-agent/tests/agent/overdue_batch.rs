@@ -5,9 +5,10 @@ use ai_agent::{
     agents::{PassOutcome, PassReport, Settings, overdue},
     cron::{CronJob, tick},
     db::suggestions::insert_many,
+    db::tasks::ScanPoint,
     suggestion::{Inserted, Kind, NewSuggestion},
 };
-use chrono::{TimeDelta, Utc};
+use chrono::{SubsecRound, TimeDelta, Utc};
 use sqlx::PgPool;
 use tokio::task::JoinSet;
 use uuid::Uuid;
@@ -44,7 +45,7 @@ async fn a_batch_fills_a_users_hourly_slots_oldest_due_first(db: PgPool) {
         tasks.push(task(&db, user, TaskSeed::due(ago(100 - i))).await);
     }
 
-    let report = overdue::sweep_once(&db, &settings(), Utc::now()).await.unwrap().report().unwrap();
+    let report = overdue::sweep_once(&db, &settings(), Utc::now(), None).await.unwrap().report().unwrap();
     assert_eq!(
         report,
         PassReport {
@@ -129,7 +130,7 @@ async fn the_sweep_writes_what_the_event_path_writes(db: PgPool) {
     let by_sweep = task(&db, user, TaskSeed::due(due).titled("Same")).await;
     // The event path first, for one task; the sweep then finds only the other.
     deliver_event(&state(&db), &created(by_event, user, None)).await;
-    let report = overdue::sweep_once(&db, &settings(), Utc::now()).await.unwrap().report().unwrap();
+    let report = overdue::sweep_once(&db, &settings(), Utc::now(), None).await.unwrap().report().unwrap();
     assert_eq!(report.suggestions_created, 1);
 
     let rows = suggestions(&db, user).await;
@@ -155,7 +156,7 @@ async fn one_event_per_new_warning_and_none_for_the_rest(db: PgPool) {
         task(&db, off, TaskSeed::due(ago(60 + i))).await;
     }
 
-    let report = overdue::sweep_once(&db, &settings(), Utc::now()).await.unwrap().report().unwrap();
+    let report = overdue::sweep_once(&db, &settings(), Utc::now(), None).await.unwrap().report().unwrap();
     assert_eq!((report.suggestions_created, report.events_published), (14, 14));
     let mut announced: Vec<_> = outbox(&db).await.iter().map(|e| (e.user_id, e.task_id)).collect();
     let mut warned = Vec::new();
@@ -180,7 +181,7 @@ async fn concurrent_sweeps_and_batches_create_no_duplicates(db: PgPool) {
     let mut sweeps = JoinSet::new();
     for _ in 0..4 {
         let db = db.clone();
-        sweeps.spawn(async move { overdue::sweep_once(&db, &settings(), Utc::now()).await.unwrap() });
+        sweeps.spawn(async move { overdue::sweep_once(&db, &settings(), Utc::now(), None).await.unwrap() });
     }
     let mut created = 0;
     while let Some(outcome) = sweeps.join_next().await {
@@ -231,4 +232,40 @@ async fn one_tick_drains_a_backlog_of_many_batches(db: PgPool) {
     tick(CronJob::Overdue, &db, &small_batches).await;
     assert_eq!(suggestion_count(&db).await, 24);
     assert_eq!(outbox(&db).await.len(), 24);
+}
+
+#[sqlx::test(migrator = "ai_agent::MIGRATOR")]
+async fn a_full_pass_tells_the_next_where_to_resume(db: PgPool) {
+    let user = user(&db).await;
+    // Five tasks due at the same instant: the scan orders ties by id.
+    // Whole microseconds, as the database keeps them, so the scan points below match the rows.
+    let due = ago(60).trunc_subsecs(6);
+    let mut tasks = Vec::new();
+    for _ in 0..5 {
+        tasks.push(task(&db, user, TaskSeed::due(due)).await);
+    }
+    tasks.sort();
+    let point = |task_id| Some(ScanPoint { due_at: due, task_id });
+    let small_batches = Settings { batch_size: 2, ..settings() };
+    let pass = |after| {
+        let (db, settings) = (db.clone(), small_batches.clone());
+        async move { overdue::sweep_once(&db, &settings, Utc::now(), after).await.unwrap().report().unwrap() }
+    };
+    let warned =
+        || async { suggestions(&db, user).await.iter().map(|s| s.task_id.unwrap()).collect::<Vec<_>>() };
+
+    // Started after the second task, a pass skips the two before it, though they have no warning.
+    let report = pass(point(tasks[1])).await;
+    assert_eq!((report.examined, report.suggestions_created), (2, 2));
+    assert_eq!(report.resume_after, point(tasks[3]), "a full batch names its last task");
+    let mut got = warned().await;
+    got.sort();
+    assert_eq!(got, tasks[2..4]);
+
+    let report = pass(report.resume_after).await;
+    assert_eq!((report.examined, report.resume_after), (1, None), "a short batch ends the tick");
+    // From the start, the skipped ones are found again.
+    let report = pass(None).await;
+    assert_eq!((report.examined, report.suggestions_created), (2, 2));
+    assert_eq!(warned().await.len(), 5);
 }
