@@ -108,23 +108,26 @@ async fn create_task(
     }
     let prefs = Preferences::load(&state.db, &state.preferences, auth.user_id).await?;
     let fields = TaskFields::parse_new(body, &prefs)?;
+    let Some(key) = key else {
+        // One statement, which commits on its own: no transaction to open and close.
+        let mut conn = state.db.acquire().await?;
+        let task = service::create(&mut conn, &ctx.origin, auth.user_id, fields, &prefs).await?;
+        return Ok((StatusCode::CREATED, axum::Json(task.response(Utc::now()))).into_response());
+    };
     let mut tx = state.db.begin().await?;
     let task = service::create(&mut tx, &ctx.origin, auth.user_id, fields, &prefs).await?;
     let response = task.response(Utc::now());
-    if let Some(key) = &key {
-        let body = serde_json::to_value(&response).map_err(anyhow::Error::from)?;
-        let stored = db::idempotency::insert(&mut *tx, auth.user_id, key, &request_hash, 201, &body).await;
-        if let Err(sqlx::Error::Database(e)) = &stored
-            && e.constraint() == Some(db::idempotency::PRIMARY_KEY)
-        {
-            // A concurrent request with this key committed first: undo ours, answer with its.
-            drop(tx);
-            let stored =
-                db::idempotency::find(&state.db, auth.user_id, key).await?.ok_or(AppError::NotFound)?;
-            return replay(stored, &request_hash);
-        }
-        stored?;
+    let body = serde_json::to_value(&response).map_err(anyhow::Error::from)?;
+    let stored = db::idempotency::insert(&mut *tx, auth.user_id, &key, &request_hash, 201, &body).await;
+    if let Err(sqlx::Error::Database(e)) = &stored
+        && e.constraint() == Some(db::idempotency::PRIMARY_KEY)
+    {
+        // A concurrent request with this key committed first: undo ours, answer with its.
+        drop(tx);
+        let stored = db::idempotency::find(&state.db, auth.user_id, &key).await?.ok_or(AppError::NotFound)?;
+        return replay(stored, &request_hash);
     }
+    stored?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, axum::Json(response)).into_response())
 }

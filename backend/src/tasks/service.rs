@@ -11,7 +11,7 @@ use super::{dto::TaskResponse, model::TaskFields};
 use crate::{
     db::{
         self,
-        tasks::{SeriesPlace, TaskRow},
+        tasks::{NewTaskEffects, SeriesPlace, TaskRow},
     },
     domain::{
         origin::Origin,
@@ -66,6 +66,8 @@ async fn load_for_update(conn: &mut PgConnection, user_id: Uuid, task_id: Uuid) 
     Task::from_row(row)
 }
 
+/// Creates a task with its reminders and its event, in one statement: on a connection outside
+/// a transaction it commits on its own.
 pub async fn create(
     conn: &mut PgConnection,
     origin: &Origin,
@@ -81,21 +83,26 @@ pub async fn create(
         occurrence_on: fields.due_at.map(|d| occurrence_date(d, prefs.time_zone)),
         previous_task_id: None,
     };
-    let row = db::tasks::insert(conn, task_id, user_id, &fields.to_write(), &place)
+    let fire_times = fields.reminders.pending_fire_times(fields.due_at, false);
+    let event = TaskEvent::new(task_id, user_id, origin.correlation_id.clone(), created_payload(&fields));
+    let effects = NewTaskEffects {
+        fire_times: &fire_times,
+        topic: TOPIC,
+        event: &event,
+        traceparent: origin.traceparent.as_deref(),
+    };
+    let row = db::tasks::insert_with_effects(conn, task_id, user_id, &fields.to_write(), &place, &effects)
         .await?
         .ok_or_else(|| anyhow::anyhow!("a new task id collided"))?;
-    let task = Task { row, fields };
-    schedule_reminders(conn, &task).await?;
-    emit(conn, origin, &task.row, created_payload(&task)).await?;
-    Ok(task)
+    Ok(Task { row, fields })
 }
 
-fn created_payload(task: &Task) -> EventPayload {
+fn created_payload(fields: &TaskFields) -> EventPayload {
     EventPayload::Created {
-        title: task.fields.title.as_str().to_owned(),
-        priority: task.fields.priority,
-        due_date: task.row.due_at,
-        recurring: task.fields.recurrence.is_some(),
+        title: fields.title.as_str().to_owned(),
+        priority: fields.priority,
+        due_date: fields.due_at,
+        recurring: fields.recurrence.is_some(),
     }
 }
 
@@ -155,7 +162,7 @@ pub async fn complete(
     emit(conn, origin, &task.row, completed).await?;
     if let Some((next, true)) = &next {
         schedule_reminders(conn, next).await?;
-        emit(conn, origin, &next.row, created_payload(next)).await?;
+        emit(conn, origin, &next.row, created_payload(&next.fields)).await?;
     }
     Ok((task, next.map(|(n, _)| n)))
 }

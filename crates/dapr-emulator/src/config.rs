@@ -133,7 +133,8 @@ impl EmulatorBuilder {
     }
 
     /// Forget messages once delivered and keep no delivery records, so a long run stays small;
-    /// `published` and `deliveries` then show only what is still to be delivered.
+    /// `published` and `deliveries` then show only what is still to be delivered. Without an app
+    /// URL nothing will be delivered, so nothing is kept at all.
     #[must_use]
     pub fn forget_delivered(mut self) -> Self {
         self.config.keep_history = false;

@@ -230,9 +230,16 @@ impl Shared {
         let log = state.topics.entry(key).or_default();
         message.offset = log.end() as u64;
         let message = Arc::new(message);
-        log.messages.push_back(Arc::clone(&message));
-        log.settled.push_back(false);
-        self.pump(&mut state);
+        if self.config.keep_history || !self.app_urls.is_empty() {
+            log.messages.push_back(Arc::clone(&message));
+            log.settled.push_back(false);
+            self.pump(&mut state);
+        } else {
+            // No app will ever consume it and nothing reads the history: count it, keep nothing
+            // (a publisher-only process under load would otherwise grow without end).
+            log.first += 1;
+            log.cursor = log.first;
+        }
         drop(state);
         self.notify();
         message

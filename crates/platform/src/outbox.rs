@@ -5,7 +5,10 @@
 use events::TaskEvent;
 use sqlx::PgConnection;
 
-/// The one column list both writers fill, in this order.
+/// The one column list every writer fills, in this order: event id, user id, task id, event
+/// type, topic, payload ([`payload`]), correlation id, trace context. Exported for a service
+/// that writes an event in the very statement of its change (the backend's task create).
+#[macro_export]
 macro_rules! insert_into_outbox {
     () => {
         "insert into outbox (event_id, user_id, task_id, event_type, topic, payload, correlation_id, traceparent) "
@@ -19,7 +22,7 @@ pub async fn insert(
     event: &TaskEvent,
     traceparent: Option<&str>,
 ) -> sqlx::Result<()> {
-    sqlx::query(concat!(insert_into_outbox!(), "values ($1, $2, $3, $4, $5, $6, $7, $8)"))
+    sqlx::query(concat!(crate::insert_into_outbox!(), "values ($1, $2, $3, $4, $5, $6, $7, $8)"))
         .bind(event.event_id)
         .bind(event.user_id)
         .bind(event.task_id)
@@ -52,7 +55,7 @@ pub async fn insert_many(
     let payloads = events.iter().map(payload).collect::<sqlx::Result<Vec<_>>>()?;
     let correlation_ids: Vec<_> = events.iter().map(|e| e.correlation_id.as_str()).collect();
     sqlx::query(concat!(
-        insert_into_outbox!(),
+        crate::insert_into_outbox!(),
         "select e.event_id, e.user_id, e.task_id, e.event_type, $5, e.payload, e.correlation_id, $7
          from unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $6::jsonb[], $8::text[])
               with ordinality as e(event_id, user_id, task_id, event_type, payload, correlation_id, n)
@@ -71,6 +74,7 @@ pub async fn insert_many(
     Ok(())
 }
 
-fn payload(event: &TaskEvent) -> sqlx::Result<serde_json::Value> {
+/// The `payload` column: the whole event as JSON.
+pub fn payload(event: &TaskEvent) -> sqlx::Result<serde_json::Value> {
     serde_json::to_value(event).map_err(|e| sqlx::Error::Encode(Box::new(e)))
 }

@@ -669,3 +669,15 @@ async fn a_process_forgets_what_it_delivered_and_keeps_what_it_has_not() {
     assert_eq!(tag_of(&received[3]), "four");
     assert_eq!(received[3].header("__offset"), Some("3"));
 }
+
+#[tokio::test]
+async fn a_publisher_only_process_keeps_nothing() {
+    let emulator = dapr_emulator::Emulator::builder().forget_delivered().start().await.expect("starts");
+    let client = client(&emulator, None);
+    let key = Uuid::now_v7();
+    for tag in ["one", "two", "three"] {
+        publish_event(&client, &task_event(key, tag)).await;
+    }
+    assert!(emulator.published(TOPIC).is_empty(), "no app will read them: nothing is kept");
+    emulator.stop().await;
+}
