@@ -204,7 +204,8 @@ fn record_delivery(event_type: &str, outcome: &'static str, started: Instant) {
         .record(started.elapsed().as_secs_f64());
 }
 
-/// The transaction: record the id, run the handlers, commit; or roll back all of it.
+/// The transaction: record the id (reading the task with it), run the handlers, commit; or
+/// roll back all of it.
 async fn handle(
     pool: &PgPool,
     registry: &Registry,
@@ -213,9 +214,18 @@ async fn handle(
 ) -> Result<Handled, Failure> {
     let mut tx = pool.begin().await?;
     let event_type = event.event_type();
-    if !db::processed::record(&mut tx, CONSUMER, ctx.event_id, event_type.as_str()).await? {
+    let recorded = db::processed::record_reading_task(
+        &mut tx,
+        CONSUMER,
+        ctx.event_id,
+        event_type.as_str(),
+        event.task_id,
+    )
+    .await?;
+    let Some(task) = recorded else {
         return Ok(Handled::Duplicate);
-    }
+    };
+    ctx.task.fill(task);
     let mut reaction = Reaction::default();
     for handler in registry.handlers(event_type) {
         reaction += handler

@@ -50,6 +50,8 @@ macro_rules! task_columns {
     };
 }
 
+pub(crate) use task_columns;
+
 /// The gate of `db::suggestions::insert`, as a scan filter: `$1` is now, `$2` the hourly limit.
 macro_rules! user_can_receive {
     () => {
@@ -73,6 +75,12 @@ pub async fn find(conn: &mut PgConnection, task_id: Uuid) -> sqlx::Result<Option
 pub struct CurrentTask(tokio::sync::OnceCell<Option<TaskRow>>);
 
 impl CurrentTask {
+    /// Keeps the row the delivery's first statement read with the event id's record (a row
+    /// already kept stays).
+    pub fn fill(&self, row: Option<TaskRow>) {
+        let _ = self.0.set(row);
+    }
+
     /// The row of `task_id` (the event's task), or `None` if it was deleted.
     pub async fn get(&self, conn: &mut PgConnection, task_id: Uuid) -> sqlx::Result<Option<&TaskRow>> {
         Ok(self.0.get_or_try_init(|| find(conn, task_id)).await?.as_ref())
