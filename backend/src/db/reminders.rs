@@ -4,24 +4,8 @@ use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-/// Replaces a task's unfired reminders with `fire_times`, skipping times already past and
-/// times that already fired (so a rescheduled reminder never fires twice).
-#[tracing::instrument(skip_all, fields(task.id = %task_id))]
-pub async fn replace_pending(
-    conn: &mut PgConnection,
-    task_id: Uuid,
-    user_id: Uuid,
-    fire_times: &[DateTime<Utc>],
-) -> sqlx::Result<()> {
-    sqlx::query("delete from reminder where task_id = $1 and fired_at is null")
-        .bind(task_id)
-        .execute(&mut *conn)
-        .await?;
-    add_pending(conn, task_id, user_id, fire_times).await
-}
-
 /// Schedules `fire_times` for a task, skipping times already past and times already
-/// scheduled or fired. A new task needs only this: it has no reminders to replace.
+/// scheduled or fired: for a recurring task's next occurrence, which has none to replace.
 #[tracing::instrument(skip_all, fields(task.id = %task_id))]
 pub async fn add_pending(
     conn: &mut PgConnection,

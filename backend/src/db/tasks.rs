@@ -208,49 +208,97 @@ pub async fn find_successor(conn: &mut PgConnection, previous_task_id: Uuid) -> 
         .await
 }
 
-#[tracing::instrument(skip_all, fields(task.id = %task_id))]
-pub async fn update_fields(
-    conn: &mut PgConnection,
-    task_id: Uuid,
-    fields: &TaskWrite,
-) -> sqlx::Result<TaskRow> {
-    sqlx::query_as(concat!(
-        "update task set title = $2, description = $3, priority = $4::task_priority, tags = $5,
-             tag_keys = $6, due_at = $7, recurrence_rule = $8, recurrence_basis = $9, reminders = $10,
-             -- The first task of a series defines where the series starts.
-             series_start_at = case when series_id = task_id then $7 else series_start_at end
-         where task_id = $1
-         returning ",
-        task_columns!()
-    ))
-    .bind(task_id)
-    .bind(&fields.title)
-    .bind(&fields.description)
-    .bind(fields.priority)
-    .bind(&fields.tags)
-    .bind(&fields.tag_keys)
-    .bind(fields.due_at)
-    .bind(&fields.recurrence_rule)
-    .bind(fields.recurrence_basis)
-    .bind(Json(&fields.reminders))
-    .fetch_one(conn)
-    .await
+/// How a change rewrites the task row.
+#[derive(Debug, Clone, Copy)]
+pub enum TaskChange<'a> {
+    Fields(&'a TaskWrite),
+    CompletedAt(Option<DateTime<Utc>>),
 }
 
-#[tracing::instrument(skip_all, fields(task.id = %task_id))]
-pub async fn set_completed_at(
+/// What a change to a task writes besides the task: its event, and, when given, the reminders
+/// still to fire from now on.
+#[derive(Debug)]
+pub struct ChangeEffects<'a> {
+    /// `None` leaves the reminders alone. Otherwise pending reminders at other times go, new
+    /// times still ahead are added, and a pending reminder at a time that stays is kept.
+    pub fire_times: Option<&'a [DateTime<Utc>]>,
+    pub topic: &'a str,
+    pub event: &'a TaskEvent,
+    pub traceparent: Option<&'a str>,
+}
+
+/// `with changed as (<update> returning the row), <the effects>`: `$1` is the task id, `$2`–`$10`
+/// the effects (bound by [`change_with_effects`]), the update's own values from `$11`.
+macro_rules! with_effects {
+    ($update:expr) => {
+        concat!(
+            "with changed as (",
+            $update,
+            " where task_id = $1 returning ",
+            task_columns!(),
+            "), dropped as (
+                 delete from reminder r using changed c
+                 where $2 and r.task_id = c.task_id and r.fired_at is null and r.fire_at <> all($4)
+             ), added as (
+                 insert into reminder (reminder_id, task_id, user_id, fire_at)
+                 select x.id, c.task_id, c.user_id, x.fire_at
+                 from changed c cross join unnest($3::uuid[], $4::timestamptz[]) as x(id, fire_at)
+                 where $2 and x.fire_at > now()
+                 on conflict (task_id, fire_at) do nothing
+             ), event as (",
+            platform::insert_into_outbox!(),
+            "select $5, c.user_id, c.task_id, $6, $7, $8, $9, $10 from changed c
+             )
+             select * from changed"
+        )
+    };
+}
+
+/// Changes a task, its reminders and writes its event in one statement: one round trip where
+/// there were up to four. The caller holds the row (`find_for_update`).
+#[tracing::instrument(skip_all, fields(task.id = %task_id, event.id = %effects.event.event_id))]
+pub async fn change_with_effects(
     conn: &mut PgConnection,
     task_id: Uuid,
-    completed_at: Option<DateTime<Utc>>,
+    change: TaskChange<'_>,
+    effects: &ChangeEffects<'_>,
 ) -> sqlx::Result<TaskRow> {
-    sqlx::query_as(concat!(
-        "update task set completed_at = $2 where task_id = $1 returning ",
-        task_columns!()
-    ))
-    .bind(task_id)
-    .bind(completed_at)
-    .fetch_one(conn)
-    .await
+    let fire_times = effects.fire_times.unwrap_or_default();
+    let reminder_ids: Vec<Uuid> = fire_times.iter().map(|_| Uuid::now_v7()).collect();
+    let sql = match change {
+        TaskChange::Fields(_) => with_effects!(
+            "update task set title = $11, description = $12, priority = $13::task_priority, tags = $14,
+                 tag_keys = $15, due_at = $16, recurrence_rule = $17, recurrence_basis = $18, reminders = $19,
+                 -- The first task of a series defines where the series starts.
+                 series_start_at = case when series_id = task_id then $16 else series_start_at end"
+        ),
+        TaskChange::CompletedAt(_) => with_effects!("update task set completed_at = $11"),
+    };
+    let query = sqlx::query_as(sql)
+        .bind(task_id)
+        .bind(effects.fire_times.is_some())
+        .bind(reminder_ids)
+        .bind(fire_times)
+        .bind(effects.event.event_id)
+        .bind(effects.event.event_type().as_str())
+        .bind(effects.topic)
+        .bind(platform::outbox::payload(effects.event)?)
+        .bind(&effects.event.correlation_id)
+        .bind(effects.traceparent);
+    let query = match change {
+        TaskChange::Fields(fields) => query
+            .bind(&fields.title)
+            .bind(&fields.description)
+            .bind(fields.priority)
+            .bind(&fields.tags)
+            .bind(&fields.tag_keys)
+            .bind(fields.due_at)
+            .bind(&fields.recurrence_rule)
+            .bind(fields.recurrence_basis)
+            .bind(Json(&fields.reminders)),
+        TaskChange::CompletedAt(completed_at) => query.bind(completed_at),
+    };
+    query.fetch_one(conn).await
 }
 
 #[tracing::instrument(skip_all, fields(task.id = %task_id))]

@@ -11,7 +11,7 @@ use super::{dto::TaskResponse, model::TaskFields};
 use crate::{
     db::{
         self,
-        tasks::{NewTaskEffects, SeriesPlace, TaskRow},
+        tasks::{ChangeEffects, NewTaskEffects, SeriesPlace, TaskChange, TaskRow},
     },
     domain::{
         origin::Origin,
@@ -40,14 +40,8 @@ impl Task {
 }
 
 async fn emit(conn: &mut PgConnection, origin: &Origin, task: &TaskRow, payload: EventPayload) -> Result<()> {
-    let event = TaskEvent::new(task.task_id, task.user_id, origin.correlation_id.clone(), payload);
-    platform::outbox::insert(conn, TOPIC, &event, origin.traceparent.as_deref()).await?;
-    Ok(())
-}
-
-/// Rewrites the task's pending reminders from its settings.
-async fn reschedule_reminders(conn: &mut PgConnection, task: &Task) -> Result<()> {
-    db::reminders::replace_pending(conn, task.row.task_id, task.row.user_id, &fire_times(task)).await?;
+    platform::outbox::insert(conn, TOPIC, &event_of(origin, task, payload), origin.traceparent.as_deref())
+        .await?;
     Ok(())
 }
 
@@ -126,13 +120,25 @@ pub async fn update(
         return Ok(current);
     }
     let changes = current.fields.changes_to(&fields);
-    let row = db::tasks::update_fields(conn, task_id, &fields.to_write()).await?;
-    let task = Task { row, fields };
-    if changes.due_date.is_some() || changes.reminders.is_some() {
-        reschedule_reminders(conn, &task).await?;
-    }
-    emit(conn, origin, &task.row, EventPayload::Updated { changes }).await?;
-    Ok(task)
+    let fire_times = (changes.due_date.is_some() || changes.reminders.is_some())
+        .then(|| fields.reminders.pending_fire_times(fields.due_at, current.row.completed_at.is_some()));
+    let event = event_of(origin, &current.row, EventPayload::Updated { changes });
+    let effects = effects(fire_times.as_deref(), &event, origin);
+    let row = db::tasks::change_with_effects(conn, task_id, TaskChange::Fields(&fields.to_write()), &effects)
+        .await?;
+    Ok(Task { row, fields })
+}
+
+fn event_of(origin: &Origin, task: &TaskRow, payload: EventPayload) -> TaskEvent {
+    TaskEvent::new(task.task_id, task.user_id, origin.correlation_id.clone(), payload)
+}
+
+fn effects<'a>(
+    fire_times: Option<&'a [DateTime<Utc>]>,
+    event: &'a TaskEvent,
+    origin: &'a Origin,
+) -> ChangeEffects<'a> {
+    ChangeEffects { fire_times, topic: TOPIC, event, traceparent: origin.traceparent.as_deref() }
 }
 
 /// Completes a task; for a recurring one, also creates its next occurrence, exactly once.
@@ -150,16 +156,24 @@ pub async fn complete(
         return Ok((current, successor));
     }
     let now = Utc::now();
-    let row = db::tasks::set_completed_at(conn, task_id, Some(now)).await?;
-    let task = Task { row, fields: current.fields };
-    reschedule_reminders(conn, &task).await?;
-    let next = next_occurrence(conn, &task, now, prefs).await?;
+    // The successor first, so the completion's event can name it; its own event still follows
+    // the completion's.
+    let next = next_occurrence(conn, &current, now, prefs).await?;
     let completed = EventPayload::Completed {
-        title: task.fields.title.as_str().to_owned(),
+        title: current.fields.title.as_str().to_owned(),
         completed_at: now,
         next_task_id: next.as_ref().map(|(n, _)| n.row.task_id),
     };
-    emit(conn, origin, &task.row, completed).await?;
+    let event = event_of(origin, &current.row, completed);
+    // A completed task reminds no more.
+    let row = db::tasks::change_with_effects(
+        conn,
+        task_id,
+        TaskChange::CompletedAt(Some(now)),
+        &effects(Some(&[]), &event, origin),
+    )
+    .await?;
+    let task = Task { row, fields: current.fields };
     if let Some((next, true)) = &next {
         schedule_reminders(conn, next).await?;
         emit(conn, origin, &next.row, created_payload(&next.fields)).await?;
@@ -220,12 +234,20 @@ pub async fn reopen(conn: &mut PgConnection, origin: &Origin, user_id: Uuid, tas
     if current.row.completed_at.is_none() {
         return Ok(current);
     }
-    let row = db::tasks::set_completed_at(conn, task_id, None).await?;
-    let task = Task { row, fields: current.fields };
-    reschedule_reminders(conn, &task).await?;
-    emit(conn, origin, &task.row, EventPayload::Incomplete { title: task.fields.title.as_str().to_owned() })
-        .await?;
-    Ok(task)
+    let fire_times = current.fields.reminders.pending_fire_times(current.row.due_at, false);
+    let event = event_of(
+        origin,
+        &current.row,
+        EventPayload::Incomplete { title: current.fields.title.as_str().to_owned() },
+    );
+    let row = db::tasks::change_with_effects(
+        conn,
+        task_id,
+        TaskChange::CompletedAt(None),
+        &effects(Some(&fire_times), &event, origin),
+    )
+    .await?;
+    Ok(Task { row, fields: current.fields })
 }
 
 pub async fn delete(conn: &mut PgConnection, origin: &Origin, user_id: Uuid, task_id: Uuid) -> Result<()> {

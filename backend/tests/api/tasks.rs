@@ -299,8 +299,18 @@ async fn reminders_follow_the_due_time_and_stop_on_completion(db: PgPool) {
         .collect::<Vec<_>>()
     };
     assert_eq!(schedule().await, ["2099-04-30T18:00:00+00:00", "2099-05-01T09:00:00+00:00"]);
+    let fixed_reminder = || async {
+        sqlx::query_scalar::<_, uuid::Uuid>(
+            "select reminder_id from reminder where fire_at = '2099-04-30T18:00:00Z'",
+        )
+        .fetch_one(&app.db)
+        .await
+        .unwrap()
+    };
+    let before = fixed_reminder().await;
     user.client.patch(&format!("/api/v1/tasks/{id}"), &json!({"dueAt": "2099-05-02T10:00:00Z"})).await;
     assert_eq!(schedule().await, ["2099-04-30T18:00:00+00:00", "2099-05-02T09:00:00+00:00"]);
+    assert_eq!(fixed_reminder().await, before, "a reminder whose time stays is kept, not replaced");
     user.client.post_empty(&format!("/api/v1/tasks/{id}/complete")).await;
     assert!(schedule().await.is_empty());
     user.client.post_empty(&format!("/api/v1/tasks/{id}/incomplete")).await;
