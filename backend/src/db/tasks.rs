@@ -327,7 +327,12 @@ pub async fn list(db: impl PgExecutor<'_>, user_id: Uuid, q: &ListQuery) -> sqlx
         sql.push(" and priority = any(").push_bind(names).push("::task_priority[])");
     }
     if !q.tag_keys.is_empty() {
-        sql.push(" and tag_keys && ").push_bind(&q.tag_keys);
+        // The expression of `task_user_tag_idx`, which holds each user's tags apart.
+        sql.push(" and task_tag_scope(user_id, tag_keys) && task_tag_scope(")
+            .push_bind(user_id)
+            .push(", ")
+            .push_bind(&q.tag_keys)
+            .push(")");
     }
     if let Some(search) = &q.search {
         sql.push(" and search_text like ").push_bind(format!("%{}%", escape_like(&search.to_lowercase())));
