@@ -86,9 +86,17 @@ fn bind_insert<'q>(
     fields: &'q TaskWrite,
     place: &'q SeriesPlace,
 ) -> TaskQuery<'q> {
+    bind_fields(query.bind(task_id).bind(user_id), fields)
+        .bind(place.series_id)
+        .bind(place.series_start_at)
+        .bind(place.occurrence_number)
+        .bind(place.occurrence_on)
+        .bind(place.previous_task_id)
+}
+
+/// The nine user-editable columns, in table order: title to reminders.
+fn bind_fields<'q>(query: TaskQuery<'q>, fields: &'q TaskWrite) -> TaskQuery<'q> {
     query
-        .bind(task_id)
-        .bind(user_id)
         .bind(&fields.title)
         .bind(&fields.description)
         .bind(fields.priority)
@@ -98,11 +106,23 @@ fn bind_insert<'q>(
         .bind(&fields.recurrence_rule)
         .bind(fields.recurrence_basis)
         .bind(Json(&fields.reminders))
-        .bind(place.series_id)
-        .bind(place.series_start_at)
-        .bind(place.occurrence_number)
-        .bind(place.occurrence_on)
-        .bind(place.previous_task_id)
+}
+
+/// An event's outbox values, in [`platform::insert_into_outbox!`]'s order from the event id
+/// (its user and task come from the row the statement writes).
+fn bind_event<'q>(
+    query: TaskQuery<'q>,
+    event: &'q TaskEvent,
+    topic: &'q str,
+    traceparent: Option<&'q str>,
+) -> sqlx::Result<TaskQuery<'q>> {
+    Ok(query
+        .bind(event.event_id)
+        .bind(event.event_type().as_str())
+        .bind(topic)
+        .bind(platform::outbox::payload(event)?)
+        .bind(&event.correlation_id)
+        .bind(traceparent))
 }
 
 /// Inserts a task. For a generated occurrence, `None` means the series already has it (or its
@@ -158,17 +178,9 @@ pub async fn insert_with_effects(
          )
          select * from new_task"
     ));
-    bind_insert(query, task_id, user_id, fields, place)
-        .bind(reminder_ids)
-        .bind(effects.fire_times)
-        .bind(effects.event.event_id)
-        .bind(effects.event.event_type().as_str())
-        .bind(effects.topic)
-        .bind(platform::outbox::payload(effects.event)?)
-        .bind(&effects.event.correlation_id)
-        .bind(effects.traceparent)
-        .fetch_optional(conn)
-        .await
+    let query =
+        bind_insert(query, task_id, user_id, fields, place).bind(reminder_ids).bind(effects.fire_times);
+    bind_event(query, effects.event, effects.topic, effects.traceparent)?.fetch_optional(conn).await
 }
 
 #[tracing::instrument(skip_all, fields(task.id = %task_id))]
@@ -278,24 +290,10 @@ pub async fn change_with_effects(
         .bind(task_id)
         .bind(effects.fire_times.is_some())
         .bind(reminder_ids)
-        .bind(fire_times)
-        .bind(effects.event.event_id)
-        .bind(effects.event.event_type().as_str())
-        .bind(effects.topic)
-        .bind(platform::outbox::payload(effects.event)?)
-        .bind(&effects.event.correlation_id)
-        .bind(effects.traceparent);
+        .bind(fire_times);
+    let query = bind_event(query, effects.event, effects.topic, effects.traceparent)?;
     let query = match change {
-        TaskChange::Fields(fields) => query
-            .bind(&fields.title)
-            .bind(&fields.description)
-            .bind(fields.priority)
-            .bind(&fields.tags)
-            .bind(&fields.tag_keys)
-            .bind(fields.due_at)
-            .bind(&fields.recurrence_rule)
-            .bind(fields.recurrence_basis)
-            .bind(Json(&fields.reminders)),
+        TaskChange::Fields(fields) => bind_fields(query, fields),
         TaskChange::CompletedAt(completed_at) => query.bind(completed_at),
     };
     query.fetch_one(conn).await
