@@ -2,7 +2,10 @@
 //!
 //! Each pass runs in one transaction that holds a transaction-scoped advisory lock, so with
 //! several replicas exactly one publishes at a time, and each user's rows (the partition key)
-//! go out in `outbox_id` order. Rows
+//! go out in `outbox_id` order as they become visible. A task's changes commit in that order
+//! (its row lock, held to commit, orders them); two writes of one user that overlap in time
+//! (the ai-agent's announcement and the user's next change) may commit out of id order, and
+//! the later-committed one then goes out later. Rows
 //! are marked published in the same transaction after the sidecar accepted them; a crash in
 //! between publishes them again with the same CloudEvent id, which consumers de-duplicate.
 //! The API wakes the relay after each change it commits; the relay also polls, for events

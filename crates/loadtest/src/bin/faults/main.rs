@@ -677,7 +677,7 @@ async fn main() -> anyhow::Result<()> {
         }
         let (p50, p95) = counts::latency_ms(&db, &ids).await?;
         if scenario == "two-of-each" {
-            notes.push(replicas::order_per_user_kept(&db, &ids, &args.log_dir).await?);
+            notes.push(replicas::order_per_task_kept(&db, &ids, &args.log_dir).await?);
             notes.push(replicas::cron_runs_once_per_period(&args.log_dir, started_at)?);
         }
         let ok = last.tasks == i64::try_from(writes - deletes)?

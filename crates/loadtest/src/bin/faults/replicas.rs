@@ -184,34 +184,41 @@ pub fn cron_runs_once_per_period(dir: &Path, since: DateTime<Utc>) -> anyhow::Re
     ))
 }
 
-/// Per user, the order in which the users' events first reached an ai-agent must be the order
-/// they were committed in (the outbox's). Returns the events checked.
-pub async fn order_per_user_kept(db: &PgPool, users: &[String], dir: &Path) -> anyhow::Result<String> {
+/// Per task, the order in which its changes first reached an ai-agent must be the order they
+/// were committed in (the outbox's). Returns the events checked.
+///
+/// What the outbox id orders is what holds a lock until commit: a task's changes (its row is
+/// locked; a new task is invisible until committed). Two writes of one user that overlap in
+/// time (two requests at once, or the ai-agent's announcements, `tasks.overdue` and
+/// `tasks.reminder`, written while the user's next change is in flight) may commit in either
+/// order, and the id, taken before the commit, does not tell which committed first.
+pub async fn order_per_task_kept(db: &PgPool, users: &[String], dir: &Path) -> anyhow::Result<String> {
     let rows: Vec<(String, String, i64)> = sqlx::query_as(
-        "select event_id::text, user_id::text, outbox_id from outbox where user_id = any($1::uuid[])",
+        "select event_id::text, task_id::text, outbox_id from outbox
+         where user_id = any($1::uuid[]) and event_type not in ('tasks.overdue', 'tasks.reminder')",
     )
     .bind(users)
     .fetch_all(db)
     .await?;
-    let outbox: HashMap<String, (String, i64)> = rows.into_iter().map(|(e, u, o)| (e, (u, o))).collect();
+    let outbox: HashMap<String, (String, i64)> = rows.into_iter().map(|(e, t, o)| (e, (t, o))).collect();
     let (mut checked, mut out_of_order) = (0, 0);
     for log in agent_logs(dir)? {
         let mut last: HashMap<&str, i64> = HashMap::new();
         let mut seen = std::collections::HashSet::new();
         for line in &log {
             let Some(id) = fields(line).get("eventId").and_then(Value::as_str) else { continue };
-            let Some((user, position)) = outbox.get(id) else { continue };
+            let Some((task, position)) = outbox.get(id) else { continue };
             if !seen.insert(id) {
                 continue;
             }
             checked += 1;
-            let previous = last.insert(user.as_str(), *position);
+            let previous = last.insert(task.as_str(), *position);
             out_of_order += usize::from(previous.is_some_and(|p| p > *position));
         }
     }
     ensure!(
         out_of_order == 0,
-        "{out_of_order} of {checked} events reached the agent before an earlier one of their user"
+        "{out_of_order} of {checked} changes reached the agent before an earlier change of their task"
     );
-    Ok(format!("{checked} events in commit order per user"))
+    Ok(format!("{checked} changes in commit order per task"))
 }
