@@ -139,11 +139,13 @@ pub async fn insert(
     bind_insert(sqlx::query_as(insert_task!()), task_id, user_id, fields, place).fetch_optional(conn).await
 }
 
-/// What a new task's statement writes besides the task: its reminders (the fire times still
-/// ahead are kept) and its event.
+/// What a statement that writes a task also writes: its event, and, when given, the reminders
+/// still to fire from now on.
 #[derive(Debug)]
-pub struct NewTaskEffects<'a> {
-    pub fire_times: &'a [DateTime<Utc>],
+pub struct TaskEffects<'a> {
+    /// `None` leaves the reminders alone. Otherwise pending reminders at other times go, new
+    /// times still ahead are added, and a pending reminder at a time that stays is kept.
+    pub fire_times: Option<&'a [DateTime<Utc>]>,
     pub topic: &'a str,
     pub event: &'a TaskEvent,
     pub traceparent: Option<&'a str>,
@@ -160,9 +162,10 @@ pub async fn insert_with_effects(
     user_id: Uuid,
     fields: &TaskWrite,
     place: &SeriesPlace,
-    effects: &NewTaskEffects<'_>,
+    effects: &TaskEffects<'_>,
 ) -> sqlx::Result<Option<TaskRow>> {
-    let reminder_ids: Vec<Uuid> = effects.fire_times.iter().map(|_| Uuid::now_v7()).collect();
+    let fire_times = effects.fire_times.unwrap_or_default();
+    let reminder_ids: Vec<Uuid> = fire_times.iter().map(|_| Uuid::now_v7()).collect();
     let query = sqlx::query_as(concat!(
         "with new_task as (",
         insert_task!(),
@@ -178,8 +181,7 @@ pub async fn insert_with_effects(
          )
          select * from new_task"
     ));
-    let query =
-        bind_insert(query, task_id, user_id, fields, place).bind(reminder_ids).bind(effects.fire_times);
+    let query = bind_insert(query, task_id, user_id, fields, place).bind(reminder_ids).bind(fire_times);
     bind_event(query, effects.event, effects.topic, effects.traceparent)?.fetch_optional(conn).await
 }
 
@@ -227,18 +229,6 @@ pub enum TaskChange<'a> {
     CompletedAt(Option<DateTime<Utc>>),
 }
 
-/// What a change to a task writes besides the task: its event, and, when given, the reminders
-/// still to fire from now on.
-#[derive(Debug)]
-pub struct ChangeEffects<'a> {
-    /// `None` leaves the reminders alone. Otherwise pending reminders at other times go, new
-    /// times still ahead are added, and a pending reminder at a time that stays is kept.
-    pub fire_times: Option<&'a [DateTime<Utc>]>,
-    pub topic: &'a str,
-    pub event: &'a TaskEvent,
-    pub traceparent: Option<&'a str>,
-}
-
 /// `with changed as (<update> returning the row), <the effects>`: `$1` is the task id, `$2`–`$10`
 /// the effects (bound by [`change_with_effects`]), the update's own values from `$11`.
 macro_rules! with_effects {
@@ -273,7 +263,7 @@ pub async fn change_with_effects(
     conn: &mut PgConnection,
     task_id: Uuid,
     change: TaskChange<'_>,
-    effects: &ChangeEffects<'_>,
+    effects: &TaskEffects<'_>,
 ) -> sqlx::Result<TaskRow> {
     let fire_times = effects.fire_times.unwrap_or_default();
     let reminder_ids: Vec<Uuid> = fire_times.iter().map(|_| Uuid::now_v7()).collect();

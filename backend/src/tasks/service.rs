@@ -11,7 +11,7 @@ use super::{dto::TaskResponse, model::TaskFields};
 use crate::{
     db::{
         self,
-        tasks::{ChangeEffects, NewTaskEffects, SeriesPlace, TaskChange, TaskRow},
+        tasks::{SeriesPlace, TaskChange, TaskEffects, TaskRow},
     },
     domain::{
         origin::Origin,
@@ -79,12 +79,7 @@ pub async fn create(
     };
     let fire_times = fields.reminders.pending_fire_times(fields.due_at, false);
     let event = TaskEvent::new(task_id, user_id, origin.correlation_id.clone(), created_payload(&fields));
-    let effects = NewTaskEffects {
-        fire_times: &fire_times,
-        topic: TOPIC,
-        event: &event,
-        traceparent: origin.traceparent.as_deref(),
-    };
+    let effects = effects(Some(&fire_times), &event, origin);
     let row = db::tasks::insert_with_effects(conn, task_id, user_id, &fields.to_write(), &place, &effects)
         .await?
         .ok_or_else(|| anyhow::anyhow!("a new task id collided"))?;
@@ -137,8 +132,8 @@ fn effects<'a>(
     fire_times: Option<&'a [DateTime<Utc>]>,
     event: &'a TaskEvent,
     origin: &'a Origin,
-) -> ChangeEffects<'a> {
-    ChangeEffects { fire_times, topic: TOPIC, event, traceparent: origin.traceparent.as_deref() }
+) -> TaskEffects<'a> {
+    TaskEffects { fire_times, topic: TOPIC, event, traceparent: origin.traceparent.as_deref() }
 }
 
 /// Completes a task; for a recurring one, also creates its next occurrence, exactly once.
