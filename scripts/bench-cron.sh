@@ -52,15 +52,16 @@ create temporary table u as select row_number() over () as n, user_id from app_u
 -- Task i belongs to user i mod users. The first $overdue are open and overdue; of the rest,
 -- half are completed (some long past due), half are due in 10 to 40 days (not yet anyone's
 -- business: outside the prioritisation window of 2 days too).
-insert into task (task_id, user_id, title, priority, due_at, completed_at, series_id, created_at, updated_at)
+insert into task (task_id, user_id, title, priority, due_at, completed_at, series_id, created_at, updated_at, project_id)
 select id, u.user_id, 'Task ' || i, 'high',
        case when i <= $overdue then now() - interval '1 hour' - (i % 1000) * interval '1 minute'
             when i % 2 = 0 then now() - interval '30 days'
             else now() + interval '10 days' + (i % 30) * interval '1 day' end,
        case when i > $overdue and i % 2 = 0 then now() - interval '29 days' end,
-       id, now(), now()
+       id, now(), now(), inbox.project_id
 from (select gen_random_uuid() as id, i from generate_series(1, $tasks) i) t
-join u on u.n = (t.i % $users) + 1;
+join u on u.n = (t.i % $users) + 1
+join project inbox on inbox.user_id = u.user_id and inbox.is_inbox;
 vacuum analyze;
 SQL
 echo "    seeded in $(printf '%.0f' "$(echo "$(date +%s.%N) - $started" | bc)") s"

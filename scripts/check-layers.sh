@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Layer guard: imports between the modules of the backend and the ai-agent point one way.
 #
-#   backend:  domain, db  <-  tasks, chat, suggestions, preferences, auth, ... (services)  <-  http, web
+#   backend:  domain, db  <-  tasks, projects, chat, suggestions, preferences, auth, ... (services)  <-  http, web
 #   ai-agent: db, config, suggestion, registry  <-  agents, consumer, cron, replay  <-  http
 #
 # A lower module may not name a higher one, and service code may not name the HTTP layer. A
@@ -62,13 +62,13 @@ check() {
 
 rust_files() { git ls-files --cached --others --exclude-standard -- "$@" | grep '\.rs$' || true; }
 
-backend_services='tasks|chat|suggestions|preferences|auth|stream|relay|maintenance|health'
+backend_services='tasks|projects|chat|suggestions|preferences|auth|stream|relay|maintenance|health'
 # shellcheck disable=SC2046
 check "backend: domain and db stay below the services and the HTTP layer" "$backend_services|http|web" \
   $(rust_files backend/src/domain backend/src/db)
 # shellcheck disable=SC2046
 check "backend: services take no HTTP types" 'http|web' --skip-http-code \
-  $(rust_files backend/src/tasks backend/src/chat backend/src/auth backend/src/suggestions.rs \
+  $(rust_files backend/src/tasks backend/src/projects backend/src/chat backend/src/auth backend/src/suggestions.rs \
     backend/src/preferences.rs backend/src/stream.rs backend/src/relay.rs backend/src/maintenance.rs \
     backend/src/health.rs)
 # shellcheck disable=SC2046

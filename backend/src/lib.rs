@@ -15,6 +15,7 @@ pub mod health;
 pub mod http;
 pub mod maintenance;
 pub mod preferences;
+pub mod projects;
 pub mod relay;
 pub mod stream;
 pub mod suggestions;

@@ -26,6 +26,8 @@ pub struct Preferences {
     pub agents_enabled: bool,
     pub reminder_offset_minutes: u32,
     pub time_zone: Tz,
+    /// Where new tasks go unless they name a project.
+    pub inbox_id: Uuid,
 }
 
 impl Preferences {
@@ -51,6 +53,7 @@ impl TryFrom<PreferencesRow> for Preferences {
                 .map_err(|e| anyhow::anyhow!("stored reminder offset is negative: {e}"))?,
             time_zone: parse_time_zone("timeZone", &row.time_zone)
                 .map_err(|e| anyhow::anyhow!("stored time zone is invalid: {}", e.message))?,
+            inbox_id: row.inbox_id,
         })
     }
 }

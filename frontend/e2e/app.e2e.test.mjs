@@ -1,6 +1,7 @@
 // Browser test of the real product in headless Chromium (Debian's, no browser download):
 // sign up → overdue task → live suggestion → accept/dismiss → recurring completion →
-// search/filter/sort → delete/undo → lost session keeps input → settings → sign out.
+// search/filter/sort → delete/undo → projects and sections → lost session keeps input →
+// settings → sign out.
 //
 //   BASE_URL=http://127.0.0.1:8080 npm run e2e
 //
@@ -421,6 +422,53 @@ test('the web app, end to end', async (t) => {
     await dialog.waitFor({ state: 'detached' });
     await taskRow('Renew passport').locator('.prio-urgent').waitFor();
     await taskRow('Renew passport').getByRole('button', { name: 'Show tasks tagged errands' }).waitFor();
+  });
+
+  await t.test('projects: sections, a bookmarkable view, and deleting one keeps its tasks', async () => {
+    const nav = page.getByRole('navigation', { name: 'Projects' });
+    await nav.getByRole('link', { name: /Inbox/ }).waitFor();
+    await nav.getByRole('button', { name: '+ Add project' }).click();
+    const dialog = page.getByRole('dialog', { name: 'New project' });
+    await dialog.getByLabel('Name').fill('Garden');
+    await dialog.getByRole('radio', { name: 'green' }).check();
+    await dialog.getByRole('button', { name: 'Add section' }).click();
+    await dialog.getByLabel('Section 1').fill('Beds');
+    await dialog.getByRole('button', { name: 'Add section' }).click();
+    await dialog.getByLabel('Section 2').fill('Lawn');
+    await shot('10-project-editor');
+    await checkA11y('the project editor');
+    await dialog.getByRole('button', { name: 'Add project' }).click();
+    await dialog.waitFor({ state: 'detached' });
+    // Saving opens the new project's view, whose address can be bookmarked.
+    await page.getByRole('heading', { name: 'Garden' }).waitFor();
+    const url = page.url();
+    assert.match(url, /\/projects\/[0-9a-f-]{36}$/);
+    await page.getByLabel('Quick add a task').fill('Plant tulips');
+    await page.getByLabel('Quick add a task').press('Enter');
+    await taskRow('Plant tulips').waitFor();
+    await taskRow('Plant tulips').getByRole('button', { name: 'Edit “Plant tulips”' }).click();
+    const editor = page.getByRole('dialog', { name: 'Edit task' });
+    await editor.getByLabel('Section').selectOption({ label: 'Beds' });
+    await editor.getByRole('button', { name: 'Save changes' }).click();
+    await editor.waitFor({ state: 'detached' });
+    await page.getByRole('list', { name: 'Tasks in Beds' }).locator('li.task', { hasText: 'Plant tulips' }).waitFor();
+    await page.reload();
+    await page.getByRole('list', { name: 'Tasks in Beds' }).locator('li.task', { hasText: 'Plant tulips' }).waitFor();
+    await page.getByRole('heading', { name: 'Lawn' }).waitFor();
+    await nav.getByRole('link', { name: /Garden/ }).getByLabel('1 open').waitFor();
+    await shot('11-project-view');
+    await checkA11y('a project view');
+    await page.getByRole('button', { name: 'Delete project' }).click();
+    const confirm = page.getByRole('dialog', { name: 'Delete Garden?' });
+    await confirm.getByRole('radio', { name: 'Move them to the Inbox' }).check();
+    await confirm.getByRole('button', { name: 'Delete project' }).click();
+    await toast('1 task moved to the Inbox');
+    await nav.getByRole('link', { name: /Garden/ }).waitFor({ state: 'detached' });
+    await nav.getByRole('link', { name: /Inbox/ }).click();
+    await page.getByRole('heading', { name: 'Inbox' }).waitFor();
+    await taskRow('Plant tulips').waitFor();
+    await nav.getByRole('link', { name: 'All tasks' }).click();
+    await taskRow('Plant tulips').waitFor();
   });
 
   await t.test('a change made in another tab appears without reload', async () => {

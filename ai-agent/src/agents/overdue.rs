@@ -118,12 +118,15 @@ fn announcement(task: &TaskRow, inserted: Inserted, origin: Origin<'_>) -> Optio
     let (Inserted::Created(_), Some(due)) = (inserted, task.due_at) else {
         return None;
     };
-    Some(TaskEvent::new(
-        task.task_id,
-        task.user_id,
-        origin.correlation_id,
-        EventPayload::Overdue { title: task.title.clone(), due_date: truncate_to_millis(due) },
-    ))
+    Some(
+        TaskEvent::new(
+            task.task_id,
+            task.user_id,
+            origin.correlation_id,
+            EventPayload::Overdue { title: task.title.clone(), due_date: truncate_to_millis(due) },
+        )
+        .in_project(task.project_id),
+    )
 }
 
 /// One sweep: open tasks past due at `now` without a warning for their due time get one, and

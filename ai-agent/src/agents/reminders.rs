@@ -87,7 +87,8 @@ pub async fn fire_due_once(pool: &PgPool, settings: &Settings, now: DateTime<Utc
                 remind_at: truncate_to_millis(reminder.fire_at),
                 reminder_id: reminder.reminder_id,
             },
-        );
+        )
+        .in_project(reminder.project_id);
         platform::outbox::insert(&mut tx, events::TOPIC, &event, None).await?;
         report.events_published += 1;
     }

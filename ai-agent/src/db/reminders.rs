@@ -15,6 +15,7 @@ pub struct DueReminder {
     pub title: String,
     pub due_at: Option<DateTime<Utc>>,
     pub completed_at: Option<DateTime<Utc>>,
+    pub project_id: Uuid,
     pub time_zone: String,
 }
 
@@ -28,7 +29,7 @@ pub async fn claim_due(
     limit: i64,
 ) -> sqlx::Result<Vec<DueReminder>> {
     sqlx::query_as(
-        "select r.reminder_id, r.task_id, r.user_id, r.fire_at, t.title, t.due_at, t.completed_at,
+        "select r.reminder_id, r.task_id, r.user_id, r.fire_at, t.title, t.due_at, t.completed_at, t.project_id,
                 coalesce(p.time_zone, 'UTC') as time_zone
          from reminder r
          join task t on t.task_id = r.task_id

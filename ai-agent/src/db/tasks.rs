@@ -26,6 +26,7 @@ pub struct TaskRow {
     pub due_at: Option<DateTime<Utc>>,
     pub completed_at: Option<DateTime<Utc>>,
     pub updated_at: DateTime<Utc>,
+    pub project_id: Uuid,
     pub time_zone: String,
 }
 
@@ -45,7 +46,7 @@ impl TaskRow {
 macro_rules! task_columns {
     () => {
         "t.task_id, t.user_id, t.title, t.priority::text as priority, t.due_at, t.completed_at, t.updated_at,
-         coalesce(p.time_zone, 'UTC') as time_zone
+         t.project_id, coalesce(p.time_zone, 'UTC') as time_zone
          from task t left join user_preference p on p.user_id = t.user_id"
     };
 }

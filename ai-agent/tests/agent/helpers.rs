@@ -126,8 +126,10 @@ impl TaskSeed {
 pub async fn task(db: &PgPool, user_id: Uuid, seed: TaskSeed) -> Uuid {
     let id = Uuid::now_v7();
     sqlx::query(
-        "insert into task (task_id, user_id, title, priority, due_at, completed_at, series_id, created_at, updated_at)
-         values ($1, $2, $3, $4::task_priority, $5, $6, $1, $7, $7)",
+        "insert into task (task_id, user_id, title, priority, due_at, completed_at, series_id, created_at, updated_at,
+                           project_id)
+         select $1, $2, $3, $4::task_priority, $5, $6, $1, $7, $7, project_id
+         from project where user_id = $2 and is_inbox",
     )
     .bind(id)
     .bind(user_id)

@@ -11,6 +11,7 @@ pub mod chat_usage;
 pub mod idempotency;
 pub mod outbox;
 pub mod preferences;
+pub mod projects;
 pub mod quotas;
 pub mod rate_limits;
 pub mod reminders;

@@ -7,12 +7,17 @@ use uuid::Uuid;
 
 use crate::domain::list_query::{ListQuery, SortField, SortKey, SortOrder, StatusFilter};
 
+/// The foreign keys that keep a task in one of its user's projects and in one of that
+/// project's sections.
+pub const PROJECT_FKEY: &str = "task_project_fkey";
+pub const SECTION_FKEY: &str = "task_section_fkey";
+
 /// One column list for every query that returns tasks, static or built.
 macro_rules! task_columns {
     () => {
         "task_id, user_id, title, description, priority::text as priority, tags, due_at,
          recurrence_rule, recurrence_basis, reminders, series_id, series_start_at, occurrence_number,
-         previous_task_id, completed_at, created_at, updated_at"
+         previous_task_id, completed_at, project_id, section_id, created_at, updated_at"
     };
 }
 
@@ -33,6 +38,8 @@ pub struct TaskRow {
     pub occurrence_number: i32,
     pub previous_task_id: Option<Uuid>,
     pub completed_at: Option<DateTime<Utc>>,
+    pub project_id: Uuid,
+    pub section_id: Option<Uuid>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -49,6 +56,8 @@ pub struct TaskWrite {
     pub recurrence_rule: Option<String>,
     pub recurrence_basis: Option<&'static str>,
     pub reminders: Vec<ReminderSpec>,
+    pub project_id: Uuid,
+    pub section_id: Option<Uuid>,
 }
 
 /// Where a new task sits in its series.
@@ -61,15 +70,15 @@ pub struct SeriesPlace {
     pub previous_task_id: Option<Uuid>,
 }
 
-/// `insert into task`, returning the row, with `$1`–`$16` bound by [`bind_insert`]. A conflict
+/// `insert into task`, returning the row, with `$1`–`$18` bound by [`bind_insert`]. A conflict
 /// inserts nothing and returns no row.
 macro_rules! insert_task {
     () => {
         concat!(
             "insert into task (task_id, user_id, title, description, priority, tags, tag_keys, due_at,
-                 recurrence_rule, recurrence_basis, reminders, series_id, series_start_at, occurrence_number,
-                 occurrence_on, previous_task_id)
-             values ($1, $2, $3, $4, $5::task_priority, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+                 recurrence_rule, recurrence_basis, reminders, project_id, section_id, series_id, series_start_at,
+                 occurrence_number, occurrence_on, previous_task_id)
+             values ($1, $2, $3, $4, $5::task_priority, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
              on conflict do nothing
              returning ",
             task_columns!()
@@ -94,7 +103,7 @@ fn bind_insert<'q>(
         .bind(place.previous_task_id)
 }
 
-/// The nine user-editable columns, in table order: title to reminders.
+/// The eleven user-editable columns: title to reminders in table order, then project and section.
 fn bind_fields<'q>(query: TaskQuery<'q>, fields: &'q TaskWrite) -> TaskQuery<'q> {
     query
         .bind(&fields.title)
@@ -106,6 +115,8 @@ fn bind_fields<'q>(query: TaskQuery<'q>, fields: &'q TaskWrite) -> TaskQuery<'q>
         .bind(&fields.recurrence_rule)
         .bind(fields.recurrence_basis)
         .bind(Json(&fields.reminders))
+        .bind(fields.project_id)
+        .bind(fields.section_id)
 }
 
 /// An event's outbox values, in [`platform::insert_into_outbox!`]'s order from the event id
@@ -172,12 +183,12 @@ pub async fn insert_with_effects(
         "), new_reminders as (
              insert into reminder (reminder_id, task_id, user_id, fire_at)
              select r.id, t.task_id, t.user_id, r.fire_at
-             from new_task t cross join unnest($17::uuid[], $18::timestamptz[]) as r(id, fire_at)
+             from new_task t cross join unnest($19::uuid[], $20::timestamptz[]) as r(id, fire_at)
              where r.fire_at > now()
              on conflict (task_id, fire_at) do nothing
          ), new_event as (",
         platform::insert_into_outbox!(),
-        "select $19, t.user_id, t.task_id, $20, $21, $22, $23, $24 from new_task t
+        "select $21, t.user_id, t.task_id, $22, $23, $24, $25, $26 from new_task t
          )
          select * from new_task"
     ));
@@ -271,6 +282,7 @@ pub async fn change_with_effects(
         TaskChange::Fields(_) => with_effects!(
             "update task set title = $11, description = $12, priority = $13::task_priority, tags = $14,
                  tag_keys = $15, due_at = $16, recurrence_rule = $17, recurrence_basis = $18, reminders = $19,
+                 project_id = $20, section_id = $21,
                  -- The first task of a series defines where the series starts.
                  series_start_at = case when series_id = task_id then $16 else series_start_at end"
         ),
@@ -293,6 +305,51 @@ pub async fn change_with_effects(
 pub async fn delete(conn: &mut PgConnection, task_id: Uuid) -> sqlx::Result<()> {
     sqlx::query("delete from task where task_id = $1").bind(task_id).execute(conn).await?;
     Ok(())
+}
+
+/// A task a bulk move changed, with where it was before.
+#[derive(Debug, sqlx::FromRow)]
+pub struct MovedTask {
+    #[sqlx(flatten)]
+    pub row: TaskRow,
+    pub previous_project_id: Uuid,
+    pub previous_section_id: Option<Uuid>,
+}
+
+/// Moves every task of a project (only those in `sections`, when given) to `to_project`, out
+/// of any section, locking each row as it goes.
+#[tracing::instrument(skip_all, fields(project.id = %project_id))]
+pub async fn move_all(
+    conn: &mut PgConnection,
+    project_id: Uuid,
+    sections: Option<&[Uuid]>,
+    to_project: Uuid,
+) -> sqlx::Result<Vec<MovedTask>> {
+    sqlx::query_as(concat!(
+        "with old as (
+             select task_id as old_id, project_id as previous_project_id, section_id as previous_section_id
+             from task where project_id = $1 and ($2::uuid[] is null or section_id = any($2))
+             order by task_id for update
+         )
+         update task set project_id = $3, section_id = null from old where task_id = old.old_id
+         returning ",
+        task_columns!(),
+        ", previous_project_id, previous_section_id"
+    ))
+    .bind(project_id)
+    .bind(sections)
+    .bind(to_project)
+    .fetch_all(conn)
+    .await
+}
+
+/// Deletes every task of a project, returning them.
+#[tracing::instrument(skip_all, fields(project.id = %project_id))]
+pub async fn delete_all(conn: &mut PgConnection, project_id: Uuid) -> sqlx::Result<Vec<TaskRow>> {
+    sqlx::query_as(concat!("delete from task where project_id = $1 returning ", task_columns!()))
+        .bind(project_id)
+        .fetch_all(conn)
+        .await
 }
 
 /// One page of a user's tasks, plus one extra row that tells whether another page exists.
@@ -321,6 +378,9 @@ pub async fn list(db: impl PgExecutor<'_>, user_id: Uuid, q: &ListQuery) -> sqlx
             .push(", ")
             .push_bind(&q.tag_keys)
             .push(")");
+    }
+    if let Some(project_id) = q.project_id {
+        sql.push(" and project_id = ").push_bind(project_id);
     }
     if let Some(search) = &q.search {
         sql.push(" and search_text like ").push_bind(format!("%{}%", escape_like(&search.to_lowercase())));

@@ -78,6 +78,7 @@ pub struct ListQuery {
     pub status: StatusFilter,
     pub priorities: Vec<Priority>,
     pub tag_keys: Vec<String>,
+    pub project_id: Option<Uuid>,
     pub search: Option<String>,
     pub due_before: Option<DateTime<Utc>>,
     pub due_after: Option<DateTime<Utc>>,
@@ -114,6 +115,8 @@ pub struct ListFilters {
     pub priorities: Vec<Priority>,
     /// As the user wrote them; tags match ignoring case.
     pub tags: Vec<String>,
+    /// Only the tasks of this project (a project of another user matches nothing).
+    pub project_id: Option<Uuid>,
     pub search: Option<String>,
     pub due_before: Option<DateTime<Utc>>,
     pub due_after: Option<DateTime<Utc>>,
@@ -149,6 +152,10 @@ impl ListFilters {
                 self.priorities.append(&mut parsed);
             }
             "tag" => self.tags.extend(split(value).map(str::to_owned)),
+            "projectId" => {
+                self.project_id =
+                    Some(value.parse().map_err(|_| bad("projectId", "must be a project id (a UUID)"))?);
+            }
             "search" => self.search = parse_search(value)?,
             "dueBefore" => self.due_before = Some(parse_bound("dueBefore", value, tz, Bound::Before)?),
             "dueAfter" => self.due_after = Some(parse_bound("dueAfter", value, tz, Bound::After)?),
@@ -163,7 +170,7 @@ impl ListFilters {
             other => {
                 return Err(bad(
                     other,
-                    "is not a known parameter (status, priority, tag, search, dueBefore, dueAfter, overdue, sort, order, limit, cursor)",
+                    "is not a known parameter (status, priority, tag, projectId, search, dueBefore, dueAfter, overdue, sort, order, limit, cursor)",
                 ));
             }
         }
@@ -203,6 +210,7 @@ impl ListQuery {
             status: filters.status,
             priorities,
             tag_keys,
+            project_id: filters.project_id,
             search: filters.search,
             due_before: filters.due_before,
             due_after: filters.due_after,

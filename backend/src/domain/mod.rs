@@ -4,6 +4,7 @@
 pub mod account;
 pub mod list_query;
 pub mod origin;
+pub mod project;
 pub mod quick_add;
 pub mod recurrence;
 pub mod task;

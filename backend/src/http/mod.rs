@@ -36,7 +36,7 @@ use crate::{
     error::AppError,
     health,
     preferences::{self, Preferences},
-    stream, suggestions, tasks, web,
+    projects, stream, suggestions, tasks, web,
 };
 
 #[derive(Clone)]
@@ -95,6 +95,7 @@ const CACHE_CAPACITY: usize = 50_000;
     tags(
         (name = "auth", description = "Accounts and sessions (cookie `todo_session`)"),
         (name = "tasks", description = "The signed-in user's tasks"),
+        (name = "projects", description = "The signed-in user's projects and their sections"),
         (name = "preferences", description = "The signed-in user's preferences"),
         (name = "suggestions", description = "What the assistants suggest, and accepting or dismissing it"),
         (name = "stream", description = "Live updates for open browser tabs (Server-Sent Events)"),
@@ -115,6 +116,7 @@ fn api_v1() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .merge(auth::router())
         .merge(tasks::router())
+        .merge(projects::router())
         .merge(preferences::router())
         .merge(suggestions::router())
         .merge(stream::router())

@@ -37,6 +37,10 @@ pub struct CreateTaskRequest {
     pub recurrence: Option<RecurrenceInput>,
     /// Up to 5. A task with a due time and no reminder gets the user's default offset.
     pub reminders: Option<Vec<ReminderSpec>>,
+    /// One of the user's projects; the Inbox when absent.
+    pub project_id: Option<Uuid>,
+    /// One of that project's sections; none when absent.
+    pub section_id: Option<Uuid>,
 }
 
 impl From<ProposedTask> for CreateTaskRequest {
@@ -49,6 +53,8 @@ impl From<ProposedTask> for CreateTaskRequest {
             due_at: task.due_at,
             recurrence: task.recurrence,
             reminders: None,
+            project_id: None,
+            section_id: None,
         }
     }
 }
@@ -79,6 +85,15 @@ pub struct UpdateTaskRequest {
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<Vec<ReminderSpec>>, nullable)]
     pub reminders: Option<Option<Vec<ReminderSpec>>>,
+    /// Moves the task to another of the user's projects, out of its section unless `sectionId`
+    /// names one of the new project's.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<Uuid>)]
+    pub project_id: Option<Option<Uuid>>,
+    /// A section of the task's project; `null` takes the task out of its section.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<Uuid>, nullable)]
+    pub section_id: Option<Option<Uuid>>,
 }
 
 /// Tells "absent" (`None`, via `default`) from "null" (`Some(None)`).
@@ -98,6 +113,8 @@ pub struct TaskResponse {
     pub due_at: Option<DateTime<Utc>>,
     pub recurrence: Option<RecurrenceInput>,
     pub reminders: Vec<ReminderSpec>,
+    pub project_id: Uuid,
+    pub section_id: Option<Uuid>,
     pub completed: bool,
     pub completed_at: Option<DateTime<Utc>>,
     /// Open and past its due time.
@@ -123,6 +140,8 @@ impl TaskResponse {
             due_at: row.due_at,
             recurrence: fields.recurrence.as_ref().map(RecurrenceInput::from),
             reminders: fields.reminders.as_slice().to_vec(),
+            project_id: fields.project_id,
+            section_id: fields.section_id,
             completed: row.completed_at.is_some(),
             completed_at: row.completed_at,
             is_overdue: is_overdue(row.due_at, row.completed_at, now),
@@ -153,6 +172,8 @@ pub struct ListParams {
     pub priority: Option<Vec<Priority>>,
     /// Tasks with any of these tags (case-insensitive)
     pub tag: Option<Vec<String>>,
+    /// Only the tasks of this project
+    pub project_id: Option<Uuid>,
     /// Case-insensitive text in title or description
     pub search: Option<String>,
     /// RFC 3339, or a date (includes that whole day)

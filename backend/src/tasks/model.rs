@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use events::{Change, Priority, TaskChanges};
+use uuid::Uuid;
 
 use super::dto::{CreateTaskRequest, UpdateTaskRequest};
 use crate::{
@@ -24,6 +25,10 @@ pub struct TaskFields {
     pub due_at: Option<DateTime<Utc>>,
     pub recurrence: Option<Recurrence>,
     pub reminders: Reminders,
+    /// Which project the task is in (its foreign key makes it one of the user's).
+    pub project_id: Uuid,
+    /// Which section of that project, if any (its foreign key makes it one of the project's).
+    pub section_id: Option<Uuid>,
 }
 
 /// Keeps a field's value, or its problems for the combined report.
@@ -59,7 +64,19 @@ impl TaskFields {
             return Err(std::mem::take(e));
         };
         let priority = req.priority.unwrap_or_default();
-        Self { title, description, priority, tags, due_at, recurrence, reminders }.finish(prefs)
+        let project_id = req.project_id.unwrap_or(prefs.inbox_id);
+        Self {
+            title,
+            description,
+            priority,
+            tags,
+            due_at,
+            recurrence,
+            reminders,
+            project_id,
+            section_id: req.section_id,
+        }
+        .finish(prefs)
     }
 
     /// These fields with a PATCH applied: absent fields stay, `null` clears a nullable field.
@@ -121,6 +138,14 @@ impl TaskFields {
                 Some(Some(r)) => Reminders::parse(r),
             },
         );
+        let project_id = keep(
+            e,
+            match patch.project_id {
+                None => Ok(self.project_id),
+                Some(None) => Err(not_null("projectId")),
+                Some(Some(p)) => Ok(p),
+            },
+        );
         let (
             Some(title),
             Some(description),
@@ -129,11 +154,19 @@ impl TaskFields {
             Some(due_at),
             Some(recurrence),
             Some(reminders),
-        ) = (title, description, priority, tags, due_at, recurrence, reminders)
+            Some(project_id),
+        ) = (title, description, priority, tags, due_at, recurrence, reminders, project_id)
         else {
             return Err(std::mem::take(e));
         };
-        Self { title, description, priority, tags, due_at, recurrence, reminders }.finish(prefs)
+        // A section belongs to its project: moving the task leaves the old one's section.
+        let section_id = match patch.section_id {
+            Some(section_id) => section_id,
+            None if project_id == self.project_id => self.section_id,
+            None => None,
+        };
+        Self { title, description, priority, tags, due_at, recurrence, reminders, project_id, section_id }
+            .finish(prefs)
     }
 
     /// Rules that span fields (each in `domain::task`), applied after each field parsed on its own.
@@ -168,6 +201,8 @@ impl TaskFields {
             due_at: row.due_at,
             recurrence,
             reminders: Reminders::parse(row.reminders.0.clone()).map_err(invalid)?,
+            project_id: row.project_id,
+            section_id: row.section_id,
         })
     }
 
@@ -182,6 +217,8 @@ impl TaskFields {
             recurrence_rule: self.recurrence.as_ref().map(Recurrence::to_rrule),
             recurrence_basis: self.recurrence.as_ref().map(|r| r.basis().as_str()),
             reminders: self.reminders.as_slice().to_vec(),
+            project_id: self.project_id,
+            section_id: self.section_id,
         }
     }
 
@@ -204,6 +241,8 @@ impl TaskFields {
                 self.reminders.as_slice().to_vec(),
                 new.reminders.as_slice().to_vec(),
             ),
+            project_id: Change::if_changed(self.project_id, new.project_id),
+            section_id: Change::if_changed(self.section_id, new.section_id),
         }
     }
 }

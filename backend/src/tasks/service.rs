@@ -3,7 +3,7 @@
 //! both change tasks only through here, so no path can change a task without its event.
 
 use chrono::{DateTime, Utc};
-use events::{EventPayload, TOPIC, TaskEvent};
+use events::{Change, EventPayload, TOPIC, TaskChanges, TaskEvent};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
@@ -14,6 +14,7 @@ use crate::{
         tasks::{SeriesPlace, TaskChange, TaskEffects, TaskRow},
     },
     domain::{
+        FieldError,
         origin::Origin,
         recurrence::{Occurrence, occurrence_date},
     },
@@ -78,10 +79,12 @@ pub async fn create(
         previous_task_id: None,
     };
     let fire_times = fields.reminders.pending_fire_times(fields.due_at, false);
-    let event = TaskEvent::new(task_id, user_id, origin.correlation_id.clone(), created_payload(&fields));
+    let event = TaskEvent::new(task_id, user_id, origin.correlation_id.clone(), created_payload(&fields))
+        .in_project(fields.project_id);
     let effects = effects(Some(&fire_times), &event, origin);
     let row = db::tasks::insert_with_effects(conn, task_id, user_id, &fields.to_write(), &place, &effects)
-        .await?
+        .await
+        .map_err(placement)?
         .ok_or_else(|| anyhow::anyhow!("a new task id collided"))?;
     Ok(Task { row, fields })
 }
@@ -117,15 +120,33 @@ pub async fn update(
     let changes = current.fields.changes_to(&fields);
     let fire_times = (changes.due_date.is_some() || changes.reminders.is_some())
         .then(|| fields.reminders.pending_fire_times(fields.due_at, current.row.completed_at.is_some()));
-    let event = event_of(origin, &current.row, EventPayload::Updated { changes });
+    let event =
+        event_of(origin, &current.row, EventPayload::Updated { changes }).in_project(fields.project_id);
     let effects = effects(fire_times.as_deref(), &event, origin);
     let row = db::tasks::change_with_effects(conn, task_id, TaskChange::Fields(&fields.to_write()), &effects)
-        .await?;
+        .await
+        .map_err(placement)?;
     Ok(Task { row, fields })
 }
 
-fn event_of(origin: &Origin, task: &TaskRow, payload: EventPayload) -> TaskEvent {
+/// An event about `task`, in the project it is in.
+pub(crate) fn event_of(origin: &Origin, task: &TaskRow, payload: EventPayload) -> TaskEvent {
     TaskEvent::new(task.task_id, task.user_id, origin.correlation_id.clone(), payload)
+        .in_project(task.project_id)
+}
+
+/// A project or a section the task cannot be put in: their foreign keys refuse anything but
+/// the user's own projects and the task's project's own sections, in the same statement.
+fn placement(error: sqlx::Error) -> AppError {
+    match &error {
+        sqlx::Error::Database(e) if e.constraint() == Some(db::tasks::PROJECT_FKEY) => {
+            FieldError::new("projectId", "is not one of your projects").into()
+        }
+        sqlx::Error::Database(e) if e.constraint() == Some(db::tasks::SECTION_FKEY) => {
+            FieldError::new("sectionId", "is not a section of the task's project").into()
+        }
+        _ => error.into(),
+    }
 }
 
 fn effects<'a>(
@@ -251,4 +272,41 @@ pub async fn delete(conn: &mut PgConnection, origin: &Origin, user_id: Uuid, tas
     emit(conn, origin, &task.row, EventPayload::Deleted { title: task.fields.title.as_str().to_owned() })
         .await?;
     Ok(())
+}
+
+/// Moves every task of a project (only those in `sections`, when given) to `to_project`, out
+/// of their sections, each with its `tasks.updated` event. For a project's deletion and for
+/// sections that go.
+pub async fn move_all(
+    conn: &mut PgConnection,
+    origin: &Origin,
+    project_id: Uuid,
+    sections: Option<&[Uuid]>,
+    to_project: Uuid,
+) -> Result<usize> {
+    let moved = db::tasks::move_all(conn, project_id, sections, to_project).await?;
+    let events: Vec<TaskEvent> = moved
+        .iter()
+        .map(|m| {
+            let changes = TaskChanges {
+                project_id: Change::if_changed(m.previous_project_id, m.row.project_id),
+                section_id: Change::if_changed(m.previous_section_id, m.row.section_id),
+                ..TaskChanges::default()
+            };
+            event_of(origin, &m.row, EventPayload::Updated { changes })
+        })
+        .collect();
+    platform::outbox::insert_many(conn, TOPIC, &events, origin.traceparent.as_deref()).await?;
+    Ok(moved.len())
+}
+
+/// Deletes every task of a project, each with its `tasks.deleted` event.
+pub async fn delete_all(conn: &mut PgConnection, origin: &Origin, project_id: Uuid) -> Result<usize> {
+    let deleted = db::tasks::delete_all(conn, project_id).await?;
+    let events: Vec<TaskEvent> = deleted
+        .iter()
+        .map(|row| event_of(origin, row, EventPayload::Deleted { title: row.title.clone() }))
+        .collect();
+    platform::outbox::insert_many(conn, TOPIC, &events, origin.traceparent.as_deref()).await?;
+    Ok(deleted.len())
 }

@@ -15,6 +15,7 @@ mod listing;
 mod metrics;
 mod operations;
 mod preferences;
+mod projects;
 mod recurrence;
 mod relay;
 mod security;

@@ -101,20 +101,30 @@ async fn another_users_tasks_and_suggestions_are_not_found_on_every_operation(db
     .await
     .unwrap();
 
+    let project = json(owner.client.post("/api/v1/projects", &json!({"name": "Mine"})).await).await;
+    let project_id = project["id"].as_str().unwrap().to_owned();
+
     let mut checked = 0;
     for (m, path) in operations(&app).await.iter().filter(|(_, p)| p.contains("{id}")) {
-        let id =
-            if path.starts_with("/api/v1/suggestions") { suggestion_id.to_string() } else { task_id.clone() };
-        let mut request =
-            intruder.client.http.request(method(m), intruder.client.url(&path.replace("{id}", &id)));
+        let (id, body, query) = if path.starts_with("/api/v1/suggestions") {
+            (suggestion_id.to_string(), json!({}), "")
+        } else if path.starts_with("/api/v1/projects") {
+            (project_id.clone(), json!({"name": "Yours now"}), "?tasks=delete")
+        } else {
+            (task_id.clone(), json!({"title": "Yours now", "priority": "urgent"}), "")
+        };
+        let url = format!("{}{query}", path.replace("{id}", &id));
+        let mut request = intruder.client.http.request(method(m), intruder.client.url(&url));
         if m == "patch" {
-            request = request.json(&json!({"title": "Yours now", "priority": "urgent"}));
+            request = request.json(&body);
         }
         let res = request.send().await.unwrap();
         problem(res, StatusCode::NOT_FOUND, "not_found").await;
         checked += 1;
     }
-    assert!(checked >= 7, "checked {checked} operations");
+    assert!(checked >= 10, "checked {checked} operations");
+    let kept = json(owner.client.get(&format!("/api/v1/projects/{project_id}")).await).await;
+    assert_eq!(kept["name"], "Mine");
     // Nothing changed, and the intruder's lists do not show the owner's data.
     let unchanged = json(owner.client.get(&format!("/api/v1/tasks/{task_id}")).await).await;
     assert_eq!(

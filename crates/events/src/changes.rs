@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use uuid::Uuid;
 
 use crate::{Priority, timestamp};
 
@@ -47,6 +48,13 @@ pub struct TaskChanges {
     pub recurrence: Option<Change<Option<String>>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reminders: Option<Change<Vec<ReminderSpec>>>,
+    /// The task moved to another project. Added after the first release: consumers that do
+    /// not know it ignore it (unknown fields are ignored, see above).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub project_id: Option<Change<Uuid>>,
+    /// The task moved into, out of or between sections; `None` is "in no section".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub section_id: Option<Change<Option<Uuid>>>,
 }
 
 impl TaskChanges {

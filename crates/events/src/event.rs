@@ -30,6 +30,11 @@ pub struct TaskEvent {
     /// When the change happened (not when it was published, which may be later).
     #[serde(serialize_with = "timestamp::serialize")]
     pub timestamp: DateTime<Utc>,
+    /// The project the task is in once this change is made (for `tasks.deleted`: was in).
+    /// Added after the first release, so it is optional on the wire: an event without it is
+    /// still version 1, and a consumer that does not know it ignores it like any unknown field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub project_id: Option<Uuid>,
     #[serde(flatten)]
     pub payload: EventPayload,
 }
@@ -114,8 +119,15 @@ impl TaskEvent {
             user_id,
             correlation_id: correlation_id.into(),
             timestamp: truncate_to_millis(Utc::now()),
+            project_id: None,
             payload,
         }
+    }
+
+    /// This event, naming the project its task is in.
+    #[must_use]
+    pub fn in_project(self, project_id: Uuid) -> Self {
+        Self { project_id: Some(project_id), ..self }
     }
 
     pub fn event_type(&self) -> EventType {

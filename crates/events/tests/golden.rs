@@ -2,6 +2,9 @@
 //!
 //! The fixtures are the contract with consumers in other services (and other languages): a test
 //! failing here means the wire format changed, which needs a version bump, not a fixture edit.
+//! The one exception is an additive optional field, which consumers ignore until they know it
+//! (`projectId`): the fixtures gain it and `events_from_before_projects_still_decode` keeps the
+//! older shape decoding.
 
 use chrono::{DateTime, Utc};
 use events::{
@@ -56,6 +59,11 @@ fn expected(event_type: EventType) -> TaskEvent {
                             ReminderSpec::At { at: at("2026-12-01T08:00:00Z") },
                         ],
                     ),
+                    project_id: Change::if_changed(
+                        uuid("9c8b7a6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d"),
+                        project_id(),
+                    ),
+                    section_id: Change::if_changed(None, Some(uuid("7b8c9d0e-1f2a-4b3c-9d4e-5f6a7b8c9d0e"))),
                 },
             },
         ),
@@ -104,7 +112,36 @@ fn expected(event_type: EventType) -> TaskEvent {
         user_id: uuid("8d7e6f5a-4b3c-4d2e-8f1a-0b9c8d7e6f5a"),
         correlation_id: correlation_id.into(),
         timestamp: at("2026-11-28T09:00:00Z"),
+        project_id: Some(project_id()),
         payload,
+    }
+}
+
+fn project_id() -> Uuid {
+    uuid("6a7b8c9d-0e1f-4a2b-8c3d-4e5f6a7b8c9d")
+}
+
+/// `projectId` (envelope) and `changes.projectId`/`changes.sectionId` came after the first
+/// release, as additive fields of version 1: an event from a publisher that predates them
+/// still decodes, without a project.
+#[test]
+fn events_from_before_projects_still_decode() {
+    for &event_type in EventType::ALL {
+        let mut older = fixture(event_type);
+        let object = older.as_object_mut().expect("an object");
+        object.remove("projectId");
+        if let Some(changes) = object.get_mut("changes").and_then(Value::as_object_mut) {
+            changes.remove("projectId");
+            changes.remove("sectionId");
+        }
+        let decoded =
+            TaskEvent::from_cloud_event_data(&older).unwrap_or_else(|e| panic!("{event_type}: {e}"));
+        assert_eq!(decoded.project_id, None, "{event_type}");
+        assert_eq!(
+            decoded.payload == expected(event_type).payload,
+            event_type != EventType::Updated,
+            "{event_type}"
+        );
     }
 }
 
@@ -140,7 +177,7 @@ fn updated_changes_list_only_the_fields_that_changed() {
         changes.as_object().expect("changes is an object").keys().map(String::as_str).collect();
     keys.sort_unstable();
     // description (None -> None) and tags (same list) were passed to if_changed but are absent.
-    assert_eq!(keys, ["dueDate", "priority", "recurrence", "reminders", "title"]);
+    assert_eq!(keys, ["dueDate", "priority", "projectId", "recurrence", "reminders", "sectionId", "title"]);
 }
 
 #[test]

@@ -6,6 +6,10 @@ import { useSignOut } from '@/features/auth/api';
 import { useLiveUpdates } from '@/features/live/useLiveUpdates';
 import { useReminderToasts } from '@/features/live/useReminderToasts';
 import { usePreferences } from '@/features/preferences/api';
+import { useProjects } from '@/features/projects/api';
+import { DeleteProjectDialog } from '@/features/projects/components/DeleteProjectDialog';
+import { ProjectDialog } from '@/features/projects/components/ProjectDialog';
+import { ProjectNav } from '@/features/projects/components/ProjectNav';
 import { SuggestionsPanel } from '@/features/suggestions/components/SuggestionsPanel';
 import { openTotal, useSuggestions } from '@/features/suggestions/api';
 import { fetchTask, useSetCompleted } from '@/features/tasks/api';
@@ -18,9 +22,9 @@ import { useUndoableDelete } from '@/features/tasks/useUndoableDelete';
 import { errorMessage } from '@/lib/api-client';
 import { browserTimeZone, formatDue } from '@/lib/dates';
 import { loadDraft } from '@/lib/drafts';
-import { navigate, paths } from '@/lib/router';
+import { navigate, paths, projectOf } from '@/lib/router';
 import { effectiveTheme, type ThemeChoice } from '@/lib/theme';
-import type { Task, User } from '@/lib/types';
+import type { Project, Task, User } from '@/lib/types';
 import { useShortcuts } from './useShortcuts';
 
 // Settings and chat are off the first screen's path; loading them later keeps the first
@@ -53,6 +57,11 @@ export function AppShell({ user, path, theme, setTheme }: Props) {
   const suggestions = useSuggestions();
   const openSuggestions = suggestions.data ? openTotal(suggestions.data) : 0;
   const onSettings = path === paths.settings;
+  const projectId = projectOf(path);
+  const projects = useProjects();
+  const project = projectId ? projects.data?.find((p) => p.id === projectId) : undefined;
+  const [editingProject, setEditingProject] = useState<Project | null | undefined>(undefined);
+  const [deletingProject, setDeletingProject] = useState<Project | undefined>(undefined);
   const onReminder = useReminderToasts(timeZone);
   const live = useLiveUpdates(true, onReminder);
 
@@ -165,23 +174,49 @@ export function AppShell({ user, path, theme, setTheme }: Props) {
       </header>
 
       <div className="layout">
+        <ProjectNav current={onSettings ? '' : projectId} onAdd={() => setEditingProject(null)} />
         <main id="main" className="content" tabIndex={-1}>
           {onSettings ? (
             <Suspense fallback={<p className="muted">Loading settings…</p>}>
               <SettingsView theme={theme} onTheme={setTheme} onSaved={showInfo} onBack={() => navigate(paths.app)} />
             </Suspense>
           ) : (
+            projectId && !project && projects.isSuccess ? (
+              <div className="list-state empty" role="alert">
+                <p className="empty-title">This project does not exist (any more).</p>
+                <button type="button" className="btn" onClick={() => navigate(paths.app)}>
+                  Show all tasks
+                </button>
+              </div>
+            ) : (
             <>
-              <h1 className="sr-only">Your tasks</h1>
+              {project ? (
+                <div className="project-head">
+                  <h1>
+                    <span className={`dot color-${project.color}`} aria-hidden="true" /> {project.name}
+                  </h1>
+                  <button type="button" className="btn btn-ghost" onClick={() => setEditingProject(project)}>
+                    Edit project
+                  </button>
+                  {!project.isInbox && (
+                    <button type="button" className="btn btn-ghost" onClick={() => setDeletingProject(project)}>
+                      Delete project
+                    </button>
+                  )}
+                </div>
+              ) : (
+                <h1 className="sr-only">Your tasks</h1>
+              )}
               <div className="add-row">
-                <QuickAdd ref={quickAddRef} timeZone={timeZone} onCreated={(title) => showInfo(`Added “${title}”.`)} onError={showError} />
+                <QuickAdd ref={quickAddRef} timeZone={timeZone} projectId={projectId ?? undefined} onCreated={(title) => showInfo(`Added “${title}”.`)} onError={showError} />
                 <button type="button" className="btn" onClick={() => setEditing(null)}>
                   New task…
                 </button>
               </div>
               <TaskFilters ref={searchRef} value={filters} search={search} onSearch={setSearch} onChange={setFilters} />
               <TaskList
-                filters={effectiveFilters}
+                filters={projectId ? { ...effectiveFilters, projectId } : effectiveFilters}
+                sections={project?.sections}
                 now={now}
                 timeZone={timeZone}
                 hidden={hidden}
@@ -193,6 +228,7 @@ export function AppShell({ user, path, theme, setTheme }: Props) {
                 onNew={() => setEditing(null)}
               />
             </>
+            )
           )}
         </main>
         {showSuggestions && !onSettings && (
@@ -219,8 +255,27 @@ export function AppShell({ user, path, theme, setTheme }: Props) {
         task={editing}
         timeZone={timeZone}
         defaultOffset={prefs.data?.reminderOffsetMinutes ?? 30}
+        defaultProjectId={projectId ?? undefined}
         onClose={() => setEditing(undefined)}
         onSaved={showInfo}
+      />
+      <ProjectDialog
+        project={editingProject}
+        onClose={() => setEditingProject(undefined)}
+        onSaved={(saved, message) => {
+          setEditingProject(undefined);
+          showInfo(message);
+          navigate(paths.project(saved.id));
+        }}
+      />
+      <DeleteProjectDialog
+        project={deletingProject}
+        onClose={() => setDeletingProject(undefined)}
+        onDeleted={(message) => {
+          setDeletingProject(undefined);
+          showInfo(message);
+          navigate(paths.app);
+        }}
       />
       <ShortcutsDialog open={showHelp} onClose={() => setShowHelp(false)} />
     </div>

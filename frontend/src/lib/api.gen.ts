@@ -4,6 +4,18 @@ export type Weekday = "mon" | "tue" | "wed" | "thu" | "fri" | "sat" | "sun";
 
 export type SpanKind = "date" | "time" | "priority" | "tag" | "recurrence";
 
+/** The web app's palette; the `project.color` check constraint lists the same names. */
+export type ProjectColor =
+  | "grey"
+  | "red"
+  | "orange"
+  | "yellow"
+  | "green"
+  | "teal"
+  | "blue"
+  | "purple"
+  | "pink";
+
 /**
  * How urgent a task is.
  *
@@ -89,6 +101,18 @@ export interface ConversationSummary {
   updatedAt: string;
 }
 
+export interface CreateProjectRequest {
+  /** Defaults to `grey`. */
+  color?: ProjectColor | null;
+  /**
+   * 1–100 characters, one line, unique among the user's projects ignoring case. Required.
+   * @example "Work"
+   */
+  name?: string | null;
+  /** Up to 50, in order. */
+  sections?: SectionInput[] | null;
+}
+
 /** `Serialize` too: its canonical JSON is what an `Idempotency-Key` is checked against. */
 export interface CreateTaskRequest {
   /** Up to 5000 characters. */
@@ -100,10 +124,20 @@ export interface CreateTaskRequest {
   dueAt?: string | null;
   /** Defaults to `medium`. */
   priority?: Priority | null;
+  /**
+   * One of the user's projects; the Inbox when absent.
+   * @format uuid
+   */
+  projectId?: string | null;
   /** Makes the task repeat; needs `dueAt`. */
   recurrence?: RecurrenceInput | null;
   /** Up to 5. A task with a due time and no reminder gets the user's default offset. */
   reminders?: ReminderSpec[] | null;
+  /**
+   * One of that project's sections; none when absent.
+   * @format uuid
+   */
+  sectionId?: string | null;
   /** Up to 20 tags of 1–50 characters, unique ignoring case. */
   tags?: string[] | null;
   /**
@@ -122,6 +156,19 @@ export interface Credentials {
    * @maxLength 128
    */
   password: string;
+}
+
+export interface DeleteProjectResponse {
+  /**
+   * Tasks deleted.
+   * @min 0
+   */
+  tasksDeleted: number;
+  /**
+   * Tasks moved to the Inbox.
+   * @min 0
+   */
+  tasksMoved: number;
 }
 
 export interface Health {
@@ -197,6 +244,34 @@ export interface ProblemField {
   /** JSON path of the field, e.g. `title`, `recurrence.interval`, `tags[2]`. */
   field: string;
   message: string;
+}
+
+export interface ProjectList {
+  /** The Inbox first, then by name. */
+  items: ProjectResponse[];
+}
+
+export interface ProjectResponse {
+  /** Hidden from the web app's project list; its tasks stay and can still be listed. */
+  archived: boolean;
+  /** The web app's palette; the `project.color` check constraint lists the same names. */
+  color: ProjectColor;
+  /** @format date-time */
+  createdAt: string;
+  /** @format uuid */
+  id: string;
+  /** The account's default project: cannot be renamed, archived or deleted. */
+  isInbox: boolean;
+  name: string;
+  /**
+   * Open tasks in the project.
+   * @format int64
+   */
+  openTaskCount: number;
+  /** In order. */
+  sections: SectionResponse[];
+  /** @format date-time */
+  updatedAt: string;
 }
 
 /** The task a line proposes, shaped like a create request so a client can send it as is. */
@@ -287,6 +362,22 @@ export type ReminderSpec =
       /** @format date-time */
       at: string;
     };
+
+export interface SectionInput {
+  /**
+   * An existing section of this project; absent for a new one.
+   * @format uuid
+   */
+  id?: string | null;
+  /** 1–100 characters, one line. Required. */
+  name?: string | null;
+}
+
+export interface SectionResponse {
+  /** @format uuid */
+  id: string;
+  name: string;
+}
 
 /** A recognised part of the line. `start`/`end` are UTF-16 code-unit offsets (end exclusive). */
 export interface Span {
@@ -385,8 +476,12 @@ export interface TaskResponse {
    * `low < medium < high < urgent`, which is what "sort by priority" means to a user.
    */
   priority: Priority;
+  /** @format uuid */
+  projectId: string;
   recurrence?: RecurrenceInput | null;
   reminders: ReminderSpec[];
+  /** @format uuid */
+  sectionId?: string | null;
   /**
    * The recurring series this task belongs to (its own id when it is the first or the only
    * one).
@@ -410,6 +505,19 @@ export interface UpdatePreferencesRequest {
   timeZone?: string | null;
 }
 
+/** Only the fields present change. */
+export interface UpdateProjectRequest {
+  archived?: boolean | null;
+  color?: ProjectColor | null;
+  name?: string | null;
+  /**
+   * The project's sections, all of them, in their new order: an entry with an `id` keeps
+   * (and may rename) that section, one without adds a section, and a section left out is
+   * removed, its tasks staying in the project outside any section.
+   */
+  sections?: SectionInput[] | null;
+}
+
 /**
  * Only the fields present change; `null` clears a nullable field (`description`, `dueAt`,
  * `recurrence`) and empties a list (`tags`, `reminders`).
@@ -418,8 +526,19 @@ export interface UpdateTaskRequest {
   description?: string | null;
   dueAt?: string | null;
   priority?: Priority | null;
+  /**
+   * Moves the task to another of the user's projects, out of its section unless `sectionId`
+   * names one of the new project's.
+   * @format uuid
+   */
+  projectId?: string | null;
   recurrence?: RecurrenceInput | null;
   reminders?: ReminderSpec[] | null;
+  /**
+   * A section of the task's project; `null` takes the task out of its section.
+   * @format uuid
+   */
+  sectionId?: string | null;
   tags?: string[] | null;
   title?: string | null;
 }
@@ -438,6 +557,23 @@ export interface GetConversationParams {
 }
 
 export interface DeleteConversationParams {
+  /** @format uuid */
+  id: string;
+}
+
+export interface GetProjectParams {
+  /** @format uuid */
+  id: string;
+}
+
+export interface DeleteProjectParams {
+  /** What deleting a project does with its tasks: the request must say. */
+  tasks: "moveToInbox" | "delete";
+  /** @format uuid */
+  id: string;
+}
+
+export interface UpdateProjectParams {
   /** @format uuid */
   id: string;
 }
@@ -470,6 +606,11 @@ export interface ListTasksParams {
   priority?: string[];
   /** Tasks with any of these tags (case-insensitive) */
   tag?: string[];
+  /**
+   * Only the tasks of this project
+   * @format uuid
+   */
+  projectId?: string;
   /** Case-insensitive text in title or description */
   search?: string;
   /** RFC 3339, or a date (includes that whole day) */

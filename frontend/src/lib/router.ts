@@ -1,5 +1,5 @@
 /**
- * The app has four screens; a tiny history-based router is enough and keeps a routing
+ * The app has a handful of screens; a tiny history-based router is enough and keeps a routing
  * library out of the bundle. The backend answers every unknown path with index.html.
  */
 import { useSyncExternalStore } from 'react';
@@ -9,7 +9,14 @@ export const paths = {
   signIn: '/signin',
   signUp: '/signup',
   settings: '/settings',
+  project: (id: string) => `/projects/${encodeURIComponent(id)}`,
 } as const;
+
+/** The project a path shows (`/projects/<id>`), if it is a project's path. */
+export function projectOf(path: string): string | null {
+  const m = /^\/projects\/([^/]+)\/?$/.exec(path);
+  return m ? decodeURIComponent(m[1]) : null;
+}
 
 const listeners = new Set<() => void>();
 

@@ -24,6 +24,12 @@ export type {
 } from './api.gen';
 
 export type Task = Api.TaskResponse;
+export type Project = Api.ProjectResponse;
+export type ProjectList = Api.ProjectList;
+export type ProjectColor = Api.ProjectColor;
+export type CreateProjectInput = Api.CreateProjectRequest & { name: string };
+export type UpdateProjectInput = Api.UpdateProjectRequest;
+export type TasksOnDelete = Api.DeleteProjectParams['tasks'];
 export type Recurrence = Api.RecurrenceInput;
 /** The app always sends a title; the document leaves it optional only so that the API's 422
  * for a missing one can name the field. */
@@ -57,5 +63,7 @@ function allOf<T extends string>() {
 
 /** In the order forms show them, least urgent first. */
 export const PRIORITIES = allOf<Api.Priority>()(['low', 'medium', 'high', 'urgent']);
+/** The palette, in the order the colour picker shows it. */
+export const PROJECT_COLORS = allOf<Api.ProjectColor>()(['grey', 'red', 'orange', 'yellow', 'green', 'teal', 'blue', 'purple', 'pink']);
 /** Weeks start on Monday, as the API normalises them. */
 export const WEEKDAYS = allOf<Api.Weekday>()(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun']);

@@ -255,6 +255,7 @@ pub fn list_query(query: &Query, tools: &Toolbox<'_>) -> Result<ListQuery> {
         },
         priorities: query.priorities.clone(),
         tags: query.tags.clone(),
+        project_id: None,
         search: query.search.clone(),
         due_before: before,
         due_after: after,

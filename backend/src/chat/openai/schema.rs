@@ -21,6 +21,7 @@ pub fn tool_definitions() -> Vec<ChatCompletionTools> {
 
     let mut create = schema_of::<CreateTaskRequest>();
     create["required"] = json!(["title"]);
+    without_projects(&mut create);
 
     let mut list = schema_of::<ListParams>();
     if let Some(properties) = list["properties"].as_object_mut() {
@@ -39,11 +40,14 @@ pub fn tool_definitions() -> Vec<ChatCompletionTools> {
         );
     }
 
+    without_projects(&mut list);
+
     let mut update = schema_of::<UpdateTaskRequest>();
     if let Some(properties) = update["properties"].as_object_mut() {
         properties.insert("taskId".to_owned(), task_id.clone());
     }
     update["required"] = json!(["taskId"]);
+    without_projects(&mut update);
 
     vec![
         tool("create_task", "Create a task.", create),
@@ -74,6 +78,15 @@ pub fn tool_definitions() -> Vec<ChatCompletionTools> {
             json!({ "type": "object", "properties": {} }),
         ),
     ]
+}
+
+/// No tool tells the model the user's projects or their ids, so it could only guess them:
+/// the project fields stay out of its tools, and what it creates lands in the Inbox.
+fn without_projects(schema: &mut Value) {
+    if let Some(properties) = schema["properties"].as_object_mut() {
+        properties.remove("projectId");
+        properties.remove("sectionId");
+    }
 }
 
 fn tool(name: &str, description: &str, parameters: Value) -> ChatCompletionTools {

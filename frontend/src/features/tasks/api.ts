@@ -18,6 +18,8 @@ export interface TaskFilters {
   search: string;
   sort: SortField;
   order: 'asc' | 'desc';
+  /** The project on screen; never remembered, since the URL says it. */
+  projectId?: string;
 }
 
 export const defaultFilters: TaskFilters = {
@@ -42,6 +44,7 @@ export function taskListQuery(f: TaskFilters) {
           status: f.status,
           priority: f.priority,
           tag: f.tag.trim().replace(/^#/, ''),
+          projectId: f.projectId,
           overdue: f.overdue ? 'true' : undefined,
           search: f.search.trim(),
           sort: f.sort,

@@ -17,6 +17,10 @@ export interface TaskFormValues {
   weekdays: Weekday[];
   /** '' = the user's default offset, 'none' = no reminder, else minutes. */
   reminder: string;
+  /** '' = the Inbox (the server's default for a new task). */
+  projectId: string;
+  /** '' = no section. */
+  sectionId: string;
 }
 
 export const emptyForm: TaskFormValues = {
@@ -30,6 +34,8 @@ export const emptyForm: TaskFormValues = {
   interval: '1',
   weekdays: [],
   reminder: '',
+  projectId: '',
+  sectionId: '',
 };
 
 export function formFromTask(task: Task, timeZone: string): TaskFormValues {
@@ -46,6 +52,8 @@ export function formFromTask(task: Task, timeZone: string): TaskFormValues {
     interval: String(task.recurrence?.interval ?? 1),
     weekdays: task.recurrence?.weekdays ?? [],
     reminder: task.reminders.length === 0 ? 'none' : offset ? String(offset.offsetMinutes) : '',
+    projectId: task.projectId,
+    sectionId: task.sectionId ?? '',
   };
 }
 
@@ -108,6 +116,8 @@ export function toCreateInput(v: TaskFormValues, timeZone: string): CreateTaskIn
   if (rec) input.recurrence = rec;
   const rem = remindersOf(v);
   if (rem && due) input.reminders = rem;
+  if (v.projectId) input.projectId = v.projectId;
+  if (v.sectionId) input.sectionId = v.sectionId;
   return input;
 }
 
@@ -128,6 +138,8 @@ export function toUpdateInput(before: TaskFormValues, v: TaskFormValues, timeZon
     // "Default" only applies when a task is created; on an edit it leaves reminders alone.
     if (rem !== undefined) out.reminders = rem;
   }
+  if (v.projectId && v.projectId !== before.projectId) out.projectId = v.projectId;
+  if (v.sectionId !== before.sectionId || out.projectId) out.sectionId = v.sectionId || null;
   return out;
 }
 
@@ -146,6 +158,9 @@ export function apiFieldToForm(field: string): keyof TaskFormValues | null {
       return field.includes('interval') ? 'interval' : 'repeat';
     case 'reminders':
       return 'reminder';
+    case 'projectId':
+    case 'sectionId':
+      return root;
     default:
       return null;
   }

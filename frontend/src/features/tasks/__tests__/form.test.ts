@@ -16,6 +16,8 @@ const task: Task = {
   completedAt: null,
   isOverdue: false,
   seriesId: 't1',
+  projectId: 'inbox',
+  sectionId: null,
   occurrenceNumber: 1,
   previousTaskId: null,
   createdAt: '2026-11-01T00:00:00Z',

@@ -21,6 +21,8 @@ function makeTask(id: string, over: Partial<Task> = {}): Task {
     completedAt: null,
     isOverdue: false,
     seriesId: id,
+    projectId: 'inbox',
+    sectionId: null,
     occurrenceNumber: 1,
     previousTaskId: null,
     createdAt: '2026-11-01T00:00:00Z',

@@ -17,11 +17,13 @@ export const QUICK_ADD_DRAFT = 'quick-add';
 
 interface Props {
   timeZone: string;
+  /** The project new tasks go to (the one on screen); the Inbox when absent. */
+  projectId?: string;
   onCreated: (title: string) => void;
   onError: (message: string) => void;
 }
 
-export const QuickAdd = forwardRef<HTMLInputElement, Props>(function QuickAdd({ timeZone, onCreated, onError }, ref) {
+export const QuickAdd = forwardRef<HTMLInputElement, Props>(function QuickAdd({ timeZone, projectId, onCreated, onError }, ref) {
   const [text, setText] = useState(() => loadDraft<string>(QUICK_ADD_DRAFT) ?? '');
   const [parsed, setParsed] = useState<{ text: string; result: QuickAddResult } | null>(null);
   const [parserMissing, setParserMissing] = useState(false);
@@ -67,6 +69,7 @@ export const QuickAdd = forwardRef<HTMLInputElement, Props>(function QuickAdd({ 
         // Creating the plain task beats refusing the user's input.
       }
     }
+    if (projectId) input = { ...input, projectId };
     try {
       await create.mutateAsync(input);
       setText('');

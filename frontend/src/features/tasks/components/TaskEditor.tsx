@@ -5,6 +5,7 @@ import { ApiError, errorMessage } from '@/lib/api-client';
 import { formatOffset } from '@/lib/dates';
 import { clearDraft, loadDraft, saveDraft } from '@/lib/drafts';
 import { PRIORITIES, WEEKDAYS, type Task } from '@/lib/types';
+import { splitArchived, useProjects } from '@/features/projects/api';
 import { useCreateTask, useUpdateTask } from '../api';
 import { apiFieldToForm, emptyForm, formFromTask, toCreateInput, toUpdateInput, validateTask, type FormErrors, type TaskFormValues } from '../form';
 
@@ -13,6 +14,8 @@ interface Props {
   task: Task | null | undefined;
   timeZone: string;
   defaultOffset: number;
+  /** Where a new task goes unless the user picks another project (the one on screen). */
+  defaultProjectId?: string;
   onClose: () => void;
   onSaved: (message: string) => void;
 }
@@ -27,9 +30,13 @@ export interface EditorDraft {
 
 const OFFSETS = [0, 5, 10, 15, 30, 60, 120, 1440, 2880, 10080];
 
-export function TaskEditor({ task, timeZone, defaultOffset, onClose, onSaved }: Props) {
+export function TaskEditor({ task, timeZone, defaultOffset, defaultProjectId, onClose, onSaved }: Props) {
   const open = task !== undefined;
-  const initial = useMemo(() => (task ? formFromTask(task, timeZone) : emptyForm), [task, timeZone]);
+  const initial = useMemo(
+    () => (task ? formFromTask(task, timeZone) : { ...emptyForm, projectId: defaultProjectId ?? '' }),
+    [task, timeZone, defaultProjectId],
+  );
+  const projects = useProjects();
   const [values, setValues] = useState<TaskFormValues>(initial);
   const [errors, setErrors] = useState<FormErrors>({});
   const [formError, setFormError] = useState<string | null>(null);
@@ -117,6 +124,39 @@ export function TaskEditor({ task, timeZone, defaultOffset, onClose, onSaved }: 
             {(p) => <input {...p} value={values.tags} onChange={(e) => set('tags', e.target.value)} placeholder="work, home" />}
           </Field>
         </div>
+        {projects.data && (
+          <div className="row">
+            <Field label="Project" error={errors.projectId}>
+              {(p) => (
+                <select {...p} value={values.projectId || (projects.data.find((x) => x.isInbox)?.id ?? '')} onChange={(e) => setValues((s) => ({ ...s, projectId: e.target.value, sectionId: '' }))}>
+                  {splitArchived(projects.data).active.map((x) => (
+                    <option key={x.id} value={x.id}>
+                      {x.name}
+                    </option>
+                  ))}
+                </select>
+              )}
+            </Field>
+            {(() => {
+              const chosen = projects.data.find((x) => (values.projectId ? x.id === values.projectId : x.isInbox));
+              if (!chosen?.sections.length) return null;
+              return (
+                <Field label="Section" error={errors.sectionId}>
+                  {(p) => (
+                    <select {...p} value={values.sectionId} onChange={(e) => set('sectionId', e.target.value)}>
+                      <option value="">No section</option>
+                      {chosen.sections.map((x) => (
+                        <option key={x.id} value={x.id}>
+                          {x.name}
+                        </option>
+                      ))}
+                    </select>
+                  )}
+                </Field>
+              );
+            })()}
+          </div>
+        )}
         <div className="row">
           <Field label="Due date" error={errors.dueDate}>
             {(p) => <input {...p} type="date" value={values.dueDate} onChange={(e) => set('dueDate', e.target.value)} />}

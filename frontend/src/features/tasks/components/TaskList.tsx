@@ -6,8 +6,24 @@ import { allTasks } from '../cache';
 import { isFiltered } from './TaskFilters';
 import { TaskItem } from './TaskItem';
 
+/** A project's section, for grouping its tasks. */
+export interface SectionRef {
+  id: string;
+  name: string;
+}
+
+/** Tasks outside any section first, then each section in order (empty ones too, so the
+ * project's shape shows); a task whose section is unknown here counts as outside. */
+export function groupBySection(tasks: Task[], sections: SectionRef[]): { section: SectionRef | null; tasks: Task[] }[] {
+  const known = new Set(sections.map((s) => s.id));
+  const loose = tasks.filter((t) => !t.sectionId || !known.has(t.sectionId));
+  return [{ section: null, tasks: loose }, ...sections.map((section) => ({ section, tasks: tasks.filter((t) => t.sectionId === section.id) }))];
+}
+
 interface Props {
   filters: TaskFilters;
+  /** The project's sections, when one project is on screen: its tasks are grouped by them. */
+  sections?: SectionRef[];
   now: Date;
   timeZone: string;
   hidden: Set<string>;
@@ -63,15 +79,43 @@ export function TaskList(p: Props) {
   }
 
   const tasks = allTasks(q.data).filter((t) => !p.hidden.has(t.id));
-  if (tasks.length === 0) return <EmptyState {...p} />;
+  if (tasks.length === 0 && !p.sections?.length) return <EmptyState {...p} />;
+  const items = (list: Task[]) =>
+    list.map((t) => <TaskItem key={t.id} task={t} now={p.now} timeZone={p.timeZone} onToggle={p.onToggle} onEdit={p.onEdit} onDelete={p.onDelete} onTag={p.onTag} />);
+  const stale = q.isPlaceholderData ? ' is-stale' : '';
 
   return (
     <>
-      <ul className={`task-list${q.isPlaceholderData ? ' is-stale' : ''}`} aria-label="Tasks" aria-busy={q.isPlaceholderData} data-testid="task-list">
-        {tasks.map((t) => (
-          <TaskItem key={t.id} task={t} now={p.now} timeZone={p.timeZone} onToggle={p.onToggle} onEdit={p.onEdit} onDelete={p.onDelete} onTag={p.onTag} />
-        ))}
-      </ul>
+      {p.sections?.length ? (
+        <div className={`sections${stale}`} aria-busy={q.isPlaceholderData} data-testid="task-list">
+          {groupBySection(tasks, p.sections).map(({ section, tasks: inSection }) =>
+            section === null ? (
+              inSection.length > 0 && (
+                <ul key="" className="task-list" aria-label="Tasks outside sections">
+                  {items(inSection)}
+                </ul>
+              )
+            ) : (
+              <section key={section.id} className="task-section" aria-labelledby={`section-${section.id}`}>
+                <h2 id={`section-${section.id}`} className="section-title">
+                  {section.name} <span className="muted">{inSection.length}</span>
+                </h2>
+                {inSection.length ? (
+                  <ul className="task-list" aria-label={`Tasks in ${section.name}`}>
+                    {items(inSection)}
+                  </ul>
+                ) : (
+                  <p className="muted section-empty">Nothing here.</p>
+                )}
+              </section>
+            ),
+          )}
+        </div>
+      ) : (
+        <ul className={`task-list${stale}`} aria-label="Tasks" aria-busy={q.isPlaceholderData} data-testid="task-list">
+          {items(tasks)}
+        </ul>
+      )}
       <div ref={setSentinel} className="list-end">
         {isFetchingNextPage ? (
           'Loading more…'
