@@ -1,7 +1,7 @@
 // Browser test of the real product in headless Chromium (Debian's, no browser download):
 // sign up → overdue task → live suggestion → accept/dismiss → recurring completion →
 // search/filter/sort → delete/undo → projects and sections → lost session keeps input →
-// settings → sign out.
+// settings → sign out → account: password change, export, deletion.
 //
 //   BASE_URL=http://127.0.0.1:8080 npm run e2e
 //
@@ -624,6 +624,40 @@ test('the web app, end to end', async (t) => {
     await page.getByRole('heading', { name: 'Sign in' }).waitFor();
     const me = await apiGet('/auth/me');
     assert.equal(me.status, 401, 'the session should be gone after signing out');
+  });
+
+  await t.test('account: name, password change, data export, deletion', async () => {
+    await page.getByLabel('Email').fill(email);
+    await page.getByLabel('Password').fill(password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Settings' }).click();
+    await page.getByLabel('Display name').fill('E2E Tester');
+    await page.getByRole('button', { name: 'Save name' }).click();
+    await toast('Name saved.');
+    const changed = `${password} changed`;
+    await page.getByLabel('Current password').fill(password);
+    await page.getByLabel('New password', { exact: true }).fill(changed);
+    await page.getByLabel('Confirm new password').fill(changed);
+    await page.getByRole('button', { name: 'Change password' }).click();
+    await toast('Password changed.');
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'Download my data' }).click()]);
+    const exported = JSON.parse(readFileSync(await download.path(), 'utf8'));
+    assert.equal(exported.account.email, email);
+    assert.equal(exported.account.displayName, 'E2E Tester');
+    assert.ok(exported.tasks.some((task) => task.title === 'Plant tulips'), 'the export holds the tasks');
+    assert.ok(exported.projects.some((project) => project.isInbox), 'the export holds the projects');
+    await checkA11y('the account settings');
+    await page.getByRole('button', { name: 'Delete my account…' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Delete your account?' });
+    await dialog.getByLabel('Password').fill(changed);
+    await dialog.getByRole('button', { name: 'Delete my account' }).click();
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+    assert.equal((await apiGet('/auth/me')).status, 401, 'no session after deleting the account');
+    const signIn = await page.evaluate(
+      async (body) => (await fetch('/api/v1/auth/signin', { method: 'POST', headers: { 'content-type': 'application/json' }, body })).status,
+      JSON.stringify({ email, password: changed }),
+    );
+    assert.equal(signIn, 401, 'the deleted account cannot sign in');
   });
 
   await t.test('no uncaught page errors or console errors along the way', () => {

@@ -1,5 +1,6 @@
 //! Accounts and sessions: sign-up, sign-in, sign-out and "who am I".
 
+mod account;
 pub mod password;
 mod rate_limit;
 mod session;
@@ -33,6 +34,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(sign_in))
         .routes(routes!(sign_out))
         .routes(routes!(me))
+        .merge(account::router())
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -49,12 +51,14 @@ pub struct Credentials {
 pub struct UserResponse {
     id: Uuid,
     email: String,
+    /// What the web app calls the user; absent until they set one.
+    display_name: Option<String>,
     created_at: DateTime<Utc>,
 }
 
 impl From<db::users::UserRow> for UserResponse {
     fn from(row: db::users::UserRow) -> Self {
-        Self { id: row.user_id, email: row.email, created_at: row.created_at }
+        Self { id: row.user_id, email: row.email, display_name: row.display_name, created_at: row.created_at }
     }
 }
 

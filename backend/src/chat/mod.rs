@@ -306,9 +306,18 @@ async fn get_conversation(
     AppPath(id): AppPath<Uuid>,
 ) -> Result<axum::Json<ConversationDetail>> {
     let row = db::chat::find_conversation(&state.db, auth.user_id, id).await?.ok_or(AppError::NotFound)?;
-    let messages = db::chat::recent_messages(&state.db, id, 500).await?;
-    Ok(axum::Json(ConversationDetail {
-        conversation: summary(&row),
+    Ok(axum::Json(detail(&state.db, &row, 500).await?))
+}
+
+/// A conversation with its last `limit` messages.
+pub(crate) async fn detail(
+    db: &sqlx::PgPool,
+    row: &db::chat::ConversationRow,
+    limit: u32,
+) -> Result<ConversationDetail> {
+    let messages = db::chat::recent_messages(db, row.conversation_id, limit).await?;
+    Ok(ConversationDetail {
+        conversation: summary(row),
         messages: messages
             .into_iter()
             .map(|m| MessageResponse {
@@ -319,7 +328,7 @@ async fn get_conversation(
                 created_at: m.created_at,
             })
             .collect(),
-    }))
+    })
 }
 
 /// Delete a conversation and its messages (the tasks stay).

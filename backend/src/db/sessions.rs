@@ -40,3 +40,20 @@ pub async fn purge_expired(db: impl PgExecutor<'_>) -> sqlx::Result<u64> {
     let result = sqlx::query("delete from session where expires_at < now()").execute(db).await?;
     Ok(result.rows_affected())
 }
+
+/// Ends every session of a user but `keep` (when given); returns the hashes that went, so the
+/// caller can forget them in its cache at once.
+#[tracing::instrument(skip_all, fields(user.id = %user_id))]
+pub async fn delete_for_user(
+    db: impl PgExecutor<'_>,
+    user_id: Uuid,
+    keep: Option<&[u8]>,
+) -> sqlx::Result<Vec<Vec<u8>>> {
+    sqlx::query_scalar(
+        "delete from session where user_id = $1 and ($2::bytea is null or session_hash <> $2) returning session_hash",
+    )
+    .bind(user_id)
+    .bind(keep)
+    .fetch_all(db)
+    .await
+}

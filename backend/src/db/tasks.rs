@@ -352,6 +352,19 @@ pub async fn delete_all(conn: &mut PgConnection, project_id: Uuid) -> sqlx::Resu
         .await
 }
 
+/// Every task of a user, oldest first (for the export; the task quota bounds it).
+#[tracing::instrument(skip_all, fields(user.id = %user_id))]
+pub async fn all_of_user(db: impl PgExecutor<'_>, user_id: Uuid) -> sqlx::Result<Vec<TaskRow>> {
+    sqlx::query_as(concat!(
+        "select ",
+        task_columns!(),
+        " from task where user_id = $1 order by created_at, task_id"
+    ))
+    .bind(user_id)
+    .fetch_all(db)
+    .await
+}
+
 /// One page of a user's tasks, plus one extra row that tells whether another page exists.
 #[tracing::instrument(skip_all, fields(user.id = %user_id))]
 pub async fn list(db: impl PgExecutor<'_>, user_id: Uuid, q: &ListQuery) -> sqlx::Result<Vec<TaskRow>> {

@@ -6,6 +6,7 @@
     reason = "integration tests fail loudly: an unwrap that panics in a helper is a failed assertion"
 )]
 
+mod account;
 mod auth;
 mod chat;
 mod chat_openai;

@@ -39,6 +39,29 @@ export type ActionKind =
   | "listed"
   | "suggestions";
 
+/** Everything the account holds, as the API shows it. */
+export interface AccountExport {
+  account: UserResponse;
+  conversations: ConversationDetail[];
+  /** @format date-time */
+  exportedAt: string;
+  preferences: PreferencesResponse;
+  projects: ProjectResponse[];
+  suggestions: SuggestionResponse[];
+  tasks: TaskResponse[];
+}
+
+export interface ChangePasswordRequest {
+  /** @format password */
+  currentPassword: string;
+  /**
+   * @format password
+   * @minLength 8
+   * @maxLength 128
+   */
+  newPassword: string;
+}
+
 /**
  * Something the assistant did (or, for `listed` and `suggestions`, showed), with the tasks it
  * concerned as they are afterwards (a deleted task as it was).
@@ -154,6 +177,14 @@ export interface Credentials {
    * @format password
    * @minLength 8
    * @maxLength 128
+   */
+  password: string;
+}
+
+export interface DeleteAccountRequest {
+  /**
+   * The account's password, to confirm.
+   * @format password
    */
   password: string;
 }
@@ -494,6 +525,11 @@ export interface TaskResponse {
   updatedAt: string;
 }
 
+export interface UpdateAccountRequest {
+  /** 1–100 characters, one line; `null` or blank removes it. */
+  displayName?: string | null;
+}
+
 export interface UpdatePreferencesRequest {
   autonomousAgentsEnabled?: boolean | null;
   /**
@@ -546,6 +582,8 @@ export interface UpdateTaskRequest {
 export interface UserResponse {
   /** @format date-time */
   createdAt: string;
+  /** What the web app calls the user; absent until they set one. */
+  displayName?: string | null;
   email: string;
   /** @format uuid */
   id: string;

@@ -42,6 +42,7 @@ export type Suggestion = Api.SuggestionResponse;
 export type Preferences = Api.PreferencesResponse;
 export type PreferencesPatch = Api.UpdatePreferencesRequest;
 export type User = Api.UserResponse;
+export type ChangePasswordInput = Required<Api.ChangePasswordRequest>;
 export type ChatReply = Api.ChatResponse;
 /** An error response's body (RFC 9457 problem details). */
 export type Problem = Api.Problem;

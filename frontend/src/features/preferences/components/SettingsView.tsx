@@ -1,5 +1,6 @@
 import { useEffect, useMemo, useState, type FormEvent } from 'react';
 import { Field } from '@/components/field';
+import { AccountSection } from '@/features/account/components/AccountSection';
 import { ApiError, errorMessage } from '@/lib/api-client';
 import { browserTimeZone, formatOffset } from '@/lib/dates';
 import type { ThemeChoice } from '@/lib/theme';
@@ -148,6 +149,7 @@ export function SettingsView({ theme, onTheme, onSaved, onBack }: Props) {
           </button>
         )}
       </div>
+      <AccountSection onSaved={onSaved} />
     </section>
   );
 }
