@@ -432,9 +432,9 @@ test('the web app, end to end', async (t) => {
     await dialog.getByLabel('Name').fill('Garden');
     await dialog.getByRole('radio', { name: 'green' }).check();
     await dialog.getByRole('button', { name: 'Add section' }).click();
-    await dialog.getByLabel('Section 1').fill('Beds');
+    await dialog.getByLabel('Section 1', { exact: true }).fill('Beds');
     await dialog.getByRole('button', { name: 'Add section' }).click();
-    await dialog.getByLabel('Section 2').fill('Lawn');
+    await dialog.getByLabel('Section 2', { exact: true }).fill('Lawn');
     await shot('10-project-editor');
     await checkA11y('the project editor');
     await dialog.getByRole('button', { name: 'Add project' }).click();
