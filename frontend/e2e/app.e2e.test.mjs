@@ -1,6 +1,7 @@
 // Browser test of the real product in headless Chromium (Debian's, no browser download):
 // sign up → overdue task → live suggestion → accept/dismiss → recurring completion →
-// search/filter/sort → delete/undo → projects and sections → lost session keeps input →
+// search/filter/sort → delete/undo → projects and sections → Today, Upcoming (drag to
+// reschedule), Completed → lost session keeps input →
 // settings → sign out → account: password change, export, deletion.
 //
 //   BASE_URL=http://127.0.0.1:8080 npm run e2e
@@ -469,6 +470,40 @@ test('the web app, end to end', async (t) => {
     await taskRow('Plant tulips').waitFor();
     await nav.getByRole('link', { name: 'All tasks' }).click();
     await taskRow('Plant tulips').waitFor();
+  });
+
+  await t.test('Today, Upcoming and Completed; a task moves to another day by drag and by keyboard', async () => {
+    const nav = page.getByRole('navigation', { name: 'Projects' });
+    const created = await page.evaluate(
+      async (body) => (await fetch('/api/v1/tasks', { method: 'POST', headers: { 'content-type': 'application/json' }, body })).status,
+      JSON.stringify({ title: 'Water the ferns', dueAt: `${day(2)}T10:00:00Z` }),
+    );
+    assert.equal(created, 201);
+    await nav.getByRole('link', { name: 'Today' }).click();
+    await page.getByRole('heading', { name: 'Today', level: 1 }).waitFor();
+    await taskRow('Renew passport').waitFor();
+    assert.equal(await taskRow('Water the ferns').count(), 0, 'a task due in two days is not in Today');
+    await nav.getByRole('link', { name: 'Upcoming' }).click();
+    const section = (d) => page.locator(`section[data-day="${d}"]`);
+    const ferns = (d) => section(d).locator('li.task', { hasText: 'Water the ferns' });
+    await ferns(day(2)).waitFor();
+    assert.equal(await page.locator('section.day').count(), 14, 'fourteen days, empty ones too');
+    await ferns(day(2)).dragTo(section(day(4)));
+    await ferns(day(4)).waitFor();
+    const movedDue = async () => (await apiGet('/tasks?search=ferns')).body.items[0].dueAt.slice(0, 16);
+    assert.equal(await movedDue(), `${day(4)}T10:00`, 'dropped on another day, at the same time');
+    await page.getByLabel('Move “Water the ferns” to another day').selectOption(day(5));
+    await ferns(day(5)).waitFor();
+    assert.equal(await movedDue(), `${day(5)}T10:00`);
+    await shot('12-upcoming');
+    await checkA11y('the Upcoming view');
+    await page.reload();
+    await ferns(day(5)).waitFor();
+    await nav.getByRole('link', { name: 'Completed' }).click();
+    await page.getByRole('heading', { name: 'Completed', level: 1 }).waitFor();
+    await page.locator('li.task-completed .done-at').first().waitFor();
+    await nav.getByRole('link', { name: 'All tasks' }).click();
+    await taskRow('Renew passport').waitFor();
   });
 
   await t.test('a change made in another tab appears without reload', async () => {

@@ -17,6 +17,9 @@ import { EDITOR_DRAFT, TaskEditor, type EditorDraft } from '@/features/tasks/com
 import { QuickAdd } from '@/features/tasks/components/QuickAdd';
 import { TaskFilters } from '@/features/tasks/components/TaskFilters';
 import { TaskList } from '@/features/tasks/components/TaskList';
+import { defaultFilters, type TaskFilters as Filters } from '@/features/tasks/api';
+import { UpcomingView } from '@/features/views/components/UpcomingView';
+import { localDate } from '@/features/views/days';
 import { useTaskFilters } from '@/features/tasks/useTaskFilters';
 import { useUndoableDelete } from '@/features/tasks/useUndoableDelete';
 import { errorMessage } from '@/lib/api-client';
@@ -31,6 +34,23 @@ import { useShortcuts } from './useShortcuts';
 // paint small.
 const SettingsView = lazy(() => import('@/features/preferences/components/SettingsView').then((m) => ({ default: m.SettingsView })));
 const ChatPanel = lazy(() => import('@/features/chat/components/ChatPanel').then((m) => ({ default: m.ChatPanel })));
+
+type View = 'today' | 'upcoming' | 'completed';
+
+const VIEW_OF_PATH: Record<string, View | undefined> = { [paths.today]: 'today', [paths.upcoming]: 'upcoming', [paths.completed]: 'completed' };
+const VIEW_TITLES: Record<View, string> = { today: 'Today', upcoming: 'Upcoming', completed: 'Completed' };
+/** The Upcoming view shows its empty days itself. */
+const VIEW_EMPTY: Record<Exclude<View, 'upcoming'>, string> = {
+  today: 'Nothing due today, and nothing overdue.',
+  completed: 'Nothing completed yet.',
+};
+
+/** Today: open tasks due by the end of today in the user's zone, overdue ones first.
+ * Completed: the most recently finished first. */
+function viewFilters(view: View, today: string): Filters {
+  if (view === 'today') return { ...defaultFilters, status: 'open', sort: 'dueAt', order: 'asc', dueBefore: today };
+  return { ...defaultFilters, status: 'completed', sort: 'updatedAt', order: 'desc' };
+}
 
 interface Props {
   user: User;
@@ -58,6 +78,7 @@ export function AppShell({ user, path, theme, setTheme }: Props) {
   const openSuggestions = suggestions.data ? openTotal(suggestions.data) : 0;
   const onSettings = path === paths.settings;
   const projectId = projectOf(path);
+  const view = VIEW_OF_PATH[path];
   const projects = useProjects();
   const project = projectId ? projects.data?.find((p) => p.id === projectId) : undefined;
   const [editingProject, setEditingProject] = useState<Project | null | undefined>(undefined);
@@ -174,7 +195,7 @@ export function AppShell({ user, path, theme, setTheme }: Props) {
       </header>
 
       <div className="layout">
-        <ProjectNav current={onSettings ? '' : projectId} onAdd={() => setEditingProject(null)} />
+        <ProjectNav path={path} onAdd={() => setEditingProject(null)} />
         <main id="main" className="content" tabIndex={-1}>
           {onSettings ? (
             <Suspense fallback={<p className="muted">Loading settings…</p>}>
@@ -204,6 +225,10 @@ export function AppShell({ user, path, theme, setTheme }: Props) {
                     </button>
                   )}
                 </div>
+              ) : view ? (
+                <div className="project-head">
+                  <h1>{VIEW_TITLES[view]}</h1>
+                </div>
               ) : (
                 <h1 className="sr-only">Your tasks</h1>
               )}
@@ -213,20 +238,27 @@ export function AppShell({ user, path, theme, setTheme }: Props) {
                   New task…
                 </button>
               </div>
-              <TaskFilters ref={searchRef} value={filters} search={search} onSearch={setSearch} onChange={setFilters} />
-              <TaskList
-                filters={projectId ? { ...effectiveFilters, projectId } : effectiveFilters}
-                sections={project?.sections}
-                now={now}
-                timeZone={timeZone}
-                hidden={hidden}
-                onToggle={toggle}
-                onEdit={setEditing}
-                onDelete={(t) => void remove(t)}
-                onTag={filterByTag}
-                onClearFilters={clearFilters}
-                onNew={() => setEditing(null)}
-              />
+              {view === 'upcoming' ? (
+                <UpcomingView now={now} timeZone={timeZone} hidden={hidden} onToggle={toggle} onEdit={setEditing} onDelete={(t) => void remove(t)} onTag={filterByTag} onError={showError} />
+              ) : (
+                <>
+                  {!view && <TaskFilters ref={searchRef} value={filters} search={search} onSearch={setSearch} onChange={setFilters} />}
+                  <TaskList
+                    filters={view ? viewFilters(view, localDate(now, timeZone)) : projectId ? { ...effectiveFilters, projectId } : effectiveFilters}
+                    sections={project?.sections}
+                    empty={view ? <p className="list-state empty empty-title">{VIEW_EMPTY[view as Exclude<View, 'upcoming'>]}</p> : undefined}
+                    now={now}
+                    timeZone={timeZone}
+                    hidden={hidden}
+                    onToggle={toggle}
+                    onEdit={setEditing}
+                    onDelete={(t) => void remove(t)}
+                    onTag={filterByTag}
+                    onClearFilters={clearFilters}
+                    onNew={() => setEditing(null)}
+                  />
+                </>
+              )}
             </>
             )
           )}

@@ -9,6 +9,9 @@ export const paths = {
   signIn: '/signin',
   signUp: '/signup',
   settings: '/settings',
+  today: '/today',
+  upcoming: '/upcoming',
+  completed: '/completed',
   project: (id: string) => `/projects/${encodeURIComponent(id)}`,
 } as const;
 

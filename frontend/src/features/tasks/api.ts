@@ -20,6 +20,9 @@ export interface TaskFilters {
   order: 'asc' | 'desc';
   /** The project on screen; never remembered, since the URL says it. */
   projectId?: string;
+  /** Day bounds of the Today and Upcoming views (`YYYY-MM-DD`, whole days in the user's zone). */
+  dueBefore?: string;
+  dueAfter?: string;
 }
 
 export const defaultFilters: TaskFilters = {
@@ -45,6 +48,8 @@ export function taskListQuery(f: TaskFilters) {
           priority: f.priority,
           tag: f.tag.trim().replace(/^#/, ''),
           projectId: f.projectId,
+          dueBefore: f.dueBefore,
+          dueAfter: f.dueAfter,
           overdue: f.overdue ? 'true' : undefined,
           search: f.search.trim(),
           sort: f.sort,

@@ -62,7 +62,7 @@ describe('projects', () => {
         ],
       },
     }));
-    wrap(<ProjectNav current="w" onAdd={() => {}} />);
+    wrap(<ProjectNav path="/projects/w" onAdd={() => {}} />);
     const nav = screen.getByRole('navigation', { name: 'Projects' });
     expect(await within(nav).findByRole('link', { name: /Inbox/ })).toHaveAttribute('href', '/projects/in');
     expect(within(nav).getByLabelText('3 open')).toBeInTheDocument();

@@ -1,7 +1,7 @@
 /**
- * The project list beside the tasks: all tasks, the Inbox, then the user's projects with their
- * open-task counts; archived projects fold away. Each entry is a link, so a project's view can
- * be bookmarked and reloaded.
+ * The list beside the tasks: the views (all tasks, Today, Upcoming, Completed), the Inbox, then
+ * the user's projects with their open-task counts; archived projects fold away. Each entry is a
+ * link, so every view can be bookmarked and reloaded.
  */
 import { useState } from 'react';
 import { navigate, paths } from '@/lib/router';
@@ -9,10 +9,17 @@ import type { Project } from '@/lib/types';
 import { splitArchived, useProjects } from '../api';
 
 interface Props {
-  /** The project shown, or null for all tasks. */
-  current: string | null;
+  /** The path on screen; its entry is marked current. */
+  path: string;
   onAdd: () => void;
 }
+
+const VIEWS = [
+  { href: paths.app, label: 'All tasks' },
+  { href: paths.today, label: 'Today' },
+  { href: paths.upcoming, label: 'Upcoming' },
+  { href: paths.completed, label: 'Completed' },
+];
 
 function NavLink({ href, current, children }: { href: string; current: boolean; children: React.ReactNode }) {
   return (
@@ -30,10 +37,11 @@ function NavLink({ href, current, children }: { href: string; current: boolean; 
   );
 }
 
-function Entry({ project, current }: { project: Project; current: string | null }) {
+function Entry({ project, path }: { project: Project; path: string }) {
+  const href = paths.project(project.id);
   return (
     <li>
-      <NavLink href={paths.project(project.id)} current={current === project.id}>
+      <NavLink href={href} current={path === href}>
         <span className={`dot color-${project.color}`} aria-hidden="true" />
         <span className="project-name">{project.name}</span>
         {project.openTaskCount > 0 && (
@@ -46,20 +54,25 @@ function Entry({ project, current }: { project: Project; current: string | null 
   );
 }
 
-export function ProjectNav({ current, onAdd }: Props) {
+export function ProjectNav({ path, onAdd }: Props) {
   const projects = useProjects();
   const [showArchived, setShowArchived] = useState(false);
   const { active, archived } = splitArchived(projects.data ?? []);
   return (
     <nav className="project-nav" aria-label="Projects">
       <ul>
-        <li>
-          <NavLink href={paths.app} current={current === null}>
-            <span className="project-name">All tasks</span>
-          </NavLink>
-        </li>
+        {VIEWS.map((v) => (
+          <li key={v.href}>
+            <NavLink href={v.href} current={path === v.href}>
+              <span className="project-name">{v.label}</span>
+            </NavLink>
+          </li>
+        ))}
+      </ul>
+      <h2 className="nav-heading">Projects</h2>
+      <ul>
         {active.map((p) => (
-          <Entry key={p.id} project={p} current={current} />
+          <Entry key={p.id} project={p} path={path} />
         ))}
       </ul>
       <button type="button" className="btn btn-ghost add-project" onClick={onAdd}>
@@ -73,7 +86,7 @@ export function ProjectNav({ current, onAdd }: Props) {
           {showArchived && (
             <ul>
               {archived.map((p) => (
-                <Entry key={p.id} project={p} current={current} />
+                <Entry key={p.id} project={p} path={path} />
               ))}
             </ul>
           )}

@@ -1,4 +1,4 @@
-import { memo } from 'react';
+import { memo, type DragEvent, type ReactNode } from 'react';
 import { dueState, formatDue } from '@/lib/dates';
 import type { Task } from '@/lib/types';
 import { describeRecurrence } from '../recurrence';
@@ -11,15 +11,24 @@ interface Props {
   onEdit: (task: Task) => void;
   onDelete: (task: Task) => void;
   onTag: (tag: string) => void;
+  /** Makes the task draggable (the Upcoming view moves tasks between days). */
+  onDragStart?: (e: DragEvent<HTMLLIElement>) => void;
+  /** Controls of the view showing the task, beside its own. */
+  actions?: ReactNode;
 }
 
 const DUE_LABEL: Record<string, string> = { overdue: 'Overdue', soon: 'Due soon' };
 
-export const TaskItem = memo(function TaskItem({ task, now, timeZone, onToggle, onEdit, onDelete, onTag }: Props) {
+export const TaskItem = memo(function TaskItem({ task, now, timeZone, onToggle, onEdit, onDelete, onTag, onDragStart, actions }: Props) {
   const state = dueState(task.dueAt, task.completed, now);
   const checkboxId = `done-${task.id}`;
   return (
-    <li className={`task task-${state}${task.completed ? ' task-completed' : ''}`} data-task-id={task.id}>
+    <li
+      className={`task task-${state}${task.completed ? ' task-completed' : ''}`}
+      data-task-id={task.id}
+      draggable={onDragStart ? true : undefined}
+      onDragStart={onDragStart}
+    >
       <input
         id={checkboxId}
         type="checkbox"
@@ -35,6 +44,11 @@ export const TaskItem = memo(function TaskItem({ task, now, timeZone, onToggle, 
         {task.description && <p className="task-desc">{task.description}</p>}
         <div className="task-meta">
           <span className={`badge prio prio-${task.priority}`}>{task.priority}</span>
+          {task.completed && task.completedAt && (
+            <span className="done-at">
+              Done <time dateTime={task.completedAt}>{formatDue(task.completedAt, now, timeZone)}</time>
+            </span>
+          )}
           {task.dueAt && (
             <span className={`due due-${state}`}>
               {DUE_LABEL[state] && <strong>{DUE_LABEL[state]} · </strong>}
@@ -55,6 +69,7 @@ export const TaskItem = memo(function TaskItem({ task, now, timeZone, onToggle, 
           ))}
         </div>
       </div>
+      {actions}
       <button type="button" className="icon-btn task-delete" onClick={() => onDelete(task)} aria-label={`Delete “${task.title}”`}>
         <svg viewBox="0 0 24 24" width="18" height="18" aria-hidden="true">
           <path d="M9 3h6l1 2h4v2H4V5h4l1-2zm-3 6h12l-1 12H7L6 9z" fill="currentColor" />

@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react';
+import { useEffect, useState, type ReactNode } from 'react';
 import { errorMessage } from '@/lib/api-client';
 import type { Task } from '@/lib/types';
 import { useTaskList, type TaskFilters } from '../api';
@@ -24,6 +24,8 @@ interface Props {
   filters: TaskFilters;
   /** The project's sections, when one project is on screen: its tasks are grouped by them. */
   sections?: SectionRef[];
+  /** What an empty list says, instead of the default (which talks about filters). */
+  empty?: ReactNode;
   now: Date;
   timeZone: string;
   hidden: Set<string>;
@@ -79,7 +81,7 @@ export function TaskList(p: Props) {
   }
 
   const tasks = allTasks(q.data).filter((t) => !p.hidden.has(t.id));
-  if (tasks.length === 0 && !p.sections?.length) return <EmptyState {...p} />;
+  if (tasks.length === 0 && !p.sections?.length) return p.empty ?? <EmptyState {...p} />;
   const items = (list: Task[]) =>
     list.map((t) => <TaskItem key={t.id} task={t} now={p.now} timeZone={p.timeZone} onToggle={p.onToggle} onEdit={p.onEdit} onDelete={p.onDelete} onTag={p.onTag} />);
   const stale = q.isPlaceholderData ? ' is-stale' : '';
