@@ -62,10 +62,16 @@ update task t set project_id = p.project_id from project p where p.user_id = t.u
 alter table task enable trigger set_updated_at;
 alter table task
     alter column project_id set not null,
-    -- No cascade: deleting a project moves or deletes its tasks first, each with its event.
-    add constraint task_project_fkey foreign key (project_id, user_id) references project (project_id, user_id),
+    -- The project's key carries its user's, and the project references the account: this one
+    -- check stands for the task's own foreign key to `app_user`, which goes (one check per
+    -- insert fewer). The cascade reaches tasks only when their account goes: deleting a
+    -- project moves or deletes its tasks first, each with its event, while it holds the
+    -- project's row, so a task inserted meanwhile fails this check instead of vanishing.
+    add constraint task_project_fkey foreign key (project_id, user_id)
+        references project (project_id, user_id) on delete cascade,
     add constraint task_section_fkey foreign key (section_id, project_id)
-        references project_section (section_id, project_id);
+        references project_section (section_id, project_id),
+    drop constraint task_user_id_fkey;
 -- `GET /tasks?projectId=` in the default order (`… where user_id = $1 and project_id = $2
 -- order by created_at desc, task_id desc`), and deleting a project (`… where project_id = $1`),
 -- which the foreign key checks too.

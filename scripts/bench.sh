@@ -74,12 +74,14 @@ DATABASE_URL=$database_url target/release/backend migrate >"$tmp/logs/migrate.lo
 echo "==> the floor: pgbench, one-row inserts into a table shaped like task, 16 clients, 15 s"
 psql "$database_url" -qc "create table bench_floor_task (like task including all)"
 # 100 users' rows, as in the load test; every column a created task fills, so the same
-# indexes (the trigram search and tag indexes included) do the same work.
+# indexes (the trigram search, tag and project indexes included) do the same work. `like`
+# copies no foreign keys: the floor is the insert alone.
 cat >"$tmp/floor.sql" <<'SQL'
 \set user random(1, 100)
-insert into bench_floor_task (task_id, user_id, title, series_id, tags, tag_keys, due_at)
+insert into bench_floor_task (task_id, user_id, title, series_id, tags, tag_keys, due_at, project_id)
 values (gen_random_uuid(), ('00000000-0000-0000-0000-' || lpad(:user::text, 12, '0'))::uuid,
-        'Benchmark task ' || :user, gen_random_uuid(), '{home}', '{home}', now() + interval '1 day');
+        'Benchmark task ' || :user, gen_random_uuid(), '{home}', '{home}', now() + interval '1 day',
+        ('00000000-0000-0000-0001-' || lpad(:user::text, 12, '0'))::uuid);
 SQL
 "$(pg_bin_dir)/pgbench" -n -c 16 -j 2 -T 15 -f "$tmp/floor.sql" "$database_url" >"$tmp/floor.out" 2>&1 ||
   { cat "$tmp/floor.out" >&2; exit 1; }
