@@ -20,12 +20,9 @@ export function groupBySection(tasks: Task[], sections: SectionRef[]): { section
   return [{ section: null, tasks: loose }, ...sections.map((section) => ({ section, tasks: tasks.filter((t) => t.sectionId === section.id) }))];
 }
 
-interface Props {
-  filters: TaskFilters;
-  /** The project's sections, when one project is on screen: its tasks are grouped by them. */
-  sections?: SectionRef[];
-  /** What an empty list says, instead of the default (which talks about filters). */
-  empty?: ReactNode;
+/** What every view of tasks needs: the clock, the zone, the tasks hidden while their delete
+ * can be undone, and what to do with a task. */
+export interface TaskViewProps {
   now: Date;
   timeZone: string;
   hidden: Set<string>;
@@ -33,6 +30,14 @@ interface Props {
   onEdit: (t: Task) => void;
   onDelete: (t: Task) => void;
   onTag: (tag: string) => void;
+}
+
+interface Props extends TaskViewProps {
+  filters: TaskFilters;
+  /** The project's sections, when one project is on screen: its tasks are grouped by them. */
+  sections?: SectionRef[];
+  /** What an empty list says, instead of the default (which talks about filters). */
+  empty?: ReactNode;
   onClearFilters: () => void;
   onNew: () => void;
 }

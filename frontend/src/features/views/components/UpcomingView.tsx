@@ -5,6 +5,7 @@
  */
 import { useEffect, useState, type DragEvent } from 'react';
 import { TaskItem } from '@/features/tasks/components/TaskItem';
+import type { TaskViewProps } from '@/features/tasks/components/TaskList';
 import { allTasks } from '@/features/tasks/cache';
 import { defaultFilters, useTaskList, useUpdateTask } from '@/features/tasks/api';
 import { errorMessage } from '@/lib/api-client';
@@ -13,14 +14,7 @@ import { dayHeading, daysFrom, groupByDay, localDate, movedDue } from '../days';
 
 export const UPCOMING_DAYS = 14;
 
-interface Props {
-  now: Date;
-  timeZone: string;
-  hidden: Set<string>;
-  onToggle: (t: Task) => void;
-  onEdit: (t: Task) => void;
-  onDelete: (t: Task) => void;
-  onTag: (tag: string) => void;
+interface Props extends TaskViewProps {
   onError: (message: string) => void;
 }
 
