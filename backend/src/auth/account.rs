@@ -17,7 +17,7 @@ use super::{AuthUser, UserResponse, client, session};
 use crate::{
     chat::{self, ConversationDetail},
     db,
-    domain::{FieldError, account::Password},
+    domain::{FieldError, account::Password, name::Name},
     error::{AppError, Problem, Result},
     http::{AppJson, AppState, RequestContext},
     preferences::{Preferences, PreferencesResponse},
@@ -72,15 +72,10 @@ pub struct AccountExport {
     pub conversations: Vec<ConversationDetail>,
 }
 
+/// Blank or absent removes the name.
 fn display_name(raw: Option<&str>) -> Result<Option<String>> {
-    let Some(name) = raw.map(str::trim).filter(|n| !n.is_empty()) else { return Ok(None) };
-    if name.chars().count() > 100 {
-        return Err(FieldError::new("displayName", "must be at most 100 characters").into());
-    }
-    if name.chars().any(char::is_control) {
-        return Err(FieldError::new("displayName", "must be a single line without control characters").into());
-    }
-    Ok(Some(name.to_owned()))
+    let Some(name) = raw.filter(|n| !n.trim().is_empty()) else { return Ok(None) };
+    Ok(Some(Name::parse("displayName", name)?.as_str().to_owned()))
 }
 
 /// Change the account's display name.

@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod list_query;
+pub mod name;
 pub mod origin;
 pub mod project;
 pub mod quick_add;

@@ -15,11 +15,7 @@ use crate::{
         self,
         projects::{ProjectRow, SectionRow},
     },
-    domain::{
-        FieldError,
-        origin::Origin,
-        project::{ProjectName, TasksOnDelete},
-    },
+    domain::{FieldError, name::Name, origin::Origin, project::TasksOnDelete},
     error::{AppError, Result, ResultExt},
     tasks,
 };
@@ -93,7 +89,7 @@ fn parse_sections(input: Vec<SectionInput>, existing: &[SectionRow]) -> Result<V
     for (i, section) in input.into_iter().enumerate() {
         let name = match section.name {
             None => Err(FieldError::new(format!("sections[{i}].name"), "is required")),
-            Some(name) => ProjectName::parse(&format!("sections[{i}].name"), &name),
+            Some(name) => Name::parse(&format!("sections[{i}].name"), &name),
         };
         let id = match section.id {
             None => Ok(Uuid::now_v7()),
@@ -114,10 +110,8 @@ fn parse_sections(input: Vec<SectionInput>, existing: &[SectionRow]) -> Result<V
 }
 
 pub async fn create(conn: &mut PgConnection, user_id: Uuid, req: CreateProjectRequest) -> Result<Project> {
-    let name = req
-        .name
-        .ok_or_else(|| FieldError::new("name", "is required"))
-        .and_then(|n| ProjectName::parse("name", &n));
+    let name =
+        req.name.ok_or_else(|| FieldError::new("name", "is required")).and_then(|n| Name::parse("name", &n));
     let sections = parse_sections(req.sections.unwrap_or_default(), &[]);
     let (name, sections) = match (name, sections) {
         (Ok(name), Ok(sections)) => (name, sections),
@@ -157,7 +151,7 @@ pub async fn update(
         db::projects::find_for_update(conn, user_id, project_id).await?.ok_or(AppError::NotFound)?;
     let existing = db::projects::sections(&mut *conn, &[project_id]).await?;
     let mut errors = Vec::new();
-    let name = match patch.name.as_deref().map(|n| ProjectName::parse("name", n)) {
+    let name = match patch.name.as_deref().map(|n| Name::parse("name", n)) {
         None => Some(current.name.clone()),
         Some(Ok(name)) if current.is_inbox && name.as_str() != current.name => {
             errors.push(FieldError::new("name", "the Inbox cannot be renamed"));
