@@ -10,7 +10,7 @@
 #
 # Reachable as `./dev bench cron` (scripts/bench.sh hands over to this script). Needs the
 # release backend (for the migrations) and ai-agent: `cargo build --release --locked -p backend -p ai-agent`.
-#   RELEASE_DIR   default target/release
+#   BIN_DIR   default target/release
 #   CRON_TASKS / CRON_USERS / CRON_OVERDUE   change shape A (defaults 1000000 / 10000 / 10000)
 set -euo pipefail
 # A failing command inside $(...) fails the assignment, and so the run.
@@ -19,9 +19,9 @@ cd "$(dirname "$0")/.."
 source scripts/postgres.sh
 source scripts/product.sh
 
-release_dir=${RELEASE_DIR:-target/release}
+bin_dir=${BIN_DIR:-target/release}
 for bin in backend ai-agent; do
-  [ -x "$release_dir/$bin" ] || { echo "bench-cron: $release_dir/$bin is missing; build it first" >&2; exit 1; }
+  [ -x "$bin_dir/$bin" ] || { echo "bench-cron: $bin_dir/$bin is missing; build it first" >&2; exit 1; }
 done
 tasks=${CRON_TASKS:-1000000}
 users=${CRON_USERS:-10000}
@@ -41,7 +41,7 @@ echo "==> PostgreSQL (durability defaults, pg_stat_statements)"
 database_url=$(throwaway_postgres "$tmp" todo -c shared_preload_libraries=pg_stat_statements -c max_connections=50)
 sql() { psql -X -q -v ON_ERROR_STOP=1 "$database_url" "$@"; }
 sql -c "create extension if not exists pg_stat_statements"
-DATABASE_URL=$database_url "$release_dir/backend" migrate >/dev/null
+DATABASE_URL=$database_url "$bin_dir/backend" migrate >/dev/null
 
 echo "==> seeding $tasks tasks of $users users ($overdue overdue)"
 started=$(date +%s.%N)
@@ -71,7 +71,7 @@ run() {
   local label=$1 job=$2 pattern=$3
   sql -c "select pg_stat_statements_reset()" >/dev/null
   local report
-  report=$(DATABASE_URL=$database_url SUGGESTIONS_PER_HOUR=1000000 LOG_FORMAT=json "$release_dir/ai-agent" run-pass "$job")
+  report=$(DATABASE_URL=$database_url SUGGESTIONS_PER_HOUR=1000000 LOG_FORMAT=json "$bin_dir/ai-agent" run-pass "$job")
   local scan
   scan=$(sql -At -F ' ' -c "select calls, rows, shared_blks_hit + shared_blks_read, round(total_exec_time::numeric, 1)
                              from pg_stat_statements where query like '%$pattern%' and query like '%order by t.due_at limit%'

@@ -10,7 +10,7 @@
 #   4. checkov over the rendered chart
 #   5. pytest k8s/tests: properties of the rendered chart, the values schema, the Dockerfiles'
 #      steps (dependency layer, COPY sources, ports and users, NGINX serving the one-page app)
-#   6. the steps the images rely on, without Docker: the release binaries' `migrate` against a
+#   6. the steps the images rely on, without Docker: the binaries' `migrate` against a
 #      fresh database (through DIRECT_URL) and `healthcheck` against running instances
 #
 # Usage (from anywhere; it works in the repository root):
@@ -18,8 +18,8 @@
 #   DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres scripts/check-deploy.sh
 #
 # DATABASE_URL: a server where the check may create (and then drops) a database; without it
-# the check starts a throwaway PostgreSQL with scripts/postgres.sh. RELEASE_DIR: where the
-# release binaries are (default target/release).
+# the check starts a throwaway PostgreSQL with scripts/postgres.sh. BIN_DIR: where the
+# backend and ai-agent binaries are (default target/release; `./dev test` passes target/debug).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -31,7 +31,7 @@ tools=$root/target/deploy-tools
 venv=$root/target/deploy-venv
 venv_checkov=$root/target/deploy-venv-checkov
 out=$root/target/deploy-check
-RELEASE_DIR=${RELEASE_DIR:-target/release}
+BIN_DIR=${BIN_DIR:-target/release}
 
 started=$(date +%s)
 step() { printf '==> [%3ss] %s\n' "$(($(date +%s) - started))" "$*"; }
@@ -124,13 +124,13 @@ step "pytest k8s/tests"
 
 # --- 6. the image build steps without Docker ---------------------------------------------------
 
-step "release binaries: migrate and healthcheck ($RELEASE_DIR)"
-[ -d "$RELEASE_DIR" ] || fail "$RELEASE_DIR not found: run cargo build --release --locked -p backend -p ai-agent first (or set RELEASE_DIR)"
-release=$(cd "$RELEASE_DIR" && pwd)
-backend=$release/backend
-agent=$release/ai-agent
+step "the binaries' image commands: migrate and healthcheck ($BIN_DIR)"
+[ -d "$BIN_DIR" ] || fail "$BIN_DIR not found: run cargo build --release --locked -p backend -p ai-agent first (or set BIN_DIR)"
+bin_dir=$(cd "$BIN_DIR" && pwd)
+backend=$bin_dir/backend
+agent=$bin_dir/ai-agent
 for bin in "$backend" "$agent"; do
-  [ -x "$bin" ] || fail "$bin not found: run cargo build --release --locked -p backend -p ai-agent first (or set RELEASE_DIR)"
+  [ -x "$bin" ] || fail "$bin not found: run cargo build --release --locked -p backend -p ai-agent first (or set BIN_DIR)"
 done
 
 pids=()

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Fault tests: runs the release backend and ai-agent as processes against a private PostgreSQL,
+# Fault tests: runs the backend and ai-agent as processes against a private PostgreSQL,
 # first with the Dapr stand-in, then on real daprd sidecars and a Kafka broker, and injects one
 # fault per scenario during a stream of writes through the API. After each, it counts committed
 # changes, events the sidecar accepted and effects processed, prints `scenario X: committed N,
@@ -15,8 +15,9 @@
 #             Kafka broker restarted, the backend's sidecar killed (-9) and restarted, and a
 #             handler that keeps failing (dead-letter topic, store, replay)
 #
-#   RELEASE_DIR      where backend, ai-agent and dapr-emulator are (default target/release); the
-#                    harness itself is built here (`cargo build --release --locked -p loadtest --bin faults`)
+#   BIN_DIR          where backend, ai-agent and dapr-emulator are (default target/release); the
+#                    harness is taken from there too, and built with the same profile when missing
+#                    or older than its sources
 #   FAULTS_SIDECARS  which runs: "stand-in replicas dapr" (default), or some of them
 #   FAULTS_ARGS      extra arguments for every run, e.g. "--writes 300 --scenarios backend,postgres"
 set -euo pipefail
@@ -24,12 +25,14 @@ cd "$(dirname "$0")/.."
 source scripts/postgres.sh
 source scripts/backbone.sh
 
-release_dir=${RELEASE_DIR:-target/release}
+bin_dir=${BIN_DIR:-target/release}
 for bin in backend ai-agent dapr-emulator; do
-  [ -x "$release_dir/$bin" ] || { echo "faults: $release_dir/$bin is missing; build it first" >&2; exit 1; }
+  [ -x "$bin_dir/$bin" ] || { echo "faults: $bin_dir/$bin is missing; build it first" >&2; exit 1; }
 done
-if [ ! -x "$release_dir/faults" ] || [ -n "$(find crates/loadtest/src -newer "$release_dir/faults" -name '*.rs' 2>/dev/null)" ]; then
-  cargo build --release --locked -p loadtest --bin faults
+if [ ! -x "$bin_dir/faults" ] || [ -n "$(find crates/loadtest/src -newer "$bin_dir/faults" -name '*.rs' 2>/dev/null)" ]; then
+  profile=()
+  [ "$(basename "$bin_dir")" = debug ] || profile=(--release)
+  cargo build "${profile[@]}" --locked -p loadtest --bin faults
 fi
 
 tmp=$(mktemp -d /tmp/todo-faults.XXXXXX)
@@ -70,9 +73,9 @@ for run in ${FAULTS_SIDECARS:-stand-in replicas dapr}; do
       --broker-restart-command "scripts/kafka.sh stop '$tmp/kafka' && scripts/kafka.sh start '$tmp/kafka' $(cat "$tmp/kafka/port") >/dev/null")
   fi
   # shellcheck disable=SC2086 # FAULTS_ARGS is a list of words.
-  "$release_dir/faults" \
+  "$bin_dir/faults" \
     --sidecars "$sidecars" \
-    --release-dir "$release_dir" \
+    --bin-dir "$bin_dir" \
     --database-url "postgres://postgres@127.0.0.1:$pg_port/$db" \
     --pg-restart-command "source scripts/postgres.sh && pg_as_owner pg_ctl -D '$tmp/pg' -w -t 60 restart -m fast >/dev/null" \
     --log-dir "target/faults/$run" \

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # API fuzzing: schemathesis over every operation of the backend's own OpenAPI document, signed
-# in, against the release binary, a fresh database and the Dapr stand-in. Fails on any 5xx, any
+# in, against the backend binary, a fresh database and the Dapr stand-in. Fails on any 5xx, any
 # response that breaks the documented schema, status code or content type, and the other
 # checks listed below. Bounded to a few minutes so it can run in the test command.
 #
-#   RELEASE_DIR          where the binaries are (default target/release); needs backend and
+#   BIN_DIR              where the binaries are (default target/release); needs backend and
 #                        dapr-emulator (`cargo build --release --locked -p backend -p dapr-emulator`)
 #   DATABASE_URL         a server where a throwaway database may be created; without it a
 #                        private PostgreSQL is started
@@ -19,9 +19,9 @@ cd "$(dirname "$0")/.."
 root=$PWD
 source scripts/postgres.sh
 
-release_dir=${RELEASE_DIR:-target/release}
+bin_dir=${BIN_DIR:-target/release}
 for bin in backend dapr-emulator; do
-  [ -x "$release_dir/$bin" ] || { echo "fuzz-api: $release_dir/$bin is missing; build it first" >&2; exit 1; }
+  [ -x "$bin_dir/$bin" ] || { echo "fuzz-api: $bin_dir/$bin is missing; build it first" >&2; exit 1; }
 done
 command -v curl >/dev/null || { echo "fuzz-api: curl is needed" >&2; exit 1; }
 
@@ -77,7 +77,7 @@ else
 fi
 
 dapr_port=$(free_port)
-RUST_LOG=warn "$release_dir/dapr-emulator" --port "$dapr_port" >"$tmp/emulator.log" 2>&1 &
+RUST_LOG=warn "$bin_dir/dapr-emulator" --port "$dapr_port" >"$tmp/emulator.log" 2>&1 &
 pids+=("$!")
 
 api_port=$(free_port)
@@ -86,7 +86,7 @@ base_url="http://127.0.0.1:$api_port"
 # address and writes as fast as it can.
 env DATABASE_URL="$database_url" LISTEN_ADDR="127.0.0.1:$api_port" DAPR_HTTP_PORT="$dapr_port" \
   AUTH_RATE_LIMIT_PER_MINUTE=0 WRITE_RATE_LIMIT_PER_MINUTE=0 LOG_FORMAT=json RUST_LOG=info,sqlx=warn \
-  "$release_dir/backend" serve >"$tmp/backend.log" 2>&1 &
+  "$bin_dir/backend" serve >"$tmp/backend.log" 2>&1 &
 backend_pid=$!
 pids+=("$backend_pid")
 for _ in $(seq 1 150); do

@@ -5,7 +5,7 @@
 #
 #   local_database              the persistent cluster of `./dev run`; prints its URL
 #   throwaway_postgres DIR DB   a cluster deleted after the run; prints its URL
-#   start_product ...           the release backend, ai-agent and sidecars in the background
+#   start_product ...           the backend, ai-agent and sidecars in the background
 #   stop_product                stops everything start_product started
 #   wait_for_url URL [PID]      until URL answers 2xx
 #   end_run TMP STATUS          a benchmark run's end: product and database stopped, TMP gone
@@ -65,7 +65,9 @@ wait_for_url() {
 # Reads DATABASE_URL; serves the web app when WEB_DIR is set. BACKEND_ENV and AGENT_ENV hold
 # extra `NAME=value` words for one service's environment alone. START_AGENT=false starts the
 # backend alone, on a stand-in that takes events and delivers them nowhere (the benchmark's
-# "backend alone" rows).
+# "backend alone" rows). BIN_DIR: where the binaries are (default target/release; `./dev test`
+# runs the debug build its tests already compiled).
+BIN_DIR=${BIN_DIR:-target/release}
 pids=()
 declare -A PRODUCT_PIDS=()
 BACKEND_ENV=()
@@ -84,7 +86,7 @@ start_product() {
     [ -n "$logs" ] && out=$logs/dapr-emulator.log
     local deliver=(--app-url "http://127.0.0.1:$agent_port")
     [ "$START_AGENT" = true ] || deliver=()
-    target/release/dapr-emulator --port "$dapr_port" "${deliver[@]}" >>"$out" 2>&1 &
+    "$BIN_DIR/dapr-emulator" --port "$dapr_port" "${deliver[@]}" >>"$out" 2>&1 &
     pids+=($!)
     PRODUCT_PIDS[dapr-emulator]=$!
   else
@@ -93,14 +95,14 @@ start_product() {
   # The backend applies the migrations; the ai-agent starts once they are in.
   [ -n "$logs" ] && out=$logs/backend.log
   env LISTEN_ADDR="127.0.0.1:$api_port" DAPR_HTTP_PORT="$dapr_port" "${BACKEND_ENV[@]}" \
-    target/release/backend serve >>"$out" 2>&1 &
+    "$BIN_DIR/backend" serve >>"$out" 2>&1 &
   pids+=($!)
   PRODUCT_PIDS[backend]=$!
   wait_for_url "http://127.0.0.1:$api_port/ready" "$!"
   [ "$START_AGENT" = true ] || return 0
   [ -n "$logs" ] && out=$logs/ai-agent.log
   env LISTEN_ADDR="127.0.0.1:$agent_port" DAPR_HTTP_PORT="$agent_dapr_port" "${AGENT_ENV[@]}" \
-    target/release/ai-agent serve >>"$out" 2>&1 &
+    "$BIN_DIR/ai-agent" serve >>"$out" 2>&1 &
   pids+=($!)
   PRODUCT_PIDS[ai-agent]=$!
   wait_for_url "http://127.0.0.1:$agent_port/ready" "$!"

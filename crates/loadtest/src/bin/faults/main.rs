@@ -53,7 +53,7 @@ enum Sidecars {
 struct Args {
     /// Directory holding the backend, ai-agent and dapr-emulator binaries.
     #[arg(long, default_value = "target/release")]
-    release_dir: PathBuf,
+    bin_dir: PathBuf,
     /// The database the services use (created and empty).
     #[arg(long)]
     database_url: String,
@@ -139,7 +139,7 @@ fn daprd(
 
 impl Product {
     async fn start(args: &Args, http: &reqwest::Client) -> anyhow::Result<Self> {
-        let bin = |name: &str| args.release_dir.join(name).to_string_lossy().into_owned();
+        let bin = |name: &str| args.bin_dir.join(name).to_string_lossy().into_owned();
         let (api_port, agent_port, dapr_port) = (free_port()?, free_port()?, free_port()?);
         let agent_dapr_port = if args.sidecars == Sidecars::Dapr { free_port()? } else { dapr_port };
         let base = format!("http://127.0.0.1:{api_port}");
@@ -248,7 +248,7 @@ impl Product {
         let mut env = self.agent_env.clone();
         env.retain(|(k, _)| k != "DAPR_HTTP_PORT");
         env.push(("DAPR_HTTP_PORT".into(), dapr_port.to_string()));
-        let bin = args.release_dir.join("ai-agent").to_string_lossy().into_owned();
+        let bin = args.bin_dir.join("ai-agent").to_string_lossy().into_owned();
         let mut agent = agent_service("ai-agent-replica", &bin, &env, port, &args.log_dir);
         let token = env.iter().filter(|(k, _)| k == "APP_API_TOKEN").cloned().collect::<Vec<_>>();
         let mut sidecar = daprd(AGENT_APP_ID, port, dapr_port, "/ready", &token, &args.log_dir);
@@ -649,7 +649,7 @@ async fn main() -> anyhow::Result<()> {
             sqlx::raw_sql(DEAD_LETTER_CURE).execute(&db).await?;
             ensure!(letters.0 == expected, "{} of {writes} events reached the dead-letter store", letters.0);
             ensure!(before.processed == 0, "{} refused events counted as processed", before.processed);
-            let replay = Command::new(args.release_dir.join("ai-agent"))
+            let replay = Command::new(args.bin_dir.join("ai-agent"))
                 .arg("replay-dead-letters")
                 .envs(product.agent_env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
                 .output()?;
