@@ -5,7 +5,10 @@ use events::{ReminderSpec, TaskEvent};
 use sqlx::{PgConnection, PgExecutor, Postgres, QueryBuilder, types::Json};
 use uuid::Uuid;
 
-use crate::domain::list_query::{ListQuery, SortField, SortKey, SortOrder, StatusFilter};
+use crate::domain::{
+    list_query::{ListQuery, SortField, SortKey, SortOrder, StatusFilter},
+    position::Position,
+};
 
 /// The foreign keys that keep a task in one of its user's projects and in one of that
 /// project's sections.
@@ -17,7 +20,7 @@ macro_rules! task_columns {
     () => {
         "task_id, user_id, title, description, priority::text as priority, tags, due_at,
          recurrence_rule, recurrence_basis, reminders, series_id, series_start_at, occurrence_number,
-         previous_task_id, completed_at, project_id, section_id, created_at, updated_at"
+         previous_task_id, completed_at, project_id, section_id, parent_id, position, created_at, updated_at"
     };
 }
 
@@ -40,8 +43,29 @@ pub struct TaskRow {
     pub completed_at: Option<DateTime<Utc>>,
     pub project_id: Uuid,
     pub section_id: Option<Uuid>,
+    pub parent_id: Option<Uuid>,
+    pub position: String,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// A parent's subtasks, and how many of them are done: read by the list and single-task
+    /// queries (`subtask_counts!`), zero where a query does not read them.
+    #[sqlx(default)]
+    pub subtasks_total: i64,
+    #[sqlx(default)]
+    pub subtasks_done: i64,
+}
+
+/// The subtask counts of the query's row named `$row`, through `task_parent_idx`.
+macro_rules! subtask_counts {
+    ($row:literal) => {
+        concat!(
+            ", (select count(*) from task c where c.parent_id = ",
+            $row,
+            ".task_id) as subtasks_total, (select count(c.completed_at) from task c where c.parent_id = ",
+            $row,
+            ".task_id) as subtasks_done"
+        )
+    };
 }
 
 /// The user-editable fields, as written to a row.
@@ -58,9 +82,10 @@ pub struct TaskWrite {
     pub reminders: Vec<ReminderSpec>,
     pub project_id: Uuid,
     pub section_id: Option<Uuid>,
+    pub parent_id: Option<Uuid>,
 }
 
-/// Where a new task sits in its series.
+/// Where a new task sits: in its series, and among its siblings (its manual-order key).
 #[derive(Debug)]
 pub struct SeriesPlace {
     pub series_id: Uuid,
@@ -68,17 +93,19 @@ pub struct SeriesPlace {
     pub occurrence_number: i32,
     pub occurrence_on: Option<NaiveDate>,
     pub previous_task_id: Option<Uuid>,
+    pub position: Position,
 }
 
-/// `insert into task`, returning the row, with `$1`–`$18` bound by [`bind_insert`]. A conflict
+/// `insert into task`, returning the row, with `$1`–`$20` bound by [`bind_insert`]. A conflict
 /// inserts nothing and returns no row.
 macro_rules! insert_task {
     () => {
         concat!(
             "insert into task (task_id, user_id, title, description, priority, tags, tag_keys, due_at,
-                 recurrence_rule, recurrence_basis, reminders, project_id, section_id, series_id, series_start_at,
-                 occurrence_number, occurrence_on, previous_task_id)
-             values ($1, $2, $3, $4, $5::task_priority, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
+                 recurrence_rule, recurrence_basis, reminders, project_id, section_id, parent_id, series_id,
+                 series_start_at, occurrence_number, occurrence_on, previous_task_id, position)
+             values ($1, $2, $3, $4, $5::task_priority, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
+                 $19, $20)
              on conflict do nothing
              returning ",
             task_columns!()
@@ -101,9 +128,11 @@ fn bind_insert<'q>(
         .bind(place.occurrence_number)
         .bind(place.occurrence_on)
         .bind(place.previous_task_id)
+        .bind(place.position.as_str())
 }
 
-/// The eleven user-editable columns: title to reminders in table order, then project and section.
+/// The twelve user-editable columns: title to reminders in table order, then project, section
+/// and parent.
 fn bind_fields<'q>(query: TaskQuery<'q>, fields: &'q TaskWrite) -> TaskQuery<'q> {
     query
         .bind(&fields.title)
@@ -117,6 +146,7 @@ fn bind_fields<'q>(query: TaskQuery<'q>, fields: &'q TaskWrite) -> TaskQuery<'q>
         .bind(Json(&fields.reminders))
         .bind(fields.project_id)
         .bind(fields.section_id)
+        .bind(fields.parent_id)
 }
 
 /// An event's outbox values, in [`platform::insert_into_outbox!`]'s order from the event id
@@ -183,12 +213,12 @@ pub async fn insert_with_effects(
         "), new_reminders as (
              insert into reminder (reminder_id, task_id, user_id, fire_at)
              select r.id, t.task_id, t.user_id, r.fire_at
-             from new_task t cross join unnest($19::uuid[], $20::timestamptz[]) as r(id, fire_at)
+             from new_task t cross join unnest($21::uuid[], $22::timestamptz[]) as r(id, fire_at)
              where r.fire_at > now()
              on conflict (task_id, fire_at) do nothing
          ), new_event as (",
         platform::insert_into_outbox!(),
-        "select $21, t.user_id, t.task_id, $22, $23, $24, $25, $26 from new_task t
+        "select $23, t.user_id, t.task_id, $24, $25, $26, $27, $28 from new_task t
          )
          select * from new_task"
     ));
@@ -198,11 +228,16 @@ pub async fn insert_with_effects(
 
 #[tracing::instrument(skip_all, fields(task.id = %task_id))]
 pub async fn find(db: impl PgExecutor<'_>, user_id: Uuid, task_id: Uuid) -> sqlx::Result<Option<TaskRow>> {
-    sqlx::query_as(concat!("select ", task_columns!(), " from task where task_id = $1 and user_id = $2"))
-        .bind(task_id)
-        .bind(user_id)
-        .fetch_optional(db)
-        .await
+    sqlx::query_as(concat!(
+        "select ",
+        task_columns!(),
+        subtask_counts!("task"),
+        " from task where task_id = $1 and user_id = $2"
+    ))
+    .bind(task_id)
+    .bind(user_id)
+    .fetch_optional(db)
+    .await
 }
 
 /// Loads and locks a task for a read-modify-write, so concurrent changes to one task (and the
@@ -233,11 +268,160 @@ pub async fn find_successor(conn: &mut PgConnection, previous_task_id: Uuid) -> 
         .await
 }
 
+/// What a subtask takes from its parent, and whether the parent is a subtask itself.
+#[derive(Debug, sqlx::FromRow)]
+pub struct ParentRow {
+    pub project_id: Uuid,
+    pub section_id: Option<Uuid>,
+    pub parent_id: Option<Uuid>,
+}
+
+/// Reads a task that is to become a parent, locked against changes (`for share`) until the
+/// transaction ends: a concurrent request that would make it a subtask, or move it, waits,
+/// and then sees the new subtask.
+#[tracing::instrument(skip_all, fields(task.id = %task_id))]
+pub async fn lock_parent(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    task_id: Uuid,
+) -> sqlx::Result<Option<ParentRow>> {
+    sqlx::query_as(
+        "select project_id, section_id, parent_id from task where task_id = $1 and user_id = $2 for share",
+    )
+    .bind(task_id)
+    .bind(user_id)
+    .fetch_optional(conn)
+    .await
+}
+
+#[tracing::instrument(skip_all, fields(task.id = %task_id))]
+pub async fn has_subtasks(conn: &mut PgConnection, task_id: Uuid) -> sqlx::Result<bool> {
+    sqlx::query_scalar("select exists (select 1 from task where parent_id = $1)")
+        .bind(task_id)
+        .fetch_one(conn)
+        .await
+}
+
+/// A parent's subtasks, open ones only when `open_only`, in their manual order, locked.
+#[tracing::instrument(skip_all, fields(task.id = %parent_id))]
+pub async fn subtasks_for_update(
+    conn: &mut PgConnection,
+    parent_id: Uuid,
+    open_only: bool,
+) -> sqlx::Result<Vec<TaskRow>> {
+    sqlx::query_as(concat!(
+        "select ",
+        task_columns!(),
+        " from task where parent_id = $1 and (not $2 or completed_at is null)
+         order by position, task_id for update"
+    ))
+    .bind(parent_id)
+    .bind(open_only)
+    .fetch_all(conn)
+    .await
+}
+
+/// Completes a parent's open subtasks at `at` and drops their pending reminders.
+#[tracing::instrument(skip_all, fields(task.id = %parent_id))]
+pub async fn complete_subtasks(
+    conn: &mut PgConnection,
+    parent_id: Uuid,
+    at: DateTime<Utc>,
+) -> sqlx::Result<Vec<TaskRow>> {
+    sqlx::query_as(concat!(
+        "with done as (
+             update task set completed_at = $2 where parent_id = $1 and completed_at is null returning ",
+        task_columns!(),
+        "), dropped as (
+             delete from reminder r using done d where r.task_id = d.task_id and r.fired_at is null
+         )
+         select * from done"
+    ))
+    .bind(parent_id)
+    .bind(at)
+    .fetch_all(conn)
+    .await
+}
+
+/// Deletes a parent's subtasks, returning them.
+#[tracing::instrument(skip_all, fields(task.id = %parent_id))]
+pub async fn delete_subtasks(conn: &mut PgConnection, parent_id: Uuid) -> sqlx::Result<Vec<TaskRow>> {
+    sqlx::query_as(concat!("delete from task where parent_id = $1 returning ", task_columns!()))
+        .bind(parent_id)
+        .fetch_all(conn)
+        .await
+}
+
+/// Moves a parent's subtasks to its project and section, returning those that moved.
+#[tracing::instrument(skip_all, fields(task.id = %parent_id))]
+pub async fn move_subtasks(
+    conn: &mut PgConnection,
+    parent_id: Uuid,
+    project_id: Uuid,
+    section_id: Option<Uuid>,
+) -> sqlx::Result<Vec<MovedTask>> {
+    sqlx::query_as(concat!(
+        "with old as (
+             select task_id as old_id, project_id as previous_project_id, section_id as previous_section_id
+             from task where parent_id = $1 order by task_id for update
+         )
+         update task set project_id = $2, section_id = $3 from old
+         where task_id = old.old_id and (project_id, section_id) is distinct from ($2, $3)
+         returning ",
+        task_columns!(),
+        ", previous_project_id, previous_section_id"
+    ))
+    .bind(parent_id)
+    .bind(project_id)
+    .bind(section_id)
+    .fetch_all(conn)
+    .await
+}
+
+/// A list a task sits in for the manual order: one project's tasks in one section (or in
+/// none), with the same parent (or none).
+#[derive(Debug, Clone, Copy)]
+pub struct Siblings {
+    pub project_id: Uuid,
+    pub section_id: Option<Uuid>,
+    pub parent_id: Option<Uuid>,
+}
+
+/// The key of the first sibling after `after` (a key and task id; `None`: the first of all),
+/// leaving out the task being moved. Through `task_project_position_idx`.
+#[tracing::instrument(skip_all, fields(task.id = %moving))]
+pub async fn next_sibling_position(
+    conn: &mut PgConnection,
+    siblings: Siblings,
+    after: Option<(&str, Uuid)>,
+    moving: Uuid,
+) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar(
+        "select position from task
+         where project_id = $1 and section_id is not distinct from $2 and parent_id is not distinct from $3
+           and task_id <> $4 and ($5::text is null or (position, task_id) > ($5, $6))
+         order by position, task_id limit 1",
+    )
+    .bind(siblings.project_id)
+    .bind(siblings.section_id)
+    .bind(siblings.parent_id)
+    .bind(moving)
+    .bind(after.map(|(position, _)| position))
+    .bind(after.map(|(_, id)| id))
+    .fetch_optional(conn)
+    .await
+}
+
 /// How a change rewrites the task row.
 #[derive(Debug, Clone, Copy)]
 pub enum TaskChange<'a> {
     Fields(&'a TaskWrite),
     CompletedAt(Option<DateTime<Utc>>),
+    /// A move in the manual order, possibly into another section.
+    Place {
+        section_id: Option<Uuid>,
+        position: &'a str,
+    },
 }
 
 /// `with changed as (<update> returning the row), <the effects>`: `$1` is the task id, `$2`–`$10`
@@ -262,7 +446,9 @@ macro_rules! with_effects {
             platform::insert_into_outbox!(),
             "select $5, c.user_id, c.task_id, $6, $7, $8, $9, $10 from changed c
              )
-             select * from changed"
+             select changed.*",
+            subtask_counts!("changed"),
+            " from changed"
         )
     };
 }
@@ -282,11 +468,12 @@ pub async fn change_with_effects(
         TaskChange::Fields(_) => with_effects!(
             "update task set title = $11, description = $12, priority = $13::task_priority, tags = $14,
                  tag_keys = $15, due_at = $16, recurrence_rule = $17, recurrence_basis = $18, reminders = $19,
-                 project_id = $20, section_id = $21,
+                 project_id = $20, section_id = $21, parent_id = $22,
                  -- The first task of a series defines where the series starts.
                  series_start_at = case when series_id = task_id then $16 else series_start_at end"
         ),
         TaskChange::CompletedAt(_) => with_effects!("update task set completed_at = $11"),
+        TaskChange::Place { .. } => with_effects!("update task set section_id = $11, position = $12"),
     };
     let query = sqlx::query_as(sql)
         .bind(task_id)
@@ -297,6 +484,7 @@ pub async fn change_with_effects(
     let query = match change {
         TaskChange::Fields(fields) => bind_fields(query, fields),
         TaskChange::CompletedAt(completed_at) => query.bind(completed_at),
+        TaskChange::Place { section_id, position } => query.bind(section_id).bind(position),
     };
     query.fetch_one(conn).await
 }
@@ -368,8 +556,8 @@ pub async fn all_of_user(db: impl PgExecutor<'_>, user_id: Uuid) -> sqlx::Result
 /// One page of a user's tasks, plus one extra row that tells whether another page exists.
 #[tracing::instrument(skip_all, fields(user.id = %user_id))]
 pub async fn list(db: impl PgExecutor<'_>, user_id: Uuid, q: &ListQuery) -> sqlx::Result<Vec<TaskRow>> {
-    let mut sql: QueryBuilder<Postgres> =
-        QueryBuilder::new(concat!("select ", task_columns!(), " from task where user_id = "));
+    let mut sql: QueryBuilder<Postgres> = QueryBuilder::new(concat!("select ", task_columns!()));
+    sql.push(subtask_counts!("task")).push(" from task where user_id = ");
     sql.push_bind(user_id);
     match q.status {
         StatusFilter::Open => {
@@ -426,6 +614,7 @@ pub async fn list(db: impl PgExecutor<'_>, user_id: Uuid, q: &ListQuery) -> sqlx
             SortKey::NoDueDate => sql.push("'infinity'::timestamptz"),
             SortKey::Priority(p) => sql.push_bind(p.as_str()).push("::task_priority"),
             SortKey::Title(title) => sql.push_bind(title.clone()),
+            SortKey::Position(position) => sql.push_bind(position.as_str().to_owned()),
         };
         sql.push(", ").push_bind(after.task_id).push(")");
     }
@@ -444,6 +633,7 @@ fn sort_key(sort: SortField) -> &'static str {
         // Qualified: the select list turns `priority` into text under the same name.
         SortField::Priority => "task.priority",
         SortField::Title => "lower(title)",
+        SortField::Position => "position",
     }
 }
 

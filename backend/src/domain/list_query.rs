@@ -15,6 +15,7 @@ use uuid::Uuid;
 
 use super::{
     FieldError, Priority,
+    position::Position,
     task::{DateInput, Tags, is_supported_time, start_of_day},
 };
 
@@ -36,6 +37,8 @@ pub enum SortField {
     DueAt,
     Priority,
     Title,
+    /// The user's manual order (`domain::position`): drag and drop within a project.
+    Position,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, ToSchema)]
@@ -106,6 +109,7 @@ pub enum SortKey {
     Priority(Priority),
     /// The case-folded title.
     Title(String),
+    Position(Position),
 }
 
 /// A task list's filters, sort and page as typed values, before the rules that span them.
@@ -161,8 +165,11 @@ impl ListFilters {
             "dueAfter" => self.due_after = Some(parse_bound("dueAfter", value, tz, Bound::After)?),
             "overdue" => self.overdue = Some(parse_bool("overdue", value)?),
             "sort" => {
-                self.sort =
-                    parse_name("sort", value, "must be createdAt, updatedAt, dueAt, priority or title")?;
+                self.sort = parse_name(
+                    "sort",
+                    value,
+                    "must be createdAt, updatedAt, dueAt, priority, title or position",
+                )?;
             }
             "order" => self.order = parse_name("order", value, "must be asc or desc")?,
             "limit" => self.limit = Some(parse_limit(value)?),
@@ -272,6 +279,7 @@ impl Cursor {
             SortField::Title => {
                 (!self.value.chars().any(char::is_control)).then(|| SortKey::Title(self.value.clone()))
             }
+            SortField::Position => Position::parse(&self.value).map(SortKey::Position),
         }
     }
 }

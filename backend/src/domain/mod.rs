@@ -5,6 +5,7 @@ pub mod account;
 pub mod list_query;
 pub mod name;
 pub mod origin;
+pub mod position;
 pub mod project;
 pub mod quick_add;
 pub mod recurrence;

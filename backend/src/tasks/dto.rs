@@ -41,6 +41,9 @@ pub struct CreateTaskRequest {
     pub project_id: Option<Uuid>,
     /// One of that project's sections; none when absent.
     pub section_id: Option<Uuid>,
+    /// Makes the task a subtask of one of the user's tasks that is not a subtask itself. A
+    /// subtask is in its parent's project and section (give no other) and does not repeat.
+    pub parent_id: Option<Uuid>,
 }
 
 impl From<ProposedTask> for CreateTaskRequest {
@@ -55,6 +58,7 @@ impl From<ProposedTask> for CreateTaskRequest {
             reminders: None,
             project_id: None,
             section_id: None,
+            parent_id: None,
         }
     }
 }
@@ -94,6 +98,26 @@ pub struct UpdateTaskRequest {
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<Uuid>, nullable)]
     pub section_id: Option<Option<Uuid>>,
+    /// Makes the task a subtask of another (which moves it to that task's project and
+    /// section); `null` makes it a task of its own again, where it is.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<Uuid>, nullable)]
+    pub parent_id: Option<Option<Uuid>>,
+}
+
+/// A move in the manual order of the list the task is in: its project's tasks in one section
+/// (or in none), or one parent's subtasks.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct MoveTaskRequest {
+    /// The task it goes right after, one of the same list; absent or `null`: first.
+    #[serde(default)]
+    pub after_id: Option<Uuid>,
+    /// Another section of the task's project to move it into (`null`: out of any section),
+    /// for a task that is not a subtask; `afterId` is then a task of that section.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<Uuid>, nullable)]
+    pub section_id: Option<Option<Uuid>>,
 }
 
 /// Tells "absent" (`None`, via `default`) from "null" (`Some(None)`).
@@ -115,6 +139,12 @@ pub struct TaskResponse {
     pub reminders: Vec<ReminderSpec>,
     pub project_id: Uuid,
     pub section_id: Option<Uuid>,
+    /// The task this one is a subtask of.
+    pub parent_id: Option<Uuid>,
+    /// Its key in the manual order (`sort=position`): compare keys as strings, bytewise.
+    pub position: String,
+    /// Its subtasks, and how many are done (both 0 for a task without subtasks).
+    pub subtasks: SubtaskCounts,
     pub completed: bool,
     pub completed_at: Option<DateTime<Utc>>,
     /// Open and past its due time.
@@ -127,6 +157,12 @@ pub struct TaskResponse {
     pub previous_task_id: Option<Uuid>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
+pub struct SubtaskCounts {
+    pub total: i64,
+    pub done: i64,
 }
 
 impl TaskResponse {
@@ -142,6 +178,9 @@ impl TaskResponse {
             reminders: fields.reminders.as_slice().to_vec(),
             project_id: fields.project_id,
             section_id: fields.section_id,
+            parent_id: fields.parent_id,
+            position: row.position.clone(),
+            subtasks: SubtaskCounts { total: row.subtasks_total, done: row.subtasks_done },
             completed: row.completed_at.is_some(),
             completed_at: row.completed_at,
             is_overdue: is_overdue(row.due_at, row.completed_at, now),

@@ -22,7 +22,10 @@ use crate::{
     http::{AppJson, AppPath, AppState, RequestContext},
     preferences::Preferences,
 };
-use dto::{CompletionResponse, CreateTaskRequest, ListParams, TaskPage, TaskResponse, UpdateTaskRequest};
+use dto::{
+    CompletionResponse, CreateTaskRequest, ListParams, MoveTaskRequest, TaskPage, TaskResponse,
+    UpdateTaskRequest,
+};
 use model::TaskFields;
 use service::Task;
 
@@ -32,6 +35,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_task, update_task, delete_task))
         .routes(routes!(complete_task))
         .routes(routes!(reopen_task))
+        .routes(routes!(move_task))
 }
 
 const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
@@ -76,6 +80,7 @@ fn cursor_value(sort: SortField, task: &Task) -> String {
         SortField::DueAt => task.row.due_at.map_or_else(|| Cursor::NO_DUE_DATE.to_owned(), time),
         SortField::Priority => task.fields.priority.as_str().to_owned(),
         SortField::Title => task.row.title.to_lowercase(),
+        SortField::Position => task.row.position.clone(),
     }
 }
 
@@ -253,6 +258,30 @@ async fn reopen_task(
 ) -> Result<axum::Json<TaskResponse>> {
     let mut tx = state.db.begin().await?;
     let task = service::reopen(&mut tx, &ctx.origin, auth.user_id, id).await?;
+    tx.commit().await?;
+    Ok(axum::Json(task.response(Utc::now())))
+}
+
+/// Move a task in its list's manual order.
+///
+/// The list is the task's project's tasks in its section (or in none), or its parent's
+/// subtasks. Only this task's row changes; a `tasks.updated` event carries its new key.
+#[utoipa::path(post, path = "/tasks/{id}/move", tag = "tasks", request_body = MoveTaskRequest,
+    params(("id" = Uuid, Path)),
+    responses(
+        (status = 200, body = TaskResponse),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn move_task(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    ctx: RequestContext,
+    AppPath(id): AppPath<Uuid>,
+    AppJson(req): AppJson<MoveTaskRequest>,
+) -> Result<axum::Json<TaskResponse>> {
+    let mut tx = state.db.begin().await?;
+    let task = service::move_task(&mut tx, &ctx.origin, auth.user_id, id, req).await?;
     tx.commit().await?;
     Ok(axum::Json(task.response(Utc::now())))
 }

@@ -29,6 +29,9 @@ pub struct TaskFields {
     pub project_id: Uuid,
     /// Which section of that project, if any (its foreign key makes it one of the project's).
     pub section_id: Option<Uuid>,
+    /// The task this one is a subtask of; the service keeps it one level deep and in the
+    /// parent's project and section.
+    pub parent_id: Option<Uuid>,
 }
 
 /// Keeps a field's value, or its problems for the combined report.
@@ -63,6 +66,12 @@ impl TaskFields {
         else {
             return Err(std::mem::take(e));
         };
+        if req.parent_id.is_some() && (req.project_id.is_some() || req.section_id.is_some()) {
+            return Err(vec![FieldError::new(
+                "parentId",
+                "cannot be given with projectId or sectionId: a subtask is in its parent's project and section",
+            )]);
+        }
         let priority = req.priority.unwrap_or_default();
         let project_id = req.project_id.unwrap_or(prefs.inbox_id);
         Self {
@@ -75,6 +84,7 @@ impl TaskFields {
             reminders,
             project_id,
             section_id: req.section_id,
+            parent_id: req.parent_id,
         }
         .finish(prefs)
     }
@@ -165,13 +175,30 @@ impl TaskFields {
             None if project_id == self.project_id => self.section_id,
             None => None,
         };
-        Self { title, description, priority, tags, due_at, recurrence, reminders, project_id, section_id }
-            .finish(prefs)
+        let parent_id = patch.parent_id.unwrap_or(self.parent_id);
+        Self {
+            title,
+            description,
+            priority,
+            tags,
+            due_at,
+            recurrence,
+            reminders,
+            project_id,
+            section_id,
+            parent_id,
+        }
+        .finish(prefs)
     }
 
     /// Rules that span fields (each in `domain::task`), applied after each field parsed on its own.
     fn finish(mut self, prefs: &Preferences) -> Result<Self, Vec<FieldError>> {
         check_recurrence_is_dated(self.recurrence.is_some(), self.due_at).map_err(|e| vec![e])?;
+        // A recurring parent carries its open subtasks to its next occurrence; a subtask that
+        // repeated on its own would multiply under each one.
+        if self.parent_id.is_some() && self.recurrence.is_some() {
+            return Err(vec![FieldError::new("recurrence", "a subtask cannot repeat; its parent can")]);
+        }
         self.reminders = self.reminders.effective(self.due_at, prefs.reminder_offset_minutes);
         Ok(self)
     }
@@ -203,6 +230,7 @@ impl TaskFields {
             reminders: Reminders::parse(row.reminders.0.clone()).map_err(invalid)?,
             project_id: row.project_id,
             section_id: row.section_id,
+            parent_id: row.parent_id,
         })
     }
 
@@ -219,6 +247,7 @@ impl TaskFields {
             reminders: self.reminders.as_slice().to_vec(),
             project_id: self.project_id,
             section_id: self.section_id,
+            parent_id: self.parent_id,
         }
     }
 
@@ -243,6 +272,8 @@ impl TaskFields {
             ),
             project_id: Change::if_changed(self.project_id, new.project_id),
             section_id: Change::if_changed(self.section_id, new.section_id),
+            parent_id: Change::if_changed(self.parent_id, new.parent_id),
+            position: None,
         }
     }
 }

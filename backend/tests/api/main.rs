@@ -21,6 +21,7 @@ mod recurrence;
 mod relay;
 mod security;
 mod stream;
+mod subtasks;
 mod suggestions;
 mod tasks;
 mod validation;

@@ -55,6 +55,14 @@ pub struct TaskChanges {
     /// The task moved into, out of or between sections; `None` is "in no section".
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub section_id: Option<Change<Option<Uuid>>>,
+    /// The task became a subtask of another, moved to another parent, or became a task of
+    /// its own (`None`). Added after the first release, like `projectId`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent_id: Option<Change<Option<Uuid>>>,
+    /// The task's key in its list's manual order (compared bytewise) changed: the user moved
+    /// it. Added after the first release, like `projectId`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub position: Option<Change<String>>,
 }
 
 impl TaskChanges {

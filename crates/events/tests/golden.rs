@@ -3,8 +3,8 @@
 //! The fixtures are the contract with consumers in other services (and other languages): a test
 //! failing here means the wire format changed, which needs a version bump, not a fixture edit.
 //! The one exception is an additive optional field, which consumers ignore until they know it
-//! (`projectId`): the fixtures gain it and `events_from_before_projects_still_decode` keeps the
-//! older shape decoding.
+//! (`projectId`, `changes.parentId`, `changes.position`): the fixtures gain it and
+//! `events_from_before_projects_still_decode` keeps the older shape decoding.
 
 use chrono::{DateTime, Utc};
 use events::{
@@ -64,6 +64,8 @@ fn expected(event_type: EventType) -> TaskEvent {
                         project_id(),
                     ),
                     section_id: Change::if_changed(None, Some(uuid("7b8c9d0e-1f2a-4b3c-9d4e-5f6a7b8c9d0e"))),
+                    parent_id: Change::if_changed(None, Some(uuid("3f2c9a4e-6b1d-4c8e-9f7a-2d5b8e1c4a5f"))),
+                    position: Change::if_changed("00064a1b2c3d4e5f8".into(), "00064a1b2c3d4e5f4".into()),
                 },
             },
         ),
@@ -121,8 +123,8 @@ fn project_id() -> Uuid {
     uuid("6a7b8c9d-0e1f-4a2b-8c3d-4e5f6a7b8c9d")
 }
 
-/// `projectId` (envelope) and `changes.projectId`/`changes.sectionId` came after the first
-/// release, as additive fields of version 1: an event from a publisher that predates them
+/// `projectId` (envelope) and `changes.projectId`/`sectionId`/`parentId`/`position` came after
+/// the first release, as additive fields of version 1: an event from a publisher that predates them
 /// still decodes, without a project.
 #[test]
 fn events_from_before_projects_still_decode() {
@@ -133,6 +135,8 @@ fn events_from_before_projects_still_decode() {
         if let Some(changes) = object.get_mut("changes").and_then(Value::as_object_mut) {
             changes.remove("projectId");
             changes.remove("sectionId");
+            changes.remove("parentId");
+            changes.remove("position");
         }
         let decoded =
             TaskEvent::from_cloud_event_data(&older).unwrap_or_else(|e| panic!("{event_type}: {e}"));
@@ -177,7 +181,20 @@ fn updated_changes_list_only_the_fields_that_changed() {
         changes.as_object().expect("changes is an object").keys().map(String::as_str).collect();
     keys.sort_unstable();
     // description (None -> None) and tags (same list) were passed to if_changed but are absent.
-    assert_eq!(keys, ["dueDate", "priority", "projectId", "recurrence", "reminders", "sectionId", "title"]);
+    assert_eq!(
+        keys,
+        [
+            "dueDate",
+            "parentId",
+            "position",
+            "priority",
+            "projectId",
+            "recurrence",
+            "reminders",
+            "sectionId",
+            "title"
+        ]
+    );
 }
 
 #[test]

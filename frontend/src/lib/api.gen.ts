@@ -145,6 +145,12 @@ export interface CreateTaskRequest {
    * @example "2026-12-01T17:00:00+01:00"
    */
   dueAt?: string | null;
+  /**
+   * Makes the task a subtask of one of the user's tasks that is not a subtask itself. A
+   * subtask is in its parent's project and section (give no other) and does not repeat.
+   * @format uuid
+   */
+  parentId?: string | null;
   /** Defaults to `medium`. */
   priority?: Priority | null;
   /**
@@ -216,6 +222,24 @@ export interface MessageResponse {
   id: string;
   /** `user` or `assistant`. */
   role: string;
+}
+
+/**
+ * A move in the manual order of the list the task is in: its project's tasks in one section
+ * (or in none), or one parent's subtasks.
+ */
+export interface MoveTaskRequest {
+  /**
+   * The task it goes right after, one of the same list; absent or `null`: first.
+   * @format uuid
+   */
+  afterId?: string | null;
+  /**
+   * Another section of the task's project to move it into (`null`: out of any section),
+   * for a task that is not a subtask; `afterId` is then a task of that section.
+   * @format uuid
+   */
+  sectionId?: string | null;
 }
 
 /** Wire form of [`NthWeekday`]. */
@@ -444,6 +468,13 @@ export interface StreamEvent {
   retry?: number | null;
 }
 
+export interface SubtaskCounts {
+  /** @format int64 */
+  done: number;
+  /** @format int64 */
+  total: number;
+}
+
 export interface SuggestionList {
   items: SuggestionResponse[];
   /** Open suggestions per kind. */
@@ -498,6 +529,13 @@ export interface TaskResponse {
    * @format int32
    */
   occurrenceNumber: number;
+  /**
+   * The task this one is a subtask of.
+   * @format uuid
+   */
+  parentId?: string | null;
+  /** Its key in the manual order (`sort=position`): compare keys as strings, bytewise. */
+  position: string;
   /** @format uuid */
   previousTaskId?: string | null;
   /**
@@ -519,6 +557,8 @@ export interface TaskResponse {
    * @format uuid
    */
   seriesId: string;
+  /** Its subtasks, and how many are done (both 0 for a task without subtasks). */
+  subtasks: SubtaskCounts;
   tags: string[];
   title: string;
   /** @format date-time */
@@ -561,6 +601,12 @@ export interface UpdateProjectRequest {
 export interface UpdateTaskRequest {
   description?: string | null;
   dueAt?: string | null;
+  /**
+   * Makes the task a subtask of another (which moves it to that task's project and
+   * section); `null` makes it a task of its own again, where it is.
+   * @format uuid
+   */
+  parentId?: string | null;
   priority?: Priority | null;
   /**
    * Moves the task to another of the user's projects, out of its section unless `sectionId`
@@ -699,6 +745,11 @@ export interface CompleteTaskParams {
 }
 
 export interface ReopenTaskParams {
+  /** @format uuid */
+  id: string;
+}
+
+export interface MoveTaskParams {
   /** @format uuid */
   id: string;
 }

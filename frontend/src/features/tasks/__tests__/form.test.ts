@@ -20,6 +20,9 @@ const task: Task = {
   sectionId: null,
   occurrenceNumber: 1,
   previousTaskId: null,
+  parentId: null,
+  position: '8',
+  subtasks: { total: 0, done: 0 },
   createdAt: '2026-11-01T00:00:00Z',
   updatedAt: '2026-11-01T00:00:00Z',
 };
