@@ -1,6 +1,8 @@
 //! The calendar feed: its settings, its secret address, and what it serves, read back with an
 //! independent RFC 5545 parser (the `icalendar` crate's).
 
+use std::fmt::Write as _;
+
 use icalendar::parser::{Component, read_calendar, unfold};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -15,7 +17,8 @@ async fn turn_on(user: &User) -> String {
     assert_eq!(body["enabled"], true);
     assert!(body["createdAt"].is_string(), "{body}");
     let url = body["url"].as_str().unwrap().to_owned();
-    assert!(url.starts_with("/api/v1/calendar/") && url.ends_with(".ics"), "{url}");
+    let token = url.strip_prefix("/api/v1/calendar/").and_then(|file| file.strip_suffix(".ics"));
+    assert!(token.is_some_and(|token| token.len() == 43), "{url}");
     url
 }
 
@@ -53,12 +56,11 @@ fn properties(component: &Component<'_>) -> Vec<(String, String)> {
         .properties
         .iter()
         .map(|p| {
-            let params: String = p
-                .params
-                .iter()
-                .map(|param| format!(";{}={}", param.key, param.val.as_ref().map_or("", |v| v.as_str())))
-                .collect();
-            (format!("{}{params}", p.name), p.val.clone().unescape_text().as_str().to_owned())
+            let mut name = p.name.as_str().to_owned();
+            for param in &p.params {
+                let _ = write!(name, ";{}={}", param.key, param.val.as_ref().map_or("", |v| v.as_str()));
+            }
+            (name, p.val.clone().unescape_text().as_str().to_owned())
         })
         .collect()
 }

@@ -193,8 +193,8 @@ mod tests {
             let rule = rule(value.clone());
             let expected = series(&rule, BERLIN, start, 12);
             let expected: Vec<String> = expected.into_iter().filter(|shown| shown != "end").collect();
-            let rrule = rule.calendar_rule(&open(start, start, 1)).expect("a rule");
-            assert_eq!(calendar_dates(start, &rrule, 12), expected, "{value} as {rrule}");
+            let text = rule.calendar_rule(&open(start, start, 1)).expect("a rule");
+            assert_eq!(calendar_dates(start, &text, 12), expected, "{value} as {text}");
         }
     }
 
