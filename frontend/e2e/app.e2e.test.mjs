@@ -625,6 +625,8 @@ test('the web app, end to end', async (t) => {
     const url = await page.getByLabel('Subscribe URL').inputValue();
     assert.match(url, /^https?:\/\/[^/]+\/api\/v1\/calendar\/[A-Za-z0-9_-]{43}\.ics$/, `the subscribe URL: ${url}`);
     assert.equal(await page.getByRole('link', { name: 'Open in calendar app' }).getAttribute('href'), url.replace(/^https?:/, 'webcal:'));
+    await page.getByRole('heading', { name: 'Calendar feed' }).scrollIntoViewIfNeeded();
+    await shot('13-calendar-feed');
     await checkA11y('the calendar feed settings');
     // Fetched as a calendar app would: from outside the browser, without the session cookie.
     const res = await fetch(url);
