@@ -6,6 +6,7 @@
 
 pub mod auth;
 pub mod cache;
+pub mod calendar;
 pub mod chat;
 pub mod config;
 pub mod db;

@@ -2,7 +2,7 @@
 // sign up → overdue task → live suggestion → accept/dismiss → recurring completion →
 // search/filter/sort → delete/undo → projects and sections → Today, Upcoming (drag to
 // reschedule), Completed → lost session keeps input →
-// settings → sign out → account: password change, export, deletion.
+// settings → calendar feed → sign out → account: password change, export, deletion.
 //
 //   BASE_URL=http://127.0.0.1:8080 npm run e2e
 //
@@ -613,6 +613,31 @@ test('the web app, end to end', async (t) => {
     assert.equal(prefs.body.timeZone, 'Europe/Berlin');
     await shot('06-settings');
     await checkA11y('the settings page');
+    await page.getByRole('button', { name: 'Back to tasks' }).click();
+    await page.locator('li.task').first().waitFor();
+  });
+
+  await t.test('the calendar feed: turned on in Settings, its URL serves the tasks as iCalendar', async () => {
+    await page.getByRole('button', { name: 'Settings' }).click();
+    await page.getByRole('heading', { name: 'Calendar feed' }).waitFor();
+    await page.getByRole('button', { name: 'Turn on calendar feed' }).click();
+    await toast('Calendar feed turned on.');
+    const url = await page.getByLabel('Subscribe URL').inputValue();
+    assert.match(url, /^https?:\/\/[^/]+\/api\/v1\/calendar\/[A-Za-z0-9_-]{43}\.ics$/, `the subscribe URL: ${url}`);
+    assert.equal(await page.getByRole('link', { name: 'Open in calendar app' }).getAttribute('href'), url.replace(/^https?:/, 'webcal:'));
+    await page.getByRole('heading', { name: 'Calendar feed' }).scrollIntoViewIfNeeded();
+    await shot('13-calendar-feed');
+    await checkA11y('the calendar feed settings');
+    // Fetched as a calendar app would: from outside the browser, without the session cookie.
+    const res = await fetch(url);
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('content-type'), 'text/calendar; charset=utf-8');
+    const ics = await res.text();
+    assert.ok(ics.startsWith('BEGIN:VCALENDAR\r\nVERSION:2.0\r\n'), ics.slice(0, 80));
+    assert.ok(ics.trimEnd().endsWith('END:VCALENDAR'));
+    const unfolded = ics.replace(/\r\n[ \t]/g, '');
+    assert.ok(unfolded.includes('\r\nSUMMARY:Water the ferns\r\n'), 'the dated task made earlier is an event');
+    assert.ok(unfolded.includes(`\r\nDTSTART:${day(5).replaceAll('-', '')}T100000Z\r\n`), 'at its due time, as moved in Upcoming');
     await page.getByRole('button', { name: 'Back to tasks' }).click();
     await page.locator('li.task').first().waitFor();
   });

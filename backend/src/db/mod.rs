@@ -6,6 +6,7 @@
 //! and the build then needs no database. Every query here runs in the integration tests
 //! against a real PostgreSQL, which is what catches a mismatch.
 
+pub mod calendar;
 pub mod chat;
 pub mod chat_usage;
 pub mod idempotency;

@@ -31,7 +31,7 @@ use crate::{
     auth,
     auth::{AuthRateLimiter, RateLimiter},
     cache::TtlCache,
-    chat,
+    calendar, chat,
     config::Config,
     error::AppError,
     health,
@@ -97,6 +97,7 @@ const CACHE_CAPACITY: usize = 50_000;
         (name = "tasks", description = "The signed-in user's tasks"),
         (name = "projects", description = "The signed-in user's projects and their sections"),
         (name = "preferences", description = "The signed-in user's preferences"),
+        (name = "calendar", description = "The calendar feed: a secret address calendar apps subscribe to"),
         (name = "suggestions", description = "What the assistants suggest, and accepting or dismissing it"),
         (name = "stream", description = "Live updates for open browser tabs (Server-Sent Events)"),
         (name = "assistant", description = "The chat assistant: manage tasks in natural language"),
@@ -118,6 +119,7 @@ fn api_v1() -> OpenApiRouter<AppState> {
         .merge(tasks::router())
         .merge(projects::router())
         .merge(preferences::router())
+        .merge(calendar::router())
         .merge(suggestions::router())
         .merge(stream::router())
         .merge(chat::router())

@@ -9,9 +9,14 @@ use utoipa::{
     openapi::{ContentBuilder, OpenApi, Ref, RefOr, ResponseBuilder, path::Operation},
 };
 
-/// Operations anyone may call; everything else under `/api/v1` needs the session cookie.
-pub const PUBLIC_OPERATIONS: &[(&str, &str)] =
-    &[("post", "/api/v1/auth/signup"), ("post", "/api/v1/auth/signin"), ("post", "/api/v1/auth/signout")];
+/// Operations anyone may call; everything else under `/api/v1` needs the session cookie. (The
+/// calendar feed's secret address is its own credential.)
+pub const PUBLIC_OPERATIONS: &[(&str, &str)] = &[
+    ("post", "/api/v1/auth/signup"),
+    ("post", "/api/v1/auth/signin"),
+    ("post", "/api/v1/auth/signout"),
+    ("get", "/api/v1/calendar/{file}"),
+];
 
 pub struct CommonResponses;
 

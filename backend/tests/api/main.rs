@@ -8,6 +8,7 @@
 
 mod account;
 mod auth;
+mod calendar;
 mod chat;
 mod chat_openai;
 mod helpers;

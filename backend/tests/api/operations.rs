@@ -119,10 +119,12 @@ async fn the_openapi_document_describes_every_operation(db: PgPool) {
     // What the app serves, asked of the app itself without a session (so nothing changes and
     // nothing streams): a documented method is routed (neither the 404 of an unknown path nor
     // a 405), and every other method of a documented path is a 405, so the document lists all
-    // the methods a path serves.
+    // the methods a path serves. The calendar feed's address must exist to be served.
+    let feed = json(app.signed_up().await.client.post_empty("/api/v1/calendar/feed").await).await;
+    let feed_file = feed["url"].as_str().unwrap().rsplit('/').next().unwrap().to_owned();
     let anonymous = reqwest::Client::new();
     for (path, methods) in &documented {
-        let concrete = path.replace("{id}", &uuid::Uuid::nil().to_string());
+        let concrete = path.replace("{id}", &uuid::Uuid::nil().to_string()).replace("{file}", &feed_file);
         assert!(!concrete.contains('{'), "a parameter this test cannot fill in: {path}");
         let url = client.url(&concrete);
         for method in METHODS {

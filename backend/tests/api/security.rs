@@ -25,6 +25,8 @@ const PUBLIC: &[(&str, &str)] = &[
     ("post", "/api/v1/auth/signup"),
     ("post", "/api/v1/auth/signin"),
     ("post", "/api/v1/auth/signout"),
+    // The calendar feed's secret address is its own credential.
+    ("get", "/api/v1/calendar/{file}"),
 ];
 
 /// Every (method, path template) of the served OpenAPI document.

@@ -51,6 +51,22 @@ export interface AccountExport {
   tasks: TaskResponse[];
 }
 
+/** The user's calendar feed: on with its address, or off. */
+export interface CalendarFeedResponse {
+  /**
+   * When this address was made (turning the feed on, or the last reset). Null when off.
+   * @format date-time
+   */
+  createdAt?: string | null;
+  enabled: boolean;
+  /**
+   * The feed's secret address as an absolute path
+   * (`/api/v1/calendar/<token>.ics`); the web app prefixes its own origin. Null when off.
+   * @example "/api/v1/calendar/q3Jb0y3T0m0Jk2n5uXH8e9wB4s7dZp1aLf6cVr2KgQ8.ics"
+   */
+  url?: string | null;
+}
+
 export interface ChangePasswordRequest {
   /** @format password */
   currentPassword: string;
@@ -643,6 +659,11 @@ export interface GetConversationParams {
 export interface DeleteConversationParams {
   /** @format uuid */
   id: string;
+}
+
+export interface GetCalendarParams {
+  /** `<token>.ics`, as in the `url` of the feed settings */
+  file: string;
 }
 
 export interface GetProjectParams {

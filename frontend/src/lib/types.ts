@@ -40,6 +40,7 @@ export type UpdateTaskInput = Api.UpdateTaskRequest;
 export type QuickAddResult = Api.QuickAdd;
 export type Suggestion = Api.SuggestionResponse;
 export type Preferences = Api.PreferencesResponse;
+export type CalendarFeed = Api.CalendarFeedResponse;
 export type PreferencesPatch = Api.UpdatePreferencesRequest;
 export type User = Api.UserResponse;
 export type ChangePasswordInput = Required<Api.ChangePasswordRequest>;

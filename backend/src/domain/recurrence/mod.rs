@@ -18,6 +18,7 @@
 //! times around DST changes) and `description` (the English summary). The `rrule` crate reads
 //! the stored text and lists the dates of a rule; what it cannot do is marked where it is done.
 
+mod calendar;
 mod description;
 mod local_time;
 mod rrule_text;
@@ -30,6 +31,7 @@ mod wire;
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 
+pub use calendar::OpenOccurrence;
 pub use local_time::occurrence_date;
 pub use validate::{MAX_COUNT, MAX_INTERVAL};
 pub use wire::{Basis, Frequency, NthWeekday, NthWeekdayInput, RecurrenceInput, WeekOfMonth, Weekday};

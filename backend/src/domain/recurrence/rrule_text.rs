@@ -7,7 +7,7 @@ use rrule::{NWeekday, RRule, Unvalidated};
 use super::{Basis, End, Frequency, NthWeekdayInput, Recurrence, RecurrenceInput, Weekday};
 
 impl Frequency {
-    fn rrule_name(self) -> &'static str {
+    pub(super) fn rrule_name(self) -> &'static str {
         match self {
             Self::Daily => "DAILY",
             Self::Weekly => "WEEKLY",
@@ -18,7 +18,7 @@ impl Frequency {
 }
 
 impl Weekday {
-    fn rrule_code(self) -> &'static str {
+    pub(super) fn rrule_code(self) -> &'static str {
         match self {
             Self::Mon => "MO",
             Self::Tue => "TU",
