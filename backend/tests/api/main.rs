@@ -11,6 +11,7 @@ mod auth;
 mod chat;
 mod chat_openai;
 mod helpers;
+mod import;
 mod limits;
 mod listing;
 mod metrics;
