@@ -1,6 +1,7 @@
 import { useEffect, useMemo, useState, type FormEvent } from 'react';
 import { Field } from '@/components/field';
 import { AccountSection } from '@/features/account/components/AccountSection';
+import { ImportSection } from '@/features/import/components/ImportSection';
 import { ApiError, errorMessage } from '@/lib/api-client';
 import { browserTimeZone, formatOffset } from '@/lib/dates';
 import type { ThemeChoice } from '@/lib/theme';
@@ -149,6 +150,7 @@ export function SettingsView({ theme, onTheme, onSaved, onBack }: Props) {
           </button>
         )}
       </div>
+      <ImportSection timeZone={q.data.timeZone} onSaved={onSaved} />
       <AccountSection onSaved={onSaved} />
     </section>
   );
