@@ -304,3 +304,23 @@ async fn the_new_projects_name_is_checked(db: PgPool) {
     let named = import(&user, &body(WORK_CSV, &json!({"name": "Q1 plans"}), true), StatusCode::OK).await;
     assert_eq!(named["project"]["name"], "Q1 plans", "a given name wins over the file's");
 }
+
+#[sqlx::test(migrator = "backend::MIGRATOR")]
+async fn a_file_at_the_row_limit_is_imported_whole(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    let user = app.signed_up().await;
+    let rows: String =
+        (1..=2000).map(|i| format!("task,Task {i},,3,1,,,every monday,en,\n")).collect::<Vec<_>>().concat();
+    let csv = format!(
+        "TYPE,CONTENT,DESCRIPTION,PRIORITY,INDENT,AUTHOR,RESPONSIBLE,DATE,DATE_LANG,TIMEZONE\n{rows}"
+    );
+    // One transaction of 2,000 single-statement inserts: about 2 s here, well inside the
+    // request timeout.
+    let report = import(&user, &body(&csv, &json!({}), false), StatusCode::CREATED).await;
+    assert_eq!(report["tasks"].as_array().unwrap().len(), 2000);
+    let created: i64 = sqlx::query_scalar("select count(*) from outbox where event_type = 'tasks.created'")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(created, 2000);
+}
