@@ -146,6 +146,10 @@ export function ImportSection({ timeZone, onSaved }: Props) {
       setErrors({ csv: 'Choose a CSV file exported from Todoist.' });
       return;
     }
+    if (target === 'existing' && !chosenId) {
+      setErrors({ project: 'Choose a project.' });
+      return;
+    }
     setErrors({});
     const project = target === 'new' ? { name: name.trim() } : { id: chosenId };
     run.mutate(
