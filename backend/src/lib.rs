@@ -14,6 +14,7 @@ pub mod domain;
 pub mod error;
 pub mod health;
 pub mod http;
+pub mod import;
 pub mod maintenance;
 pub mod preferences;
 pub mod projects;

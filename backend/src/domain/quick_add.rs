@@ -75,6 +75,27 @@ pub fn parse_due_phrase(text: &str, now: DateTime<Utc>, tz: Tz) -> Option<String
     (only_time && !parsed.spans.is_empty()).then_some(parsed.task.due_at).flatten()
 }
 
+/// When a task is due and how it repeats, as a whole phrase says it ("every monday",
+/// "tomorrow 5pm", "Mar 1 2024 10:00").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Schedule {
+    /// As `dueAt` takes it: a plain date (end of that day) or an RFC 3339 date-time.
+    pub due_at: String,
+    pub recurrence: Option<RecurrenceInput>,
+}
+
+/// `text` read as a due date with an optional repeat and nothing else: a word left over means
+/// the phrase was not understood, so the caller can say so instead of guessing part of it.
+pub fn parse_schedule(text: &str, now: DateTime<Utc>, tz: Tz) -> Option<Schedule> {
+    let parsed = parse(text, now, tz);
+    let only_schedule =
+        parsed.spans.iter().all(|s| matches!(s.kind, SpanKind::Date | SpanKind::Time | SpanKind::Recurrence));
+    if !only_schedule || parsed.task.title.is_some() {
+        return None;
+    }
+    Some(Schedule { due_at: parsed.task.due_at?, recurrence: parsed.task.recurrence })
+}
+
 struct Token<'a> {
     raw: &'a str,
     /// Lowercase, without trailing punctuation.
@@ -483,14 +504,15 @@ impl<'a> Parser<'a> {
         if let Ok(d) = NaiveDate::parse_from_str(w, "%Y-%m-%d") {
             return Some((1, date(d)));
         }
-        // "dec 1", "december 1st", "1 dec", "1st december"
-        if let (Some(month), Some(day)) = (month_word(w), day_number(next)) {
-            return Some((2, date(self.month_day(month, day)?)));
+        // "dec 1", "december 1st", "1 dec", "1st december", each optionally followed by a year
+        // ("dec 1 2027", as exports and pasted text write dates).
+        let month_then_day = month_word(w).zip(day_number(next));
+        let day_then_month = day_number(w).zip(month_word(next)).map(|(d, m)| (m, d));
+        let (month, day) = month_then_day.or(day_then_month)?;
+        match year_number(self.word(i + 2)) {
+            Some(year) => Some((3, date(NaiveDate::from_ymd_opt(year, month, day)?))),
+            None => Some((2, date(self.month_day(month, day)?))),
         }
-        if let (Some(day), Some(month)) = (day_number(w), month_word(next)) {
-            return Some((2, date(self.month_day(month, day)?)));
-        }
-        None
     }
 
     /// The next `month`/`day` from today (today included).
@@ -627,6 +649,11 @@ fn day_number(w: &str) -> Option<u32> {
     digits.parse::<u32>().ok().filter(|d| (1..=31).contains(d))
 }
 
+/// A four-digit year in the range task times may have.
+fn year_number(w: &str) -> Option<i32> {
+    (w.len() == 4).then(|| w.parse::<i32>().ok()).flatten().filter(|y| (1970..=2200).contains(y))
+}
+
 fn utf16_len(s: &str) -> usize {
     s.encode_utf16().count()
 }
@@ -704,6 +731,34 @@ mod tests {
         assert_eq!(due("x 2027-01-05").as_deref(), Some("2027-01-05"));
         assert_eq!(due("x tonight").as_deref(), Some("2026-11-27T20:00:00+01:00"));
         assert_eq!(due("x in 2 hours").as_deref(), Some("2026-11-27T12:00:00+01:00"));
+    }
+
+    #[test]
+    fn a_date_may_name_its_year() {
+        let due = |t: &str| p(t).task.due_at;
+        assert_eq!(due("x dec 3 2027").as_deref(), Some("2027-12-03"));
+        assert_eq!(due("x 1 march 2024").as_deref(), Some("2024-03-01"));
+        assert_eq!(due("x Mar 1 2024 10:00").as_deref(), Some("2024-03-01T10:00:00+01:00"));
+        // Not a year: the number stays in the title.
+        assert_eq!(p("x dec 3 12345").task.title.as_deref(), Some("x 12345"));
+    }
+
+    #[test]
+    fn a_schedule_is_the_whole_phrase_or_nothing() {
+        let s = |t: &str| parse_schedule(t, now(), Tz::Europe__Berlin);
+        let monday = s("every monday").unwrap();
+        assert_eq!(monday.due_at, "2026-11-30");
+        assert_eq!(monday.recurrence.unwrap().weekdays, Some(vec![Weekday::Mon]));
+        assert_eq!(s("tomorrow 5pm").unwrap().due_at, "2026-11-28T17:00:00+01:00");
+        let fortnightly = s("every 2 weeks").unwrap();
+        assert_eq!(
+            (fortnightly.due_at.as_str(), fortnightly.recurrence.unwrap().interval),
+            ("2026-11-27", Some(2))
+        );
+        assert_eq!(s("2024-03-01").unwrap().due_at, "2024-03-01");
+        assert_eq!(s("someday maybe"), None);
+        assert_eq!(s("tomorrow-ish #work"), None);
+        assert_eq!(s(""), None);
     }
 
     #[test]

@@ -34,7 +34,7 @@ use crate::{
     calendar, chat,
     config::Config,
     error::AppError,
-    health,
+    health, import,
     preferences::{self, Preferences},
     projects, stream, suggestions, tasks, web,
 };
@@ -101,6 +101,7 @@ const CACHE_CAPACITY: usize = 50_000;
         (name = "suggestions", description = "What the assistants suggest, and accepting or dismissing it"),
         (name = "stream", description = "Live updates for open browser tabs (Server-Sent Events)"),
         (name = "assistant", description = "The chat assistant: manage tasks in natural language"),
+        (name = "import", description = "Bringing in tasks from other apps"),
         (name = "operations", description = "Probes"),
     )
 )]
@@ -118,6 +119,7 @@ fn api_v1() -> OpenApiRouter<AppState> {
         .merge(auth::router())
         .merge(tasks::router())
         .merge(projects::router())
+        .merge(import::router())
         .merge(preferences::router())
         .merge(calendar::router())
         .merge(suggestions::router())

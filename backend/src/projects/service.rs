@@ -138,6 +138,42 @@ pub async fn create(conn: &mut PgConnection, user_id: Uuid, req: CreateProjectRe
     Ok(Project { row, sections })
 }
 
+/// Appends the sections named in `names` that the project lacks (by name, ignoring case) and
+/// returns the names added, in order. Refused, naming `field`, when the project would hold more
+/// than [`MAX_SECTIONS`].
+pub async fn add_sections(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    project_id: Uuid,
+    names: &[Name],
+    field: &str,
+) -> Result<Vec<String>> {
+    db::projects::find_for_update(conn, user_id, project_id).await?.ok_or(AppError::NotFound)?;
+    let mut sections: Vec<(Uuid, String)> = db::projects::sections(&mut *conn, &[project_id])
+        .await?
+        .into_iter()
+        .map(|s| (s.section_id, s.name))
+        .collect();
+    let mut added = Vec::new();
+    for name in names {
+        if !sections.iter().any(|(_, n)| n.to_lowercase() == name.as_str().to_lowercase()) {
+            sections.push((Uuid::now_v7(), name.as_str().to_owned()));
+            added.push(name.as_str().to_owned());
+        }
+    }
+    if sections.len() > MAX_SECTIONS {
+        let message = format!(
+            "would give the project {} sections; a project holds at most {MAX_SECTIONS}",
+            sections.len()
+        );
+        return Err(FieldError::new(field, message).into());
+    }
+    if !added.is_empty() {
+        db::projects::replace_sections(conn, project_id, user_id, &sections).await?;
+    }
+    Ok(added)
+}
+
 /// Applies a PATCH. Sections left out of a new section list are removed, their tasks first
 /// taken out of them (each with its event).
 pub async fn update(

@@ -99,6 +99,11 @@ async fn adopt(
     if parent.parent_id.is_some() {
         return Err(FieldError::new("parentId", "is a subtask itself; subtasks are one level deep").into());
     }
+    // Requests are refused this earlier (`TaskFields::finish`); this keeps every other caller
+    // to the same rule.
+    if fields.recurrence.is_some() {
+        return Err(FieldError::new("recurrence", "a subtask cannot repeat; its parent can").into());
+    }
     fields.project_id = parent.project_id;
     fields.section_id = parent.section_id;
     Ok(())

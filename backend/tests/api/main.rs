@@ -12,6 +12,7 @@ mod calendar;
 mod chat;
 mod chat_openai;
 mod helpers;
+mod import;
 mod limits;
 mod listing;
 mod metrics;

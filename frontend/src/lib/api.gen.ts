@@ -228,6 +228,77 @@ export interface Health {
   status: string;
 }
 
+/**
+ * What the import created (or, in a dry run, would create). The same shape for both, so a
+ * client can show the preview and then the result.
+ */
+export interface ImportReport {
+  dryRun: boolean;
+  /** Rows imported with something left out or changed. */
+  notes: RowNote[];
+  project: ImportedProject;
+  /** Sections added to the project, in file order (sections it already had are reused). */
+  sections: string[];
+  /** Rows that created nothing, and why. */
+  skipped: SkippedRow[];
+  tasks: ImportedTask[];
+}
+
+/** Exactly one of `id` and `name`. */
+export interface ImportTarget {
+  /**
+   * One of the user's projects.
+   * @format uuid
+   */
+  id?: string | null;
+  /** A new project's name: 1–100 characters, not another project's. */
+  name?: string | null;
+}
+
+export interface ImportedProject {
+  /** Whether the import creates the project. */
+  created: boolean;
+  /**
+   * Absent in a dry run that would create the project.
+   * @format uuid
+   */
+  id?: string | null;
+  name: string;
+}
+
+export interface ImportedTask {
+  /** @format date-time */
+  dueAt?: string | null;
+  /**
+   * The new task; absent in a dry run.
+   * @format uuid
+   */
+  id?: string | null;
+  /**
+   * The line of the task this one is a subtask of (an indented task in the file).
+   * @format int64
+   * @min 0
+   */
+  parentRow?: number | null;
+  /**
+   * How urgent a task is.
+   *
+   * Variants are declared from least to most urgent so that the derived `Ord` gives
+   * `low < medium < high < urgent`, which is what "sort by priority" means to a user.
+   */
+  priority: Priority;
+  recurrence?: RecurrenceInput | null;
+  /**
+   * The row's line in the file; the header is line 1.
+   * @format int64
+   * @min 0
+   */
+  row: number;
+  sectionName?: string | null;
+  tags: string[];
+  title: string;
+}
+
 export interface MessageResponse {
   /** For assistant messages: what was done. */
   actions: object[];
@@ -434,6 +505,15 @@ export type ReminderSpec =
       at: string;
     };
 
+export interface RowNote {
+  message: string;
+  /**
+   * @format int64
+   * @min 0
+   */
+  row: number;
+}
+
 export interface SectionInput {
   /**
    * An existing section of this project; absent for a new one.
@@ -448,6 +528,15 @@ export interface SectionResponse {
   /** @format uuid */
   id: string;
   name: string;
+}
+
+export interface SkippedRow {
+  reason: string;
+  /**
+   * @format int64
+   * @min 0
+   */
+  row: number;
 }
 
 /** A recognised part of the line. `start`/`end` are UTF-16 code-unit offsets (end exclusive). */
@@ -579,6 +668,23 @@ export interface TaskResponse {
   title: string;
   /** @format date-time */
   updatedAt: string;
+}
+
+export interface TodoistImportRequest {
+  /** The export's text: one Todoist project as CSV, at most 1 MiB and 2,000 rows. Required. */
+  csv?: string | null;
+  /** `true` reports what the import would do and writes nothing. Required. */
+  dryRun?: boolean | null;
+  /**
+   * The uploaded file's name; `Work.csv` names a new project `Work` when `project` names none.
+   * @example "Work.csv"
+   */
+  fileName?: string | null;
+  /**
+   * Where the tasks go: an existing project (`id`) or a new one (`name`). Absent: a new
+   * project named after `fileName`.
+   */
+  project?: ImportTarget | null;
 }
 
 export interface UpdateAccountRequest {

@@ -39,6 +39,8 @@ export type UpdateTaskInput = Api.UpdateTaskRequest;
 /** What `POST /tasks/parse` proposes for a quick-add line. */
 export type QuickAddResult = Api.QuickAdd;
 export type Suggestion = Api.SuggestionResponse;
+export type ImportReport = Api.ImportReport;
+export type TodoistImportInput = Api.TodoistImportRequest & { csv: string; dryRun: boolean };
 export type Preferences = Api.PreferencesResponse;
 export type CalendarFeed = Api.CalendarFeedResponse;
 export type PreferencesPatch = Api.UpdatePreferencesRequest;

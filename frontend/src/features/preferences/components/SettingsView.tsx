@@ -2,6 +2,7 @@ import { useEffect, useMemo, useState, type FormEvent } from 'react';
 import { Field } from '@/components/field';
 import { AccountSection } from '@/features/account/components/AccountSection';
 import { CalendarFeedSection } from '@/features/calendar/components/CalendarFeedSection';
+import { ImportSection } from '@/features/import/components/ImportSection';
 import { ApiError, errorMessage } from '@/lib/api-client';
 import { browserTimeZone, formatOffset } from '@/lib/dates';
 import type { ThemeChoice } from '@/lib/theme';
@@ -151,6 +152,7 @@ export function SettingsView({ theme, onTheme, onSaved, onBack }: Props) {
         )}
       </div>
       <CalendarFeedSection onSaved={onSaved} />
+      <ImportSection timeZone={q.data.timeZone} onSaved={onSaved} />
       <AccountSection onSaved={onSaved} />
     </section>
   );
