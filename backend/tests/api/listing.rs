@@ -227,3 +227,67 @@ async fn a_tampered_cursor_is_a_400_never_a_500(db: PgPool) {
         assert_eq!(res.status(), StatusCode::OK, "for {sort} {order} {value}");
     }
 }
+
+/// The Today and Upcoming views ask for `dueAfter=<first day>&dueBefore=<last day>` as dates,
+/// which the API reads as whole days in the user's zone: a day boundary is local midnight, and
+/// a day with a daylight-saving change is 23 or 25 hours long.
+#[sqlx::test(migrator = "backend::MIGRATOR")]
+async fn day_bounds_are_local_midnights_in_the_users_zone_across_daylight_saving(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    for (zone, due, day, expected) in [
+        // New York springs forward on 2030-03-10 (a 23-hour Sunday).
+        (
+            "America/New_York",
+            [
+                "2030-03-09T23:30:00-05:00",
+                "2030-03-10T00:30:00-05:00",
+                "2030-03-10T23:30:00-04:00",
+                "2030-03-11T00:30:00-04:00",
+            ],
+            "2030-03-10",
+            [1, 2],
+        ),
+        // Berlin falls back on 2030-10-27 (a 25-hour Sunday).
+        (
+            "Europe/Berlin",
+            [
+                "2030-10-26T23:59:00+02:00",
+                "2030-10-27T00:00:00+02:00",
+                "2030-10-27T23:59:00+01:00",
+                "2030-10-28T00:00:00+01:00",
+            ],
+            "2030-10-27",
+            [1, 2],
+        ),
+        // Kathmandu is 5 h 45 min ahead of UTC: its midnight is not on a UTC hour.
+        (
+            "Asia/Kathmandu",
+            [
+                "2030-06-01T23:59:00+05:45",
+                "2030-06-02T00:00:00+05:45",
+                "2030-06-02T23:59:00+05:45",
+                "2030-06-03T00:00:00+05:45",
+            ],
+            "2030-06-02",
+            [1, 2],
+        ),
+    ] {
+        let user = app.signed_up().await;
+        let res = user.client.patch("/api/v1/user/preferences", &json!({"timeZone": zone})).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        let mut tasks = Vec::new();
+        for (n, at) in due.iter().enumerate() {
+            tasks.push(user.create_task(json!({"title": format!("{zone} {n}"), "dueAt": at})).await);
+        }
+        // One day, as Upcoming asks for each of its days.
+        let one_day =
+            walk(&user.client, &format!("status=open&sort=dueAt&order=asc&dueAfter={day}&dueBefore={day}"))
+                .await;
+        let expected_ids: Vec<String> =
+            expected.iter().map(|&i| tasks[i]["id"].as_str().unwrap().to_owned()).collect();
+        assert_eq!(ids(&one_day), expected_ids, "{zone} {day}");
+        // Due by the end of that day, as Today asks: everything before the next local midnight.
+        let by_end = walk(&user.client, &format!("status=open&sort=dueAt&order=asc&dueBefore={day}")).await;
+        assert_eq!(ids(&by_end), ids(&tasks[..3]), "{zone} by the end of {day}");
+    }
+}
