@@ -59,8 +59,8 @@ pub async fn list(db: impl PgExecutor<'_>, user_id: Uuid) -> sqlx::Result<Vec<Pr
     .await
 }
 
-/// The names of the user's projects and of their sections, one row per section, each project's
-/// rows together and in section order: one query, which finds the projects by
+/// The names of the user's projects and of their sections, one row per section: the Inbox
+/// first, then by name, each project's rows together and in section order. One query, which finds the projects by
 /// `project_user_name_key` (its leading column) and their sections by
 /// `project_section_project_idx`.
 #[tracing::instrument(skip_all, fields(user.id = %user_id))]
@@ -69,7 +69,7 @@ pub async fn names(db: impl PgExecutor<'_>, user_id: Uuid) -> sqlx::Result<Vec<N
         "select p.project_id, p.name, p.is_inbox, s.section_id, s.name as section_name
          from project p left join project_section s on s.project_id = p.project_id
          where p.user_id = $1
-         order by p.project_id, s.position",
+         order by p.is_inbox desc, lower(p.name), p.project_id, s.position",
     )
     .bind(user_id)
     .fetch_all(db)

@@ -155,6 +155,18 @@ impl Run {
                     let ids = task_ids(&args)?;
                     self.propose(turn, PendingAction::Delete { task_ids: ids }).await
                 }
+                "list_projects" => {
+                    let projects = tools.projects().await?;
+                    let data: Vec<Value> = projects
+                        .iter()
+                        .map(|p| {
+                            let sections: Vec<Value> =
+                                p.sections.iter().map(|s| json!({ "id": s.id, "name": s.name })).collect();
+                            json!({ "id": p.id, "name": p.name, "isInbox": p.is_inbox, "sections": sections })
+                        })
+                        .collect();
+                    Ok(json!({ "projects": data }))
+                }
                 "list_suggestions" => {
                     let suggestions = tools.suggestions().await?;
                     let data = serde_json::to_value(&suggestions).map_err(anyhow::Error::from)?;
@@ -229,7 +241,7 @@ fn list_query(args: &Value, tz: chrono_tz::Tz) -> Result<ListQuery> {
             errors.push(e);
         }
     };
-    for key in ["status", "search", "dueBefore", "dueAfter", "sort", "order"] {
+    for key in ["status", "search", "projectId", "dueBefore", "dueAfter", "sort", "order"] {
         if let Some(v) = args.get(key).and_then(Value::as_str) {
             read(&mut filters, key, v);
         }
@@ -268,5 +280,7 @@ pub(super) fn task_data(task: &TaskResponse) -> Value {
         "completed": task.completed,
         "overdue": task.is_overdue,
         "recurring": task.recurrence.is_some(),
+        "projectId": task.project_id,
+        "sectionId": task.section_id,
     })
 }
