@@ -977,7 +977,8 @@ mod tests {
 
     #[test]
     fn adding_to_a_project_by_name() {
-        let table: &[(&str, (&str, Option<u128>, Option<u128>))] = &[
+        type Filed<'a> = (&'a str, Option<u128>, Option<u128>);
+        let table: &[(&str, Filed)] = &[
             ("add buy milk to Errands", ("buy milk", Some(3), None)),
             ("add buy milk to errands tomorrow", ("buy milk", Some(3), None)),
             ("add write report in Work", ("write report", Some(2), None)),
