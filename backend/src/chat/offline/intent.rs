@@ -254,7 +254,7 @@ fn filed<'p>(
 
 /// One of the user's projects, with one of its sections, named the way people write it:
 /// "Work", "the Work project", "my inbox", "Work / Doing", "Work/Doing", "#Work".
-pub fn place<'p>(
+fn place<'p>(
     raw: &str,
     projects: &'p [KnownProject],
 ) -> Option<(&'p KnownProject, Option<&'p KnownSection>)> {
