@@ -356,14 +356,22 @@ pub struct ParseRequest {
     /// One line, e.g. `Submit report fri 5pm !high #work every week`; up to 500 characters.
     #[schema(example = "Submit report fri 5pm !high #work every week")]
     pub text: String,
+    /// The project on screen, one of the user's: a `/Section` without a `#Project` names one
+    /// of its sections (without it, one of the Inbox's).
+    pub project_id: Option<Uuid>,
 }
 
 /// Read a quick-add line: the task it proposes (a body for `POST /tasks`) and the parts it
 /// recognised, as UTF-16 offsets for highlighting. Creates nothing.
+///
+/// `#Name` or `#"Two words"` picks the user's project of that name (ignoring case) and is a
+/// tag when no project has that name, as it was before projects; `@label` is always a tag;
+/// `/Section` (or `/"Two words"`) names a section of the picked project, else of `projectId`,
+/// else of the Inbox, and stays in the title when it names none (specs/spec.md, Quick add).
 #[utoipa::path(post, path = "/tasks/parse", tag = "tasks", request_body = ParseRequest,
     responses(
         (status = 200, body = QuickAdd),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "`text` empty, too long or not one line, or `projectId` not one of the user's projects", body = Problem, content_type = "application/problem+json"),
         (status = 401, body = Problem, content_type = "application/problem+json"),
     ))]
 async fn parse_task(
@@ -381,5 +389,12 @@ async fn parse_task(
         return Err(crate::domain::FieldError::new("text", "must be a single line").into());
     }
     let prefs = Preferences::load(&state.db, &state.preferences, auth.user_id).await?;
-    Ok(axum::Json(quick_add::parse(&body.text, (state.chat.clock)(), prefs.time_zone)))
+    let projects = crate::projects::service::known(&state.db, auth.user_id).await?;
+    if let Some(id) = body.project_id
+        && !projects.iter().any(|p| p.id == id)
+    {
+        return Err(crate::domain::FieldError::new("projectId", "is not one of your projects").into());
+    }
+    let places = quick_add::Places { projects: &projects, on_screen: body.project_id };
+    Ok(axum::Json(quick_add::parse_in(&body.text, (state.chat.clock)(), prefs.time_zone, places)))
 }

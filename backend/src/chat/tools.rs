@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use crate::{
     db,
-    domain::{list_query::ListQuery, origin::Origin, task::Tags},
+    domain::{list_query::ListQuery, origin::Origin, quick_add::KnownProject, task::Tags},
     error::{AppError, Result},
     preferences::Preferences,
     suggestions::SuggestionResponse,
@@ -78,6 +78,11 @@ pub struct TaskChange {
     pub due_at: Option<String>,
     #[serde(default)]
     pub add_tags: Vec<String>,
+    /// Moves the task to this project (out of its section unless `section_id` names one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub project_id: Option<Uuid>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub section_id: Option<Uuid>,
 }
 
 impl TaskChange {
@@ -87,6 +92,8 @@ impl TaskChange {
             title: self.title.clone().map(Some),
             priority: self.priority.map(Some),
             due_at: self.due_at.clone().map(Some),
+            project_id: self.project_id.map(Some),
+            section_id: self.section_id.map(Some),
             ..UpdateTaskRequest::default()
         };
         if !self.add_tags.is_empty() {
@@ -115,6 +122,11 @@ pub struct Toolbox<'a> {
 impl Toolbox<'_> {
     pub fn response(&self, task: &Task) -> TaskResponse {
         task.response(self.now)
+    }
+
+    /// The user's projects and their sections, by name.
+    pub async fn projects(&self) -> Result<Vec<KnownProject>> {
+        crate::projects::service::known(self.db, self.user_id).await
     }
 
     pub async fn create(&self, request: CreateTaskRequest) -> Result<Task> {

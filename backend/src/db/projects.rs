@@ -28,6 +28,16 @@ pub struct SectionRow {
     pub name: String,
 }
 
+/// A project's name with one of its sections (none for a project without sections).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct NameRow {
+    pub project_id: Uuid,
+    pub name: String,
+    pub is_inbox: bool,
+    pub section_id: Option<Uuid>,
+    pub section_name: Option<String>,
+}
+
 /// The columns of [`ProjectRow`] over `project p`; the count reads `task_project_idx`.
 macro_rules! project_columns {
     () => {
@@ -44,6 +54,23 @@ pub async fn list(db: impl PgExecutor<'_>, user_id: Uuid) -> sqlx::Result<Vec<Pr
         project_columns!(),
         " from project p where p.user_id = $1 order by p.is_inbox desc, lower(p.name)"
     ))
+    .bind(user_id)
+    .fetch_all(db)
+    .await
+}
+
+/// The names of the user's projects and of their sections, one row per section: the Inbox
+/// first, then by name, each project's rows together and in section order. One query, which finds the projects by
+/// `project_user_name_key` (its leading column) and their sections by
+/// `project_section_project_idx`.
+#[tracing::instrument(skip_all, fields(user.id = %user_id))]
+pub async fn names(db: impl PgExecutor<'_>, user_id: Uuid) -> sqlx::Result<Vec<NameRow>> {
+    sqlx::query_as(
+        "select p.project_id, p.name, p.is_inbox, s.section_id, s.name as section_name
+         from project p left join project_section s on s.project_id = p.project_id
+         where p.user_id = $1
+         order by p.is_inbox desc, lower(p.name), p.project_id, s.position",
+    )
     .bind(user_id)
     .fetch_all(db)
     .await

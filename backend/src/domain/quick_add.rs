@@ -3,6 +3,12 @@
 //! assistant's offline engine uses the same parser for the task part of "add …" messages, and
 //! its date phrases for "move X to friday".
 //!
+//! Projects and sections are named the way Todoist users expect: `#Work` (or `#"Two words"`)
+//! picks the user's project of that name and `/Doing` a section of it. So that lines written
+//! before projects existed keep their meaning, a `#word` that names none of the user's projects
+//! is a tag, as it always was; `@word` is always a tag. The parser stays a pure function: the
+//! caller passes the user's projects in ([`Places`]).
+//!
 //! Relative dates ("tomorrow", "fri", "in 3 days") are resolved against `now` in the user's time
 //! zone; a date without a time is sent as a plain date, which the task API reads as the end of
 //! that day. Span offsets are UTF-16 code units, the indices a browser's JavaScript strings use.
@@ -11,6 +17,7 @@ use chrono::{DateTime, Datelike, Days, Duration, LocalResult, Months, NaiveDate,
 use chrono_tz::Tz;
 use serde::Serialize;
 use utoipa::ToSchema;
+use uuid::Uuid;
 
 use super::{
     Priority,
@@ -36,6 +43,51 @@ pub struct ProposedTask {
     pub due_at: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub recurrence: Option<RecurrenceInput>,
+    /// The project a `#Name` named, or the one a recognised `/Section` belongs to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub project_id: Option<Uuid>,
+    /// The section a `/Name` named, one of `projectId`'s.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub section_id: Option<Uuid>,
+}
+
+/// One of the user's projects, as a line may name it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KnownProject {
+    pub id: Uuid,
+    pub name: String,
+    pub is_inbox: bool,
+    pub sections: Vec<KnownSection>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KnownSection {
+    pub id: Uuid,
+    pub name: String,
+}
+
+impl KnownProject {
+    /// The project called `name` among `projects`; names are unique per user ignoring case.
+    pub fn named<'p>(projects: &'p [Self], name: &str) -> Option<&'p Self> {
+        projects.iter().find(|p| same_name(&p.name, name))
+    }
+
+    pub fn section(&self, name: &str) -> Option<&KnownSection> {
+        self.sections.iter().find(|s| same_name(&s.name, name))
+    }
+}
+
+/// Project and section names match ignoring case, as the database keeps them unique.
+pub fn same_name(a: &str, b: &str) -> bool {
+    a.trim().to_lowercase() == b.trim().to_lowercase()
+}
+
+/// Where a line is typed: the user's projects and the one on screen, which a `/Section`
+/// without a `#Project` refers to (the Inbox when there is none).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Places<'a> {
+    pub projects: &'a [KnownProject],
+    pub on_screen: Option<Uuid>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
@@ -46,6 +98,8 @@ pub enum SpanKind {
     Priority,
     Tag,
     Recurrence,
+    Project,
+    Section,
 }
 
 /// A recognised part of the line. `start`/`end` are UTF-16 code-unit offsets (end exclusive).
@@ -63,9 +117,14 @@ pub struct QuickAdd {
     pub spans: Vec<Span>,
 }
 
-/// Parses one line.
+/// Parses one line that names no projects: every `#word` is a tag.
 pub fn parse(text: &str, now: DateTime<Utc>, tz: Tz) -> QuickAdd {
-    Parser::new(text, now, tz).run()
+    parse_in(text, now, tz, Places::default())
+}
+
+/// Parses one line typed among the user's projects.
+pub fn parse_in(text: &str, now: DateTime<Utc>, tz: Tz, places: Places<'_>) -> QuickAdd {
+    Parser::new(text, now, tz, places).run()
 }
 
 /// Just the due time in `text` ("friday 5pm", "tomorrow", "in 2 days"), as `dueAt` would take it.
@@ -115,6 +174,12 @@ enum When {
 enum Found {
     Priority(Priority),
     Tags(Vec<String>),
+    /// A `#Name` naming one of the user's projects; `typed` is the name as written, a tag
+    /// when a project was already picked.
+    Project {
+        id: Uuid,
+        typed: String,
+    },
     Recurrence(RecurrenceInput),
     When(When),
     Time(NaiveTime),
@@ -122,6 +187,7 @@ enum Found {
 
 struct Parser<'a> {
     text: &'a str,
+    places: Places<'a>,
     tokens: Vec<Token<'a>>,
     used: Vec<bool>,
     today: NaiveDate,
@@ -132,7 +198,7 @@ struct Parser<'a> {
 const CONNECTORS_WHEN: [&str; 6] = ["due", "by", "on", "at", "before", "until"];
 
 impl<'a> Parser<'a> {
-    fn new(text: &'a str, now: DateTime<Utc>, tz: Tz) -> Self {
+    fn new(text: &'a str, now: DateTime<Utc>, tz: Tz, places: Places<'a>) -> Self {
         let mut tokens = Vec::new();
         let mut start = None;
         for (i, c) in text.char_indices().chain(std::iter::once((text.len(), ' '))) {
@@ -148,7 +214,7 @@ impl<'a> Parser<'a> {
             }
         }
         let used = vec![false; tokens.len()];
-        Self { text, tokens, used, today: now.with_timezone(&tz).date_naive(), now, tz }
+        Self { text, places, tokens, used, today: now.with_timezone(&tz).date_naive(), now, tz }
     }
 
     fn word(&self, i: usize) -> &str {
@@ -178,6 +244,15 @@ impl<'a> Parser<'a> {
                     tags.append(&mut t);
                     SpanKind::Tag
                 }
+                Found::Project { id, .. } if task.project_id.is_none() => {
+                    task.project_id = Some(id);
+                    SpanKind::Project
+                }
+                // One project per task: a second `#Name` is read as a tag, as before projects.
+                Found::Project { typed, .. } => {
+                    tags.push(typed);
+                    SpanKind::Tag
+                }
                 Found::Recurrence(r) if task.recurrence.is_none() => {
                     task.recurrence = Some(r);
                     SpanKind::Recurrence
@@ -199,23 +274,18 @@ impl<'a> Parser<'a> {
             let connectors: &[&str] = match kind {
                 SpanKind::Date | SpanKind::Time => &CONNECTORS_WHEN,
                 SpanKind::Priority => &["with", "at"],
-                SpanKind::Tag | SpanKind::Recurrence => &[],
+                SpanKind::Tag | SpanKind::Recurrence | SpanKind::Project | SpanKind::Section => &[],
             };
             if first > 0 && !self.used[first - 1] && connectors.contains(&self.word(first - 1)) {
                 first -= 1;
             }
-            for u in &mut self.used[first..i + len] {
-                *u = true;
-            }
-            let (start, end) = (self.tokens[first].start, self.tokens[i + len - 1].end);
-            let end = start + self.text[start..end].trim_end_matches([',', '.', ';']).len();
-            spans.push(Span {
-                start: utf16_len(&self.text[..start]),
-                end: utf16_len(&self.text[..end]),
-                kind,
-                text: self.text[start..end].to_owned(),
-            });
+            spans.push(self.take(first, i + len, kind));
             i += len;
+        }
+        if let Some((project_id, section_id, span)) = self.section(task.project_id) {
+            task.project_id = Some(project_id);
+            task.section_id = Some(section_id);
+            spans.push(span);
         }
         if !tags.is_empty() {
             let mut unique: Vec<String> = Vec::new();
@@ -230,6 +300,70 @@ impl<'a> Parser<'a> {
         task.title = self.title();
         spans.sort_by_key(|s| s.start);
         QuickAdd { task, spans }
+    }
+
+    /// Marks tokens `from..to` as recognised and returns their span.
+    fn take(&mut self, from: usize, to: usize, kind: SpanKind) -> Span {
+        for u in &mut self.used[from..to] {
+            *u = true;
+        }
+        let (start, end) = (self.tokens[from].start, self.tokens[to - 1].end);
+        let end = start + self.text[start..end].trim_end_matches([',', '.', ';']).len();
+        Span {
+            start: utf16_len(&self.text[..start]),
+            end: utf16_len(&self.text[..end]),
+            kind,
+            text: self.text[start..end].to_owned(),
+        }
+    }
+
+    /// The first `/Name` naming a section of the task's project: the one `#Project` picked,
+    /// else the one on screen, else the Inbox. Runs after everything else, since the
+    /// `#Project` may come later in the line. A `/word` that names no section stays in the
+    /// title, and only a `/` that starts a word and is followed by a letter (or a quoted
+    /// name) counts, so "1/2" and "and/or" are never taken.
+    fn section(&mut self, picked: Option<Uuid>) -> Option<(Uuid, Uuid, Span)> {
+        let projects = self.places.projects;
+        let project = match picked.or(self.places.on_screen) {
+            Some(id) => projects.iter().find(|p| p.id == id)?,
+            None => projects.iter().find(|p| p.is_inbox)?,
+        };
+        for i in 0..self.tokens.len() {
+            let Some(rest) = self.tokens[i].raw.strip_prefix('/') else { continue };
+            let starts_name =
+                rest.strip_prefix('"').unwrap_or(rest).chars().next().is_some_and(char::is_alphabetic);
+            if self.used[i] || !starts_name {
+                continue;
+            }
+            let Some((n, name)) = self.name_at(i, '/', rest) else { continue };
+            if let Some(section) = project.section(&name)
+                && (i..i + n).all(|k| !self.used[k])
+            {
+                return Some((project.id, section.id, self.take(i, i + n, SpanKind::Section)));
+            }
+        }
+        None
+    }
+
+    /// The name written at token `i` after its sigil (`rest` is the token without it): a
+    /// quoted name, which may run over several tokens (`"Two words"`), or the rest of the
+    /// token without trailing punctuation and without a second `sigil`. Returns (tokens
+    /// taken, name).
+    fn name_at(&self, i: usize, sigil: char, rest: &str) -> Option<(usize, String)> {
+        let Some(quoted) = rest.strip_prefix('"') else {
+            let name = rest.trim_end_matches([',', '.', ';', ':', '?', '!']);
+            return (!name.is_empty() && !name.contains(sigil)).then(|| (1, name.to_owned()));
+        };
+        let open = self.tokens[i].end - quoted.len();
+        let close = open + self.text[open..].find('"')?;
+        let name = self.text[open..close].trim();
+        let last = self.tokens.iter().position(|t| t.end > close)?;
+        // The closing quote ends its word (punctuation aside): `#"a b"c` is not a name.
+        let after = &self.text[close + 1..self.tokens[last].end];
+        if name.is_empty() || !after.chars().all(|c| matches!(c, ',' | '.' | ';' | ':' | '?' | '!')) {
+            return None;
+        }
+        Some((last + 1 - i, name.to_owned()))
     }
 
     fn title(&self) -> Option<String> {
@@ -340,9 +474,15 @@ impl<'a> Parser<'a> {
 
     fn tag(&self, i: usize) -> Option<(usize, Found)> {
         let t = &self.tokens[i];
-        if let Some(tag) = t.raw.strip_prefix('#') {
-            let tag = tag.trim_end_matches([',', '.', ';', ':', '?', '!']);
-            return (!tag.is_empty() && !tag.contains('#')).then(|| (1, Found::Tags(vec![tag.to_owned()])));
+        if let Some(rest) = t.raw.strip_prefix('#') {
+            let (n, name) = self.name_at(i, '#', rest)?;
+            return Some(match KnownProject::named(self.places.projects, &name) {
+                Some(project) => (n, Found::Project { id: project.id, typed: name }),
+                None => (n, Found::Tags(vec![name])),
+            });
+        }
+        if let Some(rest) = t.raw.strip_prefix('@') {
+            return self.name_at(i, '@', rest).map(|(n, name)| (n, Found::Tags(vec![name])));
         }
         if t.word != "tagged" {
             return None;
@@ -766,5 +906,125 @@ mod tests {
         let q = p("Read may report and buy 3 apples");
         assert_eq!(q.task.title.as_deref(), Some("Read may report and buy 3 apples"));
         assert!(q.spans.is_empty());
+    }
+
+    fn id(n: u128) -> Uuid {
+        Uuid::from_u128(n)
+    }
+
+    /// Inbox (1, section "Later" 11), Work (2, sections "Doing" 21 and "Next up" 22) and
+    /// "Home Office" (3, section "Doing" 31).
+    fn projects() -> Vec<KnownProject> {
+        let section = |n, name: &str| KnownSection { id: id(n), name: name.to_owned() };
+        let project = |n, name: &str, is_inbox, sections| KnownProject {
+            id: id(n),
+            name: name.to_owned(),
+            is_inbox,
+            sections,
+        };
+        vec![
+            project(1, "Inbox", true, vec![section(11, "Later")]),
+            project(2, "Work", false, vec![section(21, "Doing"), section(22, "Next up")]),
+            project(3, "Home Office", false, vec![section(31, "Doing")]),
+        ]
+    }
+
+    fn among(text: &str, on_screen: Option<Uuid>) -> QuickAdd {
+        let projects = projects();
+        parse_in(text, now(), Tz::Europe__Berlin, Places { projects: &projects, on_screen })
+    }
+
+    fn spans(q: &QuickAdd) -> Vec<(SpanKind, &str)> {
+        q.spans.iter().map(|s| (s.kind, s.text.as_str())).collect()
+    }
+
+    #[test]
+    fn a_hash_naming_a_project_picks_it_ignoring_case() {
+        let q = among("Submit report #work fri", None);
+        assert_eq!(q.task.project_id, Some(id(2)));
+        assert_eq!(q.task.tags, None);
+        assert_eq!(q.task.title.as_deref(), Some("Submit report"));
+        assert_eq!(spans(&q), [(SpanKind::Project, "#work"), (SpanKind::Date, "fri")]);
+    }
+
+    #[test]
+    fn a_quoted_name_may_hold_spaces() {
+        let q = among(r#"Buy desk #"home office", tomorrow"#, None);
+        assert_eq!(q.task.project_id, Some(id(3)));
+        assert_eq!(q.task.title.as_deref(), Some("Buy desk"));
+        assert_eq!(spans(&q), [(SpanKind::Project, r#"#"home office""#), (SpanKind::Date, "tomorrow")]);
+        // A quoted name no project has is a tag, spaces and all.
+        assert_eq!(among(r#"x #"two words""#, None).task.tags, Some(vec!["two words".to_owned()]));
+        // Without its closing quote it is no name at all.
+        assert_eq!(among(r#"x #"open"#, None).task.title.as_deref(), Some(r#"x #"open"#));
+    }
+
+    #[test]
+    fn a_hash_naming_no_project_stays_a_tag() {
+        let q = among("Call Sam #errands #Work", None);
+        assert_eq!(q.task.tags, Some(vec!["errands".to_owned()]));
+        assert_eq!(q.task.project_id, Some(id(2)));
+        assert_eq!(spans(&q), [(SpanKind::Tag, "#errands"), (SpanKind::Project, "#Work")]);
+        // Without projects (or before any was made) every `#word` is a tag, as it always was.
+        assert_eq!(p("Call Sam #work").task.tags, Some(vec!["work".to_owned()]));
+        // One project per task: a second project name is a tag.
+        let twice = among(r#"x #work #"Home Office""#, None);
+        assert_eq!(twice.task.project_id, Some(id(2)));
+        assert_eq!(twice.task.tags, Some(vec!["Home Office".to_owned()]));
+    }
+
+    #[test]
+    fn an_at_sign_is_always_a_tag() {
+        let q = among("Pack bag @work @gym, tomorrow", None);
+        assert_eq!(q.task.tags, Some(vec!["work".to_owned(), "gym".to_owned()]));
+        assert_eq!(q.task.project_id, None);
+        assert_eq!(q.task.title.as_deref(), Some("Pack bag"));
+        assert_eq!(spans(&q)[..2], [(SpanKind::Tag, "@work"), (SpanKind::Tag, "@gym")]);
+        // Neither an address nor a lone sign is a tag.
+        let mail = among("mail bob@example.com @ noon", None);
+        assert_eq!(mail.task.tags, None);
+        assert_eq!(mail.task.title.as_deref(), Some("mail bob@example.com @"));
+    }
+
+    #[test]
+    fn a_slash_names_a_section_of_the_picked_project() {
+        let q = among(r#"Review PR /"next up" #Work"#, None);
+        assert_eq!((q.task.project_id, q.task.section_id), (Some(id(2)), Some(id(22))));
+        assert_eq!(q.task.title.as_deref(), Some("Review PR"));
+        assert_eq!(spans(&q), [(SpanKind::Section, r#"/"next up""#), (SpanKind::Project, "#Work")]);
+        // The same name in another project is that project's section.
+        let home = among("Paint /doing #\"Home Office\"", None);
+        assert_eq!(home.task.section_id, Some(id(31)));
+    }
+
+    #[test]
+    fn without_a_project_a_slash_names_a_section_of_the_one_on_screen_or_the_inbox() {
+        let q = among("Review PR /Doing", Some(id(2)));
+        assert_eq!((q.task.project_id, q.task.section_id), (Some(id(2)), Some(id(21))));
+        let inbox = among("Read book /later", None);
+        assert_eq!((inbox.task.project_id, inbox.task.section_id), (Some(id(1)), Some(id(11))));
+        // Not a section of the project meant: it stays in the title, unhighlighted.
+        let q = among("Review PR /Later", Some(id(2)));
+        assert_eq!((q.task.project_id, q.task.section_id), (None, None));
+        assert_eq!(q.task.title.as_deref(), Some("Review PR /Later"));
+        assert!(q.spans.is_empty());
+    }
+
+    #[test]
+    fn a_slash_inside_a_word_or_before_a_digit_is_text() {
+        for text in ["Split 1/2 of the bill", "Decide and/or delegate", "Read /2 pages", "see a/Doing"] {
+            let q = among(text, Some(id(2)));
+            assert_eq!(q.task.section_id, None, "{text}");
+            assert_eq!(q.task.title.as_deref(), Some(text), "{text}");
+        }
+    }
+
+    #[test]
+    fn project_and_section_offsets_count_utf16_units() {
+        let q = among("🎉 Party #work /Doing", None);
+        let found: Vec<_> = q.spans.iter().map(|s| (s.kind, s.start, s.end)).collect();
+        // "🎉" is two UTF-16 units: "#work" starts at 9, "/Doing" at 15.
+        assert_eq!(found, [(SpanKind::Project, 9, 14), (SpanKind::Section, 15, 21)]);
+        assert_eq!(q.task.title.as_deref(), Some("🎉 Party"));
     }
 }

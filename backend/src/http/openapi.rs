@@ -154,4 +154,33 @@ mod tests {
         assert!(list_patterns.contains(&r"^\s*(open|completed|all)\s*$"), "{list_patterns:?}");
         assert_eq!(status, serde_json::json!(["open", "completed", "all"]));
     }
+
+    /// The create and update tools take every field their endpoints do (the project fields
+    /// included, now that `list_projects` gives the model their ids), and no other but the
+    /// task id.
+    #[test]
+    fn the_assistants_task_tools_take_the_fields_of_the_api_bodies() {
+        let (_, doc) = OpenApiRouter::new().nest("/api/v1", super::super::api_v1()).split_for_parts();
+        let doc = serde_json::to_value(doc).expect("the document is JSON");
+        let fields = |schema: &Value| {
+            let mut names: Vec<String> =
+                schema["properties"].as_object().expect("properties").keys().cloned().collect();
+            names.retain(|n| n != "taskId");
+            names.sort();
+            names
+        };
+        let tools: Vec<Value> = crate::chat::openai::schema::tool_definitions()
+            .into_iter()
+            .map(|t| serde_json::to_value(t).expect("JSON"))
+            .collect();
+        for (tool, body) in [("create_task", "CreateTaskRequest"), ("update_task", "UpdateTaskRequest")] {
+            let parameters = &tools
+                .iter()
+                .find(|t| t["function"]["name"] == tool)
+                .unwrap_or_else(|| panic!("no tool {tool}"))["function"]["parameters"];
+            let api = fields(&doc["components"]["schemas"][body]);
+            assert_eq!(fields(parameters), api, "{tool}");
+            assert!(api.contains(&"projectId".to_owned()) && api.contains(&"sectionId".to_owned()));
+        }
+    }
 }

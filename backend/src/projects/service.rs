@@ -15,7 +15,13 @@ use crate::{
         self,
         projects::{ProjectRow, SectionRow},
     },
-    domain::{FieldError, name::Name, origin::Origin, project::TasksOnDelete},
+    domain::{
+        FieldError,
+        name::Name,
+        origin::Origin,
+        project::TasksOnDelete,
+        quick_add::{KnownProject, KnownSection},
+    },
     error::{AppError, Result, ResultExt},
     tasks,
 };
@@ -64,6 +70,27 @@ pub async fn list(db: &sqlx::PgPool, user_id: Uuid) -> Result<Vec<Project>> {
             Project { row, sections: own }
         })
         .collect())
+}
+
+/// The names of the user's projects and their sections, as a quick-add line or a chat message
+/// may use them.
+pub async fn known(db: impl sqlx::PgExecutor<'_>, user_id: Uuid) -> Result<Vec<KnownProject>> {
+    let mut projects: Vec<KnownProject> = Vec::new();
+    for row in db::projects::names(db, user_id).await? {
+        if projects.last().is_none_or(|p| p.id != row.project_id) {
+            projects.push(KnownProject {
+                id: row.project_id,
+                name: row.name,
+                is_inbox: row.is_inbox,
+                sections: Vec::new(),
+            });
+        }
+        if let (Some(id), Some(name), Some(project)) = (row.section_id, row.section_name, projects.last_mut())
+        {
+            project.sections.push(KnownSection { id, name });
+        }
+    }
+    Ok(projects)
 }
 
 pub async fn get(conn: &mut PgConnection, user_id: Uuid, project_id: Uuid) -> Result<Project> {

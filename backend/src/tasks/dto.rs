@@ -56,8 +56,8 @@ impl From<ProposedTask> for CreateTaskRequest {
             due_at: task.due_at,
             recurrence: task.recurrence,
             reminders: None,
-            project_id: None,
-            section_id: None,
+            project_id: task.project_id,
+            section_id: task.section_id,
             parent_id: None,
         }
     }

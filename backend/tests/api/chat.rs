@@ -421,3 +421,69 @@ async fn relative_dates_resolve_against_the_clock_in_the_users_time_zone(db: PgP
     assert_eq!(due("gym 5am").await, "2026-11-27T05:00:00-05:00");
     assert_eq!(due("standup every weekday 9:30").await, "2026-11-27T09:30:00-05:00");
 }
+
+#[sqlx::test(migrator = "backend::MIGRATOR")]
+async fn the_assistant_files_moves_and_lists_tasks_by_project_name(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    let user = app.signed_up().await;
+    let created = |body: Value| {
+        let client = user.client.clone();
+        async move {
+            let res = client.post("/api/v1/projects", &body).await;
+            assert_eq!(res.status(), StatusCode::CREATED);
+            json(res).await
+        }
+    };
+    let work = created(json!({"name": "Work", "sections": [{"name": "Doing"}]})).await;
+    let errands = created(json!({"name": "Errands"})).await;
+
+    let res = user.say("add write report to Work / Doing", None).await;
+    assert_eq!(kinds(&res), ["created"], "{res}");
+    let report = &res["actions"][0]["tasks"][0];
+    assert_eq!((&report["title"], &report["projectId"]), (&json!("write report"), &work["id"]));
+    assert_eq!(report["sectionId"], work["sections"][0]["id"]);
+    assert_eq!(res["reply"], "Added “write report” to Work / Doing.");
+    // The quick-add grammar works inside a message too.
+    let res = user.say("add buy milk #errands tomorrow", None).await;
+    assert_eq!(res["actions"][0]["tasks"][0]["projectId"], errands["id"], "{res}");
+    assert_eq!(res["actions"][0]["tasks"][0]["title"], "buy milk");
+
+    // "it" is the task just added; the move takes it out of its section into Errands.
+    let conversation = res["conversationId"].as_str().unwrap().to_owned();
+    let res = user.say("add call the bank", Some(&conversation)).await;
+    assert_ne!(res["actions"][0]["tasks"][0]["projectId"], errands["id"], "{res}");
+    let inbox_task = res["actions"][0]["tasks"][0]["id"].clone();
+    let res = user.say("move it to Errands", Some(&conversation)).await;
+    assert_eq!(kinds(&res), ["updated"], "{res}");
+    assert_eq!(res["reply"], "Moved “call the bank” to Errands.");
+    let res = user.say("move write report to errands", None).await;
+    assert_eq!(res["actions"][0]["tasks"][0]["projectId"], errands["id"], "{res}");
+    assert_eq!(res["actions"][0]["tasks"][0]["sectionId"], Value::Null);
+    // A date as before when no project is called that.
+    let res = user.say("move call the bank to today", None).await;
+    assert_eq!(kinds(&res), ["updated"], "{res}");
+    assert!(res["actions"][0]["tasks"][0]["dueAt"].is_string(), "{res}");
+    assert_eq!(res["actions"][0]["tasks"][0]["id"], inbox_task);
+
+    let res = user.say("what's in Errands", None).await;
+    assert_eq!(kinds(&res), ["listed"]);
+    let listed: Vec<&str> = titles(res["actions"][0]["tasks"].as_array().unwrap());
+    assert_eq!(listed.len(), 3, "{res}");
+    assert!(res["reply"].as_str().unwrap().starts_with("3 tasks in Errands:"), "{res}");
+    // Due this week (in the user's zone): the bank call is due today; the milk is due
+    // tomorrow, which may fall in next week, and the report has no due date.
+    let res = user.say("what's in errands this week?", None).await;
+    let listed: Vec<&str> = titles(res["actions"][0]["tasks"].as_array().unwrap());
+    assert!(listed.contains(&"call the bank") && !listed.contains(&"write report"), "{res}");
+    let res = user.say("what's in Work", None).await;
+    assert_eq!(res["reply"], "No tasks in Work match that.");
+
+    for message in ["what's in Narnia", "move it to Narnia"] {
+        let res = user.say(message, Some(&conversation)).await;
+        assert_eq!(
+            res["reply"], "You have no project called “Narnia”. Your projects: Inbox, Errands, Work.",
+            "{message}"
+        );
+        assert!(kinds(&res).is_empty());
+    }
+}

@@ -121,6 +121,7 @@ async fn tool_calls_run_through_the_task_service_over_several_rounds(db: PgPool)
     assert_eq!(
         tools,
         [
+            "list_projects",
             "create_task",
             "list_tasks",
             "update_task",
@@ -509,4 +510,52 @@ async fn a_retry_of_a_cut_off_turn_reports_its_saved_changes_instead_of_redoing_
     assert_eq!(recovered["conversationId"], replayed["conversationId"]);
     assert_eq!(ada.tasks().await.len(), 1, "still no second task");
     assert_eq!(server.received_requests().await.unwrap().len(), calls, "the model was not asked again");
+}
+
+#[sqlx::test(migrator = "backend::MIGRATOR")]
+async fn the_model_learns_project_ids_from_list_projects_and_files_a_task_with_them(db: PgPool) {
+    let server = MockServer::start().await;
+    let foreign = uuid::Uuid::now_v7();
+    mount(&server, move |n, body| match n {
+        0 => call("call_1", "list_projects", &json!({})),
+        1 => {
+            let projects = &tool_results(body)[0]["untrusted_data"]["projects"];
+            let work = projects.as_array().unwrap().iter().find(|p| p["name"] == "Work").unwrap();
+            call(
+                "call_2",
+                "create_task",
+                &json!({"title": "Write report", "projectId": work["id"], "sectionId": work["sections"][0]["id"]}),
+            )
+        }
+        2 => call("call_3", "create_task", &json!({"title": "Sneaky", "projectId": foreign})),
+        _ => say("Added Write report to Work / Doing."),
+    })
+    .await;
+    let app = app_with(db, &server, 5).await;
+    let user = app.signed_up().await;
+    let res =
+        user.client.post("/api/v1/projects", &json!({"name": "Work", "sections": [{"name": "Doing"}]})).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let work: Value = res.json().await.unwrap();
+
+    let res = user.say("add write report to work, doing", None).await;
+    assert_eq!(res["reply"], "Added Write report to Work / Doing.");
+    let tasks = user.tasks().await;
+    assert_eq!(tasks.len(), 1, "the task with a foreign project was refused: {tasks:?}");
+    assert_eq!((&tasks[0]["projectId"], &tasks[0]["sectionId"]), (&work["id"], &work["sections"][0]["id"]));
+
+    let requests = server.received_requests().await.unwrap();
+    let first: Value = serde_json::from_slice(&requests[0].body).unwrap();
+    let create =
+        first["tools"].as_array().unwrap().iter().find(|t| t["function"]["name"] == "create_task").unwrap();
+    assert_eq!(create["function"]["parameters"]["properties"]["projectId"]["format"], "uuid");
+    let second: Value = serde_json::from_slice(&requests[1].body).unwrap();
+    let listed = &tool_results(&second)[0]["untrusted_data"]["projects"];
+    assert_eq!(listed[0]["name"], "Inbox");
+    assert_eq!(listed[0]["isInbox"], true);
+    assert_eq!(listed[1]["sections"][0]["name"], "Doing");
+    // Another user's (here: nobody's) project id gets the API's refusal, as the call's result.
+    let last: Value = serde_json::from_slice(&requests[3].body).unwrap();
+    let refusal = &tool_results(&last)[2]["untrusted_data"]["error"];
+    assert_eq!(refusal, "projectId is not one of your projects", "{last}");
 }

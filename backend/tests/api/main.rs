@@ -19,6 +19,7 @@ mod metrics;
 mod operations;
 mod preferences;
 mod projects;
+mod quick_add;
 mod recurrence;
 mod relay;
 mod security;

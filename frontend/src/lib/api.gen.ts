@@ -2,7 +2,14 @@
 /** A day of the week. The declaration order is the normalised order (weeks start on Monday). */
 export type Weekday = "mon" | "tue" | "wed" | "thu" | "fri" | "sat" | "sun";
 
-export type SpanKind = "date" | "time" | "priority" | "tag" | "recurrence";
+export type SpanKind =
+  | "date"
+  | "time"
+  | "priority"
+  | "tag"
+  | "recurrence"
+  | "project"
+  | "section";
 
 /** The web app's palette; the `project.color` check constraint lists the same names. */
 export type ProjectColor =
@@ -343,6 +350,12 @@ export interface NthWeekdayInput {
 
 export interface ParseRequest {
   /**
+   * The project on screen, one of the user's: a `/Section` without a `#Project` names one
+   * of its sections (without it, one of the Inbox's).
+   * @format uuid
+   */
+  projectId?: string | null;
+  /**
    * One line, e.g. `Submit report fri 5pm !high #work every week`; up to 500 characters.
    * @example "Submit report fri 5pm !high #work every week"
    */
@@ -421,7 +434,17 @@ export interface ProposedTask {
   /** A date (end of that day) or an RFC 3339 date-time with the user's offset. */
   dueAt?: string | null;
   priority?: Priority | null;
+  /**
+   * The project a `#Name` named, or the one a recognised `/Section` belongs to.
+   * @format uuid
+   */
+  projectId?: string | null;
   recurrence?: RecurrenceInput | null;
+  /**
+   * The section a `/Name` named, one of `projectId`'s.
+   * @format uuid
+   */
+  sectionId?: string | null;
   tags?: string[] | null;
   /** What is left of the line once the recognised parts are taken out; absent when nothing is. */
   title?: string | null;

@@ -17,6 +17,7 @@ use super::{
 use crate::{
     domain::{
         list_query::{ListFilters, ListQuery, SortField, SortOrder, StatusFilter},
+        quick_add::KnownProject,
         task::start_of_day,
     },
     error::Result,
@@ -32,6 +33,7 @@ pub const EXAMPLES: &str = "You can say things like:\n\
     • what's due this week? / show my high priority tasks\n\
     • mark Submit report done / rename Submit report to Send report\n\
     • make it high priority / move it to monday\n\
+    • add buy milk to Errands / move it to Work / what's in Work this week\n\
     • delete the report task\n\
     • show my suggestions";
 
@@ -40,7 +42,8 @@ impl Engine for OfflineEngine {
     #[expect(clippy::too_many_lines, reason = "one short arm per intent, read side by side")]
     async fn respond(&self, turn: &Turn<'_>) -> Result<Outcome> {
         let tools = &turn.tools;
-        let intent = intent::interpret(turn.message, tools.now, tools.prefs.time_zone);
+        let projects = tools.projects().await?;
+        let intent = intent::interpret(turn.message, tools.now, tools.prefs.time_zone, &projects);
         match intent {
             Intent::Create(parsed) => {
                 let Some(title) = parsed.task.title.clone() else {
@@ -51,7 +54,11 @@ impl Engine for OfflineEngine {
                 match tools.create(parsed.task.into()).await {
                     Ok(task) => {
                         let response = tools.response(&task);
-                        let reply = format!("Added “{title}”{}.", describe(&response, tools.prefs.time_zone));
+                        let reply = format!(
+                            "Added “{title}”{}{}.",
+                            filed_in(&projects, &response, " to"),
+                            describe(&response, tools.prefs.time_zone)
+                        );
                         Ok(Outcome::done(reply, ActionKind::Created, vec![response]))
                     }
                     Err(e) => refused(e, "add that task"),
@@ -60,10 +67,15 @@ impl Engine for OfflineEngine {
             Intent::List(query) => {
                 let tasks = tools.list(&list_query(&query, tools)?).await?;
                 let responses: Vec<_> = tasks.iter().map(|t| tools.response(t)).collect();
+                let within = query
+                    .project_id
+                    .and_then(|id| projects.iter().find(|p| p.id == id))
+                    .map(|p| format!(" in {}", p.name))
+                    .unwrap_or_default();
                 let reply = if responses.is_empty() {
-                    "No tasks match that.".to_owned()
+                    format!("No tasks{within} match that.")
                 } else {
-                    let mut reply = format!("{} task{}:", responses.len(), plural(responses.len()));
+                    let mut reply = format!("{} task{}{within}:", responses.len(), plural(responses.len()));
                     for t in &responses {
                         let _ = write!(reply, "\n• {}{}", t.title, describe(t, tools.prefs.time_zone));
                     }
@@ -142,11 +154,15 @@ impl Engine for OfflineEngine {
                 match tools.update(task.row.task_id, patch).await {
                     Ok(updated) => {
                         let response = tools.response(&updated);
-                        let reply = format!(
-                            "Updated “{}”{}.",
-                            response.title,
-                            describe(&response, tools.prefs.time_zone)
-                        );
+                        let reply = if change.project_id.is_some() {
+                            format!("Moved “{}”{}.", response.title, filed_in(&projects, &response, " to"))
+                        } else {
+                            format!(
+                                "Updated “{}”{}.",
+                                response.title,
+                                describe(&response, tools.prefs.time_zone)
+                            )
+                        };
                         Ok(Outcome::done(reply, ActionKind::Updated, vec![response]))
                     }
                     Err(e) => refused(e, "change that task"),
@@ -170,6 +186,13 @@ impl Engine for OfflineEngine {
                 }
                 let action = ChatAction { kind: ActionKind::Suggestions, tasks: Vec::new(), suggestions };
                 Ok(Outcome { reply, actions: vec![action], pending: None, referenced: None })
+            }
+            Intent::UnknownProject(name) => {
+                let names: Vec<&str> = projects.iter().map(|p| p.name.as_str()).collect();
+                Ok(Outcome::reply(format!(
+                    "You have no project called “{name}”. Your projects: {}.",
+                    names.join(", ")
+                )))
             }
             Intent::Confirm(_) => Ok(Outcome::reply("There is nothing waiting for your confirmation.")),
             Intent::Help => Ok(Outcome::reply(format!("I can manage your tasks. {EXAMPLES}"))),
@@ -208,6 +231,19 @@ fn confirm(tools: &Toolbox<'_>, question: &str, pending: PendingAction, tasks: &
         referenced: Some(tasks.iter().map(|t| t.row.task_id).collect::<Vec<_>>()),
     }
     .with_tasks_shown(tools, tasks)
+}
+
+/// " to Work / Doing": where a task is, when that is not simply the Inbox; `to` leads it.
+fn filed_in(projects: &[KnownProject], task: &TaskResponse, to: &str) -> String {
+    let Some(project) = projects.iter().find(|p| p.id == task.project_id) else {
+        return String::new();
+    };
+    let section = task.section_id.and_then(|id| project.sections.iter().find(|s| s.id == id));
+    match section {
+        Some(section) => format!("{to} {} / {}", project.name, section.name),
+        None if project.is_inbox => String::new(),
+        None => format!("{to} {}", project.name),
+    }
 }
 
 /// ", due Fri 27 Nov 17:00, high priority, #work"
@@ -255,7 +291,7 @@ pub fn list_query(query: &Query, tools: &Toolbox<'_>) -> Result<ListQuery> {
         },
         priorities: query.priorities.clone(),
         tags: query.tags.clone(),
-        project_id: None,
+        project_id: query.project_id,
         search: query.search.clone(),
         due_before: before,
         due_after: after,

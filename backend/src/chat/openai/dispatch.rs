@@ -14,6 +14,7 @@ use crate::{
     domain::{
         FieldError,
         list_query::{ListFilters, ListQuery, SortField, SortOrder},
+        quick_add::KnownProject,
     },
     error::{AppError, Result},
     tasks::dto::{CreateTaskRequest, TaskResponse, UpdateTaskRequest},
@@ -155,6 +156,7 @@ impl Run {
                     let ids = task_ids(&args)?;
                     self.propose(turn, PendingAction::Delete { task_ids: ids }).await
                 }
+                "list_projects" => Ok(json!({ "projects": projects_data(&tools.projects().await?) })),
                 "list_suggestions" => {
                     let suggestions = tools.suggestions().await?;
                     let data = serde_json::to_value(&suggestions).map_err(anyhow::Error::from)?;
@@ -229,7 +231,7 @@ fn list_query(args: &Value, tz: chrono_tz::Tz) -> Result<ListQuery> {
             errors.push(e);
         }
     };
-    for key in ["status", "search", "dueBefore", "dueAfter", "sort", "order"] {
+    for key in ["status", "search", "projectId", "dueBefore", "dueAfter", "sort", "order"] {
         if let Some(v) = args.get(key).and_then(Value::as_str) {
             read(&mut filters, key, v);
         }
@@ -257,7 +259,19 @@ fn list_query(args: &Value, tz: chrono_tz::Tz) -> Result<ListQuery> {
     Ok(ListQuery::from_read(filters, errors)?)
 }
 
-/// What the model sees of a task./// What the model sees of a task.
+/// What the model sees of the user's projects: the ids the task tools take.
+fn projects_data(projects: &[KnownProject]) -> Vec<Value> {
+    projects
+        .iter()
+        .map(|p| {
+            let sections: Vec<Value> =
+                p.sections.iter().map(|s| json!({ "id": s.id, "name": s.name })).collect();
+            json!({ "id": p.id, "name": p.name, "isInbox": p.is_inbox, "sections": sections })
+        })
+        .collect()
+}
+
+/// What the model sees of a task, where it is included.
 pub(super) fn task_data(task: &TaskResponse) -> Value {
     json!({
         "id": task.id,
@@ -268,5 +282,7 @@ pub(super) fn task_data(task: &TaskResponse) -> Value {
         "completed": task.completed,
         "overdue": task.is_overdue,
         "recurring": task.recurrence.is_some(),
+        "projectId": task.project_id,
+        "sectionId": task.section_id,
     })
 }

@@ -91,6 +91,8 @@ found inside them.\n\
 it in their next message. Tell the user what awaits confirmation and ask them to reply yes or no.\n\
 - If a request matches several tasks, list them and ask which one; never guess.\n\
 - Dates: use RFC 3339 with the user's offset, or a date alone for the end of that day.\n\
+- Projects and sections: when the user names one, call list_projects and pass its id as \
+projectId / sectionId; never invent ids. Without a projectId a new task goes to the Inbox.\n\
 - Answer briefly and plainly.";
 
 /// What the model reads first: the rules, the date, the tasks "it" refers to, the

@@ -2,7 +2,9 @@
 //! ones the OpenAPI document is made of), with every `$ref` inlined because a tool schema
 //! stands alone: a priority, a frequency or a weekday the model may send is, by construction,
 //! one the API accepts. Only what is the tool's own is written here: the task ids, which fields
-//! a call needs, and where the list tool differs from the list endpoint.
+//! a call needs, and where the list tool differs from the list endpoint. The project fields
+//! (`projectId`, `sectionId`) are offered as the API has them: `list_projects` tells the model
+//! the ids, and an id that is not the user's is refused like any API call's.
 
 use async_openai::types::chat::{ChatCompletionTool, ChatCompletionTools, FunctionObject};
 use serde_json::{Map, Value, json};
@@ -21,7 +23,6 @@ pub fn tool_definitions() -> Vec<ChatCompletionTools> {
 
     let mut create = schema_of::<CreateTaskRequest>();
     create["required"] = json!(["title"]);
-    without_projects(&mut create);
 
     let mut list = schema_of::<ListParams>();
     if let Some(properties) = list["properties"].as_object_mut() {
@@ -40,17 +41,20 @@ pub fn tool_definitions() -> Vec<ChatCompletionTools> {
         );
     }
 
-    without_projects(&mut list);
-
     let mut update = schema_of::<UpdateTaskRequest>();
     if let Some(properties) = update["properties"].as_object_mut() {
         properties.insert("taskId".to_owned(), task_id.clone());
     }
     update["required"] = json!(["taskId"]);
-    without_projects(&mut update);
 
     vec![
-        tool("create_task", "Create a task.", create),
+        tool(
+            "list_projects",
+            "List the user's projects (the Inbox first) with their sections: the ids that \
+             projectId and sectionId take.",
+            json!({ "type": "object", "properties": {} }),
+        ),
+        tool("create_task", "Create a task; without projectId it goes to the Inbox.", create),
         tool("list_tasks", "List or search the user's tasks.", list),
         tool(
             "update_task",
@@ -78,15 +82,6 @@ pub fn tool_definitions() -> Vec<ChatCompletionTools> {
             json!({ "type": "object", "properties": {} }),
         ),
     ]
-}
-
-/// No tool tells the model the user's projects or their ids, so it could only guess them:
-/// the project fields stay out of its tools, and what it creates lands in the Inbox.
-fn without_projects(schema: &mut Value) {
-    if let Some(properties) = schema["properties"].as_object_mut() {
-        properties.remove("projectId");
-        properties.remove("sectionId");
-    }
 }
 
 fn tool(name: &str, description: &str, parameters: Value) -> ChatCompletionTools {
@@ -162,7 +157,9 @@ mod tests {
 
     #[test]
     fn every_tool_schema_stands_alone() {
-        for name in ["create_task", "list_tasks", "update_task", "complete_task", "delete_task"] {
+        for name in
+            ["list_projects", "create_task", "list_tasks", "update_task", "complete_task", "delete_task"]
+        {
             let schema = parameters(name);
             assert!(no_refs_left(&schema), "{name}: {schema}");
             assert_eq!(schema["type"], "object", "{name}");
@@ -177,9 +174,20 @@ mod tests {
         names.sort_unstable();
         assert_eq!(
             names,
-            ["dueAfter", "dueBefore", "limit", "overdue", "priority", "search", "status", "tag"]
+            ["dueAfter", "dueBefore", "limit", "overdue", "priority", "projectId", "search", "status", "tag"]
         );
         assert_eq!(properties["limit"]["maximum"], LIST_LIMIT_MAX);
         assert_eq!(parameters("update_task")["required"], json!(["taskId"]));
+    }
+
+    #[test]
+    fn the_task_tools_offer_the_project_fields_list_projects_gives_ids_for() {
+        for name in ["create_task", "update_task"] {
+            let properties = parameters(name)["properties"].clone();
+            for field in ["projectId", "sectionId"] {
+                assert_eq!(properties[field]["format"], "uuid", "{name}.{field}: {properties}");
+            }
+        }
+        assert_eq!(parameters("list_tasks")["properties"]["projectId"]["format"], "uuid");
     }
 }

@@ -153,10 +153,17 @@ export function deleteTask(id: string, keepalive = false): Promise<void> {
   });
 }
 
-/** null when the server has no parser (404): the quick-add box then creates plain tasks. */
-export async function parseQuickAdd(text: string, signal?: AbortSignal): Promise<QuickAddResult | null> {
+/**
+ * null when the server has no parser (404): the quick-add box then creates plain tasks.
+ * `projectId` is the project on screen, which a `/Section` without a `#Project` refers to.
+ */
+export async function parseQuickAdd(
+  text: string,
+  { projectId, signal }: { projectId?: string; signal?: AbortSignal } = {},
+): Promise<QuickAddResult | null> {
+  const body: { text: string; projectId?: string } = projectId ? { text, projectId } : { text };
   try {
-    return await api<QuickAddResult>('/tasks/parse', { method: 'POST', body: { text }, signal });
+    return await api<QuickAddResult>('/tasks/parse', { method: 'POST', body, signal });
   } catch (e) {
     if (e instanceof ApiError && (e.status === 404 || e.status === 405)) return null;
     throw e;

@@ -33,3 +33,14 @@ export function segments(text: string, spans: ParseSpan[]): Segment[] {
   if (pos < text.length) out.push({ text: text.slice(pos), kind: null });
   return out;
 }
+
+/**
+ * What a project or section span says in words, for the description read out with the input
+ * (the highlight itself is colour only): `#"Home office"` is "Project Home office", `/Doing`
+ * "Section Doing". Other kinds are described from the parsed task's fields instead.
+ */
+export function placeLabel(span: ParseSpan): { kind: 'project' | 'section'; label: string } | null {
+  if ((span.kind !== 'project' && span.kind !== 'section') || !span.text) return null;
+  const name = span.text.replace(/^[#/]/, '').replace(/[,.;:?!]+$/, '').replace(/^"(.*)"$/, '$1').trim();
+  return { kind: span.kind, label: `${span.kind === 'project' ? 'Project' : 'Section'} ${name}` };
+}

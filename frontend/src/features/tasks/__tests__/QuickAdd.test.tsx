@@ -7,13 +7,13 @@ import { QuickAdd } from '../components/QuickAdd';
 
 const TEXT = 'Submit report fri !high #work';
 
-function renderQuickAdd() {
+function renderQuickAdd(projectId?: string) {
   const onCreated = vi.fn();
   const onError = vi.fn();
   const qc = new QueryClient({ defaultOptions: { queries: { retry: false } } });
   render(
     <QueryClientProvider client={qc}>
-      <QuickAdd timeZone="UTC" onCreated={onCreated} onError={onError} />
+      <QuickAdd timeZone="UTC" projectId={projectId} onCreated={onCreated} onError={onError} />
     </QueryClientProvider>,
   );
   return { onCreated, onError, input: screen.getByLabelText('Quick add a task') };
@@ -81,5 +81,43 @@ describe('QuickAdd', () => {
     expect(input).toHaveValue('Too long');
     // Kept for a lost session as well.
     expect(sessionStorage.getItem('draft:quick-add')).toBe('"Too long"');
+  });
+
+  it('highlights a project and a section apart, describes them, and files the task there', async () => {
+    const line = 'Plan #Work /Doing';
+    const calls = stubFetch((req) => {
+      if (req.url.endsWith('/tasks/parse')) {
+        const text = (req.body as { text: string }).text;
+        return {
+          status: 200,
+          body:
+            text === line
+              ? {
+                  task: { title: 'Plan', projectId: 'p-work', sectionId: 's-doing' },
+                  spans: [
+                    { start: 5, end: 10, kind: 'project', text: '#Work' },
+                    { start: 11, end: 17, kind: 'section', text: '/Doing' },
+                  ],
+                }
+              : { task: { title: text }, spans: [] },
+        };
+      }
+      return { status: 201, body: { id: 'n', title: 'Plan' } };
+    });
+    const { input, onCreated } = renderQuickAdd('p-inbox');
+    await userEvent.type(input, line);
+    await waitFor(() => expect(document.querySelectorAll('mark')).toHaveLength(2));
+    expect([...document.querySelectorAll('mark')].map((m) => [m.className, m.textContent])).toEqual([
+      ['hl hl-project', '#Work'],
+      ['hl hl-section', '/Doing'],
+    ]);
+    expect(input).toHaveAccessibleDescription('Project WorkSection Doing');
+    // The project on screen goes with the line, for a `/Section` typed without a project.
+    const parse = calls.find((c) => c.url.endsWith('/tasks/parse') && (c.body as { text: string }).text === line);
+    expect(parse?.body).toEqual({ text: line, projectId: 'p-inbox' });
+    await userEvent.keyboard('{Enter}');
+    await waitFor(() => expect(onCreated).toHaveBeenCalledWith('Plan'));
+    const create = calls.find((c) => c.url === '/api/v1/tasks' && c.method === 'POST');
+    expect(create?.body).toEqual({ title: 'Plan', projectId: 'p-work', sectionId: 's-doing' });
   });
 });

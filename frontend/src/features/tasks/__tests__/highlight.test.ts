@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { segments } from '../highlight';
+import { placeLabel, segments } from '../highlight';
 
 describe('segments', () => {
   it('splits text around recognised spans, in order', () => {
@@ -50,5 +50,31 @@ describe('segments', () => {
     ]);
     // Joined back together, the segments are always the text itself.
     expect(segments('', [{ start: 0, end: 1, kind: 'tag' }])).toEqual([]);
+  });
+
+  it('keeps project and section spans apart from tags, after an emoji too', () => {
+    const text = '🎉 Plan #"Home office" /Doing @fun';
+    const spans = [
+      { start: 8, end: 22, kind: 'project', text: '#"Home office"' },
+      { start: 23, end: 29, kind: 'section', text: '/Doing' },
+      { start: 30, end: 34, kind: 'tag', text: '@fun' },
+    ];
+    expect(segments(text, spans)).toEqual([
+      { text: '🎉 Plan ', kind: null },
+      { text: '#"Home office"', kind: 'project' },
+      { text: ' ', kind: null },
+      { text: '/Doing', kind: 'section' },
+      { text: ' ', kind: null },
+      { text: '@fun', kind: 'tag' },
+    ]);
+  });
+});
+
+describe('placeLabel', () => {
+  it('names the project or section a span picks, without its sign or quotes', () => {
+    expect(placeLabel({ start: 0, end: 14, kind: 'project', text: '#"Home office"' })).toEqual({ kind: 'project', label: 'Project Home office' });
+    expect(placeLabel({ start: 0, end: 6, kind: 'section', text: '/Doing' })).toEqual({ kind: 'section', label: 'Section Doing' });
+    expect(placeLabel({ start: 0, end: 5, kind: 'section', text: '/"Next up",' })).toEqual({ kind: 'section', label: 'Section Next up' });
+    expect(placeLabel({ start: 0, end: 5, kind: 'tag', text: '#work' })).toBeNull();
   });
 });

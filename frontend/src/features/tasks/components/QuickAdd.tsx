@@ -1,7 +1,8 @@
 /**
  * One-line task entry. As the user types, the server's parser marks what it recognised
- * (date, time, priority, tags, repetition) in place; Enter creates the task from those
- * fields. Without a parser on the server, Enter creates a task titled with the text.
+ * (date, time, priority, tags, repetition, `#Project`, `/Section`) in place; Enter creates the
+ * task from those fields. Without a parser on the server, Enter creates a task titled with the
+ * text.
  */
 import { forwardRef, useEffect, useRef, useState, type KeyboardEvent } from 'react';
 import { errorMessage } from '@/lib/api-client';
@@ -9,7 +10,7 @@ import { formatDue, toApiDue } from '@/lib/dates';
 import { clearDraft, loadDraft, saveDraft } from '@/lib/drafts';
 import type { CreateTaskInput, QuickAddResult, Recurrence } from '@/lib/types';
 import { parseQuickAdd, useCreateTask } from '../api';
-import { segments } from '../highlight';
+import { placeLabel, segments } from '../highlight';
 import { describeRecurrence } from '../recurrence';
 
 const PARSE_DEBOUNCE_MS = 150;
@@ -39,7 +40,7 @@ export const QuickAdd = forwardRef<HTMLInputElement, Props>(function QuickAdd({ 
     }
     const ctrl = new AbortController();
     const id = setTimeout(() => {
-      parseQuickAdd(text, ctrl.signal)
+      parseQuickAdd(text, { projectId, signal: ctrl.signal })
         .then((result) => {
           if (result === null) setParserMissing(true);
           else setParsed({ text, result });
@@ -52,7 +53,7 @@ export const QuickAdd = forwardRef<HTMLInputElement, Props>(function QuickAdd({ 
       clearTimeout(id);
       ctrl.abort();
     };
-  }, [text, parserMissing]);
+  }, [text, parserMissing, projectId]);
 
   const submit = async () => {
     const raw = text.trim();
@@ -60,7 +61,7 @@ export const QuickAdd = forwardRef<HTMLInputElement, Props>(function QuickAdd({ 
     let input: CreateTaskInput = { title: raw };
     if (!parserMissing) {
       try {
-        const result = parsed?.text === text ? parsed.result : await parseQuickAdd(text);
+        const result = parsed?.text === text ? parsed.result : await parseQuickAdd(text, { projectId });
         if (result === null) setParserMissing(true);
         // Nothing left once the recognised parts are taken out ("tomorrow 5pm"): the whole
         // line is the title.
@@ -69,7 +70,8 @@ export const QuickAdd = forwardRef<HTMLInputElement, Props>(function QuickAdd({ 
         // Creating the plain task beats refusing the user's input.
       }
     }
-    if (projectId) input = { ...input, projectId };
+    // A `#Project` (or a `/Section`) in the line wins over the project on screen.
+    if (projectId && !input.projectId) input = { ...input, projectId };
     try {
       await create.mutateAsync(input);
       setText('');
@@ -118,7 +120,7 @@ export const QuickAdd = forwardRef<HTMLInputElement, Props>(function QuickAdd({ 
           value={text}
           autoComplete="off"
           spellCheck={false}
-          placeholder={parserMissing ? 'Add a task and press Enter' : 'Add a task: “Submit report fri 5pm !high #work every week”'}
+          placeholder={parserMissing ? 'Add a task and press Enter' : 'Add a task: “Submit report fri 5pm !high #Work /Doing @focus every week”'}
           onChange={(e) => setText(e.target.value)}
           onKeyDown={onKeyDown}
           onScroll={(e) => {
@@ -150,6 +152,8 @@ function toCreate(parsed: QuickAddResult['task']): CreateTaskInput {
   if (parsed.tags?.length) input.tags = parsed.tags;
   if (parsed.dueAt) input.dueAt = parsed.dueAt;
   if (parsed.recurrence) input.recurrence = parsed.recurrence;
+  if (parsed.projectId) input.projectId = parsed.projectId;
+  if (parsed.sectionId) input.sectionId = parsed.sectionId;
   return input;
 }
 
@@ -165,5 +169,9 @@ function describeParsed(r: QuickAddResult, timeZone: string): { kind: string; la
   if (t.priority) out.push({ kind: 'priority', label: `Priority ${t.priority}` });
   for (const tag of t.tags ?? []) out.push({ kind: 'tag', label: `#${tag}` });
   if (t.recurrence) out.push({ kind: 'recurrence', label: describeRecurrence(t.recurrence as Recurrence) });
+  for (const span of r.spans) {
+    const place = placeLabel(span);
+    if (place) out.push(place);
+  }
   return out;
 }
