@@ -6,9 +6,11 @@ import { infiniteQueryOptions, keepPreviousData, useInfiniteQuery, useMutation, 
 import { api, ApiError } from '@/lib/api-client';
 import { queryKeys } from '@/lib/query-keys';
 import type { CompletionResponse, CreateTaskInput, Priority, QueryOf, QuickAddResult, Task, TaskListQuery, TaskPage, UpdateTaskInput } from '@/lib/types';
-import { patchTask, prependTask, removeTask, type TaskPages } from './cache';
+import { applyMove, patchTask, prependTask, removeTask, setCompletedInCache, type TaskPages } from './cache';
+import type { Move } from './order';
 
-export type SortField = 'createdAt' | 'updatedAt' | 'dueAt' | 'priority' | 'title';
+/** `position` is the manual order (the project view's). */
+export type SortField = 'createdAt' | 'updatedAt' | 'dueAt' | 'priority' | 'title' | 'position';
 
 export interface TaskFilters {
   status: 'open' | 'completed' | 'all';
@@ -124,9 +126,7 @@ export function useSetCompleted() {
     mutationFn: ({ id, completed }: { id: string; completed: boolean }) =>
       api<CompletionResponse | Task>(`/tasks/${id}/${completed ? 'complete' : 'incomplete'}`, { method: 'POST' }),
     onMutate: async ({ id, completed }) => ({
-      rollback: await optimistic(qc, (d) =>
-        patchTask(d, id, { completed, completedAt: completed ? new Date().toISOString() : null, isOverdue: false }),
-      ),
+      rollback: await optimistic(qc, (d) => setCompletedInCache(d, id, completed, new Date().toISOString())),
     }),
     onError: (_e, _v, ctx) => ctx?.rollback(),
     onSuccess: (res) => {
@@ -137,6 +137,19 @@ export function useSetCompleted() {
       void refresh(qc);
       void qc.invalidateQueries({ queryKey: queryKeys.suggestions });
     },
+  });
+}
+
+/** Moves a task in the manual order (and maybe to another section), at once in every cached
+ * list; the server's answer replaces the local key, and a refusal puts the lists back. */
+export function useMoveTask() {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: ({ id, move }: { id: string; move: Move }) => api<Task>(`/tasks/${id}/move`, { method: 'POST', body: move }),
+    onMutate: async ({ id, move }) => ({ rollback: await optimistic(qc, (d) => applyMove(d, id, move)) }),
+    onError: (_e, _v, ctx) => ctx?.rollback(),
+    onSuccess: (task) => qc.setQueriesData<TaskPages>({ queryKey: [...queryKeys.tasks, 'list'] }, (d) => patchTask(d, task.id, task)),
+    onSettled: () => refresh(qc),
   });
 }
 
