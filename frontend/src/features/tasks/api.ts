@@ -140,16 +140,31 @@ export function useSetCompleted() {
   });
 }
 
-/** Moves a task in the manual order (and maybe to another section), at once in every cached
- * list; the server's answer replaces the local key, and a refusal puts the lists back. */
-export function useMoveTask() {
+const MOVE_KEY = [...queryKeys.tasks, 'move'] as const;
+
+/**
+ * Moves a task in the manual order (and maybe to another section), at once in every cached
+ * list; a refusal puts the lists back. Moves go to the server one after another (one scope),
+ * since each is computed from the order the ones before it made; while more are queued, an
+ * answer does not overwrite their local order, and the lists are fetched again after the last.
+ */
+export function useMoveTask(onFailed?: (error: unknown) => void) {
   const qc = useQueryClient();
+  const othersPending = () => qc.isMutating({ mutationKey: MOVE_KEY }) > 1;
   return useMutation({
+    mutationKey: MOVE_KEY,
+    scope: { id: 'task-move' },
     mutationFn: ({ id, move }: { id: string; move: Move }) => api<Task>(`/tasks/${id}/move`, { method: 'POST', body: move }),
     onMutate: async ({ id, move }) => ({ rollback: await optimistic(qc, (d) => applyMove(d, id, move)) }),
-    onError: (_e, _v, ctx) => ctx?.rollback(),
-    onSuccess: (task) => qc.setQueriesData<TaskPages>({ queryKey: [...queryKeys.tasks, 'list'] }, (d) => patchTask(d, task.id, task)),
-    onSettled: () => refresh(qc),
+    // Here, not per call: a per-call callback only runs for the latest of several queued moves.
+    onError: (e, _v, ctx) => {
+      ctx?.rollback();
+      onFailed?.(e);
+    },
+    onSuccess: (task) => {
+      if (!othersPending()) qc.setQueriesData<TaskPages>({ queryKey: [...queryKeys.tasks, 'list'] }, (d) => patchTask(d, task.id, task));
+    },
+    onSettled: () => (othersPending() ? undefined : refresh(qc)),
   });
 }
 

@@ -117,7 +117,9 @@ export const TaskItem = memo(function TaskItem(p: Props) {
       {actions}
       {p.onAddSubtask && !task.parentId && (
         <button type="button" className="icon-btn task-add-sub" onClick={() => p.onAddSubtask?.(task)} aria-label={`Add subtask to “${task.title}”`} title="Add subtask">
-          <span aria-hidden="true">＋</span>
+          <svg viewBox="0 0 24 24" width="18" height="18" aria-hidden="true">
+            <path d="M11 5h2v6h6v2h-6v6h-2v-6H5v-2h6z" fill="currentColor" />
+          </svg>
         </button>
       )}
       <button type="button" className="icon-btn task-delete" onClick={() => onDelete(task)} aria-label={`Delete “${task.title}”`}>

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState, type DragEvent, type KeyboardEvent, type ReactNode } from 'react';
+import { useCallback, useEffect, useRef, useState, type DragEvent, type KeyboardEvent, type ReactNode } from 'react';
 import { errorMessage } from '@/lib/api-client';
 import type { Task } from '@/lib/types';
 import { useCreateTask, useMoveTask, useTaskList, type TaskFilters } from '../api';
@@ -58,12 +58,27 @@ export function TaskList(p: Props) {
   const [sentinel, setSentinel] = useState<HTMLDivElement | null>(null);
   const { hasNextPage, isFetchingNextPage, fetchNextPage } = q;
   const manual = p.filters.sort === 'position';
-  const move = useMoveTask();
+  const move = useMoveTask((e) => p.onError?.(`Could not move the task: ${errorMessage(e)}`));
   const [collapsed, setCollapsed] = useState<ReadonlySet<string>>(new Set());
   const [addingTo, setAddingTo] = useState<string | null>(null);
   const [dragId, setDragId] = useState<string | null>(null);
   const [over, setOver] = useState<string | null>(null);
   const [announcement, setAnnouncement] = useState('');
+  // A row moved from the keyboard keeps the focus: React moves a reordered row's element,
+  // which drops the focus to the page; this puts it back on the same control after each render.
+  const keepFocus = useRef<{ id: string; selector: string } | null>(null);
+  useEffect(() => {
+    const k = keepFocus.current;
+    if (!k) return;
+    const row = document.querySelector(`[data-task-id="${CSS.escape(k.id)}"]`);
+    const active = document.activeElement;
+    if (active && active !== document.body) {
+      if (!row?.contains(active)) keepFocus.current = null;
+      return;
+    }
+    const target = row?.querySelector<HTMLButtonElement>(k.selector);
+    (target && !target.disabled ? target : row?.querySelector<HTMLElement>('.task-title'))?.focus();
+  });
   const toggleCollapsed = useCallback((t: Task) => setCollapsed((c) => toggled(c, t.id)), []);
   const openSubtaskInput = useCallback((t: Task) => {
     setCollapsed((c) => (c.has(t.id) ? toggled(c, t.id) : c));
@@ -115,16 +130,10 @@ export function TaskList(p: Props) {
   const dragged = dragId ? tasks.find((t) => t.id === dragId) : undefined;
 
   const place = (task: Task, m: Move, where: string, fromKeyboard = false) => {
-    const focused = fromKeyboard ? (document.activeElement as HTMLElement | null) : null;
-    move.mutate({ id: task.id, move: m }, { onError: (e) => p.onError?.(`Could not move “${task.title}”: ${errorMessage(e)}`) });
+    const label = fromKeyboard ? document.activeElement?.getAttribute('aria-label') : null;
+    keepFocus.current = fromKeyboard ? { id: task.id, selector: label ? `[aria-label="${CSS.escape(label)}"]` : '.task-title' } : null;
+    move.mutate({ id: task.id, move: m });
     setAnnouncement(`Moved “${task.title}” ${m.afterId ? `after “${titleOf(m.afterId)}”` : where}.`);
-    // Reordering rows may take the focused control out of the document for a moment.
-    if (focused)
-      requestAnimationFrame(() => {
-        if (document.activeElement === focused) return;
-        if (focused.isConnected && !(focused as HTMLButtonElement).disabled) focused.focus();
-        else document.querySelector<HTMLElement>(`[data-task-id="${task.id}"] .task-title`)?.focus();
-      });
   };
   const stopDrag = () => {
     setDragId(null);
