@@ -1,7 +1,7 @@
 // Browser test of the real product in headless Chromium (Debian's, no browser download):
 // sign up → overdue task → live suggestion → accept/dismiss → recurring completion →
 // search/filter/sort → delete/undo → projects and sections → Today, Upcoming (drag to
-// reschedule), Completed → lost session keeps input →
+// reschedule), Completed → subtasks → manual order (drag, keyboard) → lost session keeps input →
 // settings → calendar feed → sign out → account: password change, export, deletion.
 //
 //   BASE_URL=http://127.0.0.1:8080 npm run e2e
@@ -503,6 +503,126 @@ test('the web app, end to end', async (t) => {
     await page.getByRole('heading', { name: 'Completed', level: 1 }).waitFor();
     await page.locator('li.task-completed .done-at').first().waitFor();
     await nav.getByRole('link', { name: 'All tasks' }).click();
+    await taskRow('Renew passport').waitFor();
+  });
+
+  /** Creates a project from the sidebar (with these sections) and waits for its view. */
+  async function addProject(name, sections = []) {
+    const nav = page.getByRole('navigation', { name: 'Projects' });
+    await nav.getByRole('button', { name: '+ Add project' }).click();
+    const dialog = page.getByRole('dialog', { name: 'New project' });
+    await dialog.getByLabel('Name').fill(name);
+    for (const [i, section] of sections.entries()) {
+      await dialog.getByRole('button', { name: 'Add section' }).click();
+      await dialog.getByLabel(`Section ${i + 1}`, { exact: true }).fill(section);
+    }
+    await dialog.getByRole('button', { name: 'Add project' }).click();
+    await dialog.waitFor({ state: 'detached' });
+    await page.getByRole('heading', { name, level: 1 }).waitFor();
+  }
+  async function quickAdd(title) {
+    await page.getByLabel('Quick add a task').fill(title);
+    await page.getByLabel('Quick add a task').press('Enter');
+    await taskRow(title).waitFor();
+  }
+  /** Titles of a list of the project view, top to bottom. */
+  const titlesIn = (list) => page.getByRole('list', { name: list }).locator(':scope > li.task .task-title').allInnerTexts();
+  async function expectOrder(list, titles, message) {
+    await page
+      .waitForFunction(
+        ([name, want]) => {
+          const ul = document.querySelector(`ul[aria-label="${name}"]`);
+          const got = ul ? [...ul.querySelectorAll(':scope > li.task .task-title')].map((b) => b.textContent) : [];
+          return JSON.stringify(got) === JSON.stringify(want);
+        },
+        [list, titles],
+        { timeout: 5000 },
+      )
+      .catch(async () => {
+        throw new Error(`${message}: want ${JSON.stringify(titles)}, got ${JSON.stringify(await titlesIn(list))}`);
+      });
+  }
+
+  await t.test('subtasks: added under a task, counted, and completing the parent asks first', async () => {
+    await addProject('Trip', ['Packing']);
+    await quickAdd('Book flights');
+    await quickAdd('Pack bags');
+    await taskRow('Pack bags').getByRole('button', { name: 'Add subtask to “Pack bags”' }).click();
+    const input = page.getByLabel('New subtask of “Pack bags”');
+    await input.fill('Socks');
+    await input.press('Enter');
+    await taskRow('Socks').waitFor();
+    await input.fill('Charger');
+    await input.press('Enter');
+    await taskRow('Charger').waitFor();
+    await input.press('Escape');
+    await input.waitFor({ state: 'detached' });
+    const badge = (done) => taskRow('Pack bags').getByRole('img', { name: `${done} of 2 subtasks done` });
+    await badge(0).waitFor();
+    assert.equal(await badge(0).innerText(), '0/2');
+    assert.match(await taskRow('Socks').getAttribute('class'), /task-nested/, 'a subtask is indented under its parent');
+    await expectOrder('Tasks outside sections', ['Book flights', 'Pack bags', 'Socks', 'Charger'], 'subtasks go right under their parent');
+    // The editor says whose subtask it is, and offers no repeat.
+    await taskRow('Charger').getByRole('button', { name: 'Edit “Charger”' }).click();
+    const editor = page.getByRole('dialog', { name: 'Edit task' });
+    await editor.getByText('Subtask of “Pack bags”').waitFor();
+    assert.equal(await editor.getByLabel('Repeat').count(), 0, 'subtasks do not repeat');
+    await editor.getByRole('button', { name: 'Make it a task of its own' }).waitFor();
+    await editor.getByRole('button', { name: 'Cancel' }).click();
+    await editor.waitFor({ state: 'detached' });
+    await page.getByLabel('Mark “Socks” as done').check();
+    await badge(1).waitFor();
+    assert.equal(await badge(1).innerText(), '1/2');
+    await shot('13-subtasks');
+    await checkA11y('a project with subtasks');
+    await page.getByLabel('Mark “Pack bags” as done').click();
+    const confirm = page.getByRole('dialog', { name: 'Complete with subtasks?' });
+    await confirm.getByText('Complete “Pack bags” and its open subtask?').waitFor();
+    await checkA11y('the complete-with-subtasks dialog');
+    await confirm.getByRole('button', { name: 'Complete' }).click();
+    await confirm.waitFor({ state: 'detached' });
+    await poll(
+      async () => (await apiGet('/tasks?status=completed&search=Charger')).body?.items.length === 1,
+      5000,
+      'completing the parent did not complete its open subtask',
+    );
+    await taskRow('Charger').waitFor({ state: 'detached' });
+  });
+
+  await t.test('manual order in a project: drag a task after another and into a section, kept after a reload', async () => {
+    await quickAdd('Renew visa');
+    await quickAdd('Buy adapter');
+    await expectOrder('Tasks outside sections', ['Book flights', 'Renew visa', 'Buy adapter'], 'new tasks go last');
+    await taskRow('Buy adapter').dragTo(taskRow('Book flights'));
+    await expectOrder('Tasks outside sections', ['Book flights', 'Buy adapter', 'Renew visa'], 'dropped on a task, it goes right after it');
+    await taskRow('Renew visa').dragTo(page.getByRole('heading', { name: /Packing/ }));
+    await expectOrder('Tasks in Packing', ['Renew visa'], 'dropped on a section heading, it goes into that section');
+    await expectOrder('Tasks outside sections', ['Book flights', 'Buy adapter'], 'it left the tasks outside sections');
+    await page.reload();
+    await expectOrder('Tasks outside sections', ['Book flights', 'Buy adapter'], 'the order is stored');
+    await expectOrder('Tasks in Packing', ['Renew visa'], 'the section is stored');
+  });
+
+  await t.test('manual order by keyboard in a second project, announced, kept after a reload', async () => {
+    await addProject('Errands');
+    for (const title of ['Post letter', 'Buy stamps', 'Return books']) await quickAdd(title);
+    await expectOrder('Tasks', ['Post letter', 'Buy stamps', 'Return books'], 'new tasks go last');
+    await page.getByRole('button', { name: 'Edit “Post letter”' }).focus();
+    await page.keyboard.press('Alt+ArrowDown');
+    await expectOrder('Tasks', ['Buy stamps', 'Post letter', 'Return books'], 'Alt+ArrowDown moves a task down one place');
+    await page.getByRole('status').filter({ hasText: 'Moved “Post letter” after “Buy stamps”.' }).waitFor();
+    await page.keyboard.press('Alt+ArrowDown');
+    await expectOrder('Tasks', ['Buy stamps', 'Return books', 'Post letter'], 'the focus stays on the moved task');
+    await page.getByRole('button', { name: 'Move “Return books” up' }).click();
+    await expectOrder('Tasks', ['Return books', 'Buy stamps', 'Post letter'], 'Move up puts it first');
+    await shot('14-manual-order');
+    await checkA11y('a project in manual order');
+    await page.reload();
+    await expectOrder('Tasks', ['Return books', 'Buy stamps', 'Post letter'], 'the order is stored');
+    // The other project keeps its own order.
+    await page.getByRole('navigation', { name: 'Projects' }).getByRole('link', { name: /Trip/ }).click();
+    await expectOrder('Tasks outside sections', ['Book flights', 'Buy adapter'], 'the first project keeps its order');
+    await page.getByRole('navigation', { name: 'Projects' }).getByRole('link', { name: 'All tasks' }).click();
     await taskRow('Renew passport').waitFor();
   });
 

@@ -221,8 +221,8 @@ pub struct ListParams {
     pub due_after: Option<String>,
     /// Only open tasks past their due time (`true`) or none of them (`false`)
     pub overdue: Option<bool>,
-    /// createdAt (default), updatedAt, dueAt, priority or title
-    #[param(value_type = Option<String>, pattern = r"^\s*(createdAt|updatedAt|dueAt|priority|title)\s*$")]
+    /// createdAt (default), updatedAt, dueAt, priority, title or position (the manual order)
+    #[param(value_type = Option<String>, pattern = r"^\s*(createdAt|updatedAt|dueAt|priority|title|position)\s*$")]
     pub sort: Option<SortField>,
     /// asc or desc (default)
     #[param(value_type = Option<String>, pattern = r"^\s*(asc|desc)\s*$")]

@@ -392,3 +392,21 @@ async fn a_cursor_pages_through_the_manual_order(db: PgPool) {
     }
     assert_eq!(seen, ["t0", "t1", "t2", "t3", "t4"]);
 }
+
+#[sqlx::test(migrator = "backend::MIGRATOR")]
+async fn the_documented_sort_pattern_admits_the_manual_order(db: PgPool) {
+    // The web app's types and any generated client follow the document: a pattern that left
+    // out `position` would make the manual order look invalid to them.
+    let app = TestApp::spawn(db).await;
+    let doc = json(app.client().get("/api/v1/openapi.json").await).await;
+    let sort = doc["paths"]["/api/v1/tasks"]["get"]["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "sort")
+        .expect("the list documents its sort parameter");
+    let pattern = sort["schema"]["pattern"].as_str().unwrap();
+    for field in ["createdAt", "updatedAt", "dueAt", "priority", "title", "position"] {
+        assert!(pattern.contains(field), "{field} missing from {pattern}");
+    }
+}

@@ -13,6 +13,7 @@ import { ProjectNav } from '@/features/projects/components/ProjectNav';
 import { SuggestionsPanel } from '@/features/suggestions/components/SuggestionsPanel';
 import { openTotal, useSuggestions } from '@/features/suggestions/api';
 import { fetchTask, useSetCompleted } from '@/features/tasks/api';
+import { useConfirmedToggle } from '@/features/tasks/components/ConfirmComplete';
 import { EDITOR_DRAFT, TaskEditor, type EditorDraft } from '@/features/tasks/components/TaskEditor';
 import { QuickAdd } from '@/features/tasks/components/QuickAdd';
 import { TaskFilters } from '@/features/tasks/components/TaskFilters';
@@ -97,7 +98,7 @@ export function AppShell({ user, path, theme, setTheme }: Props) {
     if (draft) setEditing(draft.task);
   }, []);
 
-  const toggle = useCallback(
+  const toggleNow = useCallback(
     (t: Task) => {
       setCompleted.mutate(
         { id: t.id, completed: !t.completed },
@@ -112,6 +113,7 @@ export function AppShell({ user, path, theme, setTheme }: Props) {
     },
     [setCompleted, toasts, timeZone],
   );
+  const { toggle, dialog: confirmComplete } = useConfirmedToggle(toggleNow);
 
   const toggleTheme = useCallback(() => {
     const next = effectiveTheme(theme) === 'dark' ? 'light' : 'dark';
@@ -242,9 +244,9 @@ export function AppShell({ user, path, theme, setTheme }: Props) {
                 <UpcomingView now={now} timeZone={timeZone} hidden={hidden} onToggle={toggle} onEdit={setEditing} onDelete={(t) => void remove(t)} onTag={filterByTag} onError={showError} />
               ) : (
                 <>
-                  {!view && <TaskFilters ref={searchRef} value={filters} search={search} onSearch={setSearch} onChange={setFilters} />}
+                  {!view && <TaskFilters ref={searchRef} value={filters} search={search} onSearch={setSearch} onChange={setFilters} manualOrder={!!projectId} />}
                   <TaskList
-                    filters={view ? viewFilters(view, localDate(now, timeZone)) : projectId ? { ...effectiveFilters, projectId } : effectiveFilters}
+                    filters={view ? viewFilters(view, localDate(now, timeZone)) : projectId ? { ...effectiveFilters, projectId, sort: 'position', order: 'asc' } : effectiveFilters}
                     sections={project?.sections}
                     empty={view ? <p className="list-state empty empty-title">{VIEW_EMPTY[view as Exclude<View, 'upcoming'>]}</p> : undefined}
                     now={now}
@@ -256,6 +258,7 @@ export function AppShell({ user, path, theme, setTheme }: Props) {
                     onTag={filterByTag}
                     onClearFilters={clearFilters}
                     onNew={() => setEditing(null)}
+                    onError={showError}
                   />
                 </>
               )}
@@ -309,6 +312,7 @@ export function AppShell({ user, path, theme, setTheme }: Props) {
           navigate(paths.app);
         }}
       />
+      {confirmComplete}
       <ShortcutsDialog open={showHelp} onClose={() => setShowHelp(false)} />
     </div>
   );

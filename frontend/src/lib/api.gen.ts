@@ -854,8 +854,8 @@ export interface ListTasksParams {
   /** Only open tasks past their due time (`true`) or none of them (`false`) */
   overdue?: boolean;
   /**
-   * createdAt (default), updatedAt, dueAt, priority or title
-   * @pattern ^\s*(createdAt|updatedAt|dueAt|priority|title)\s*$
+   * createdAt (default), updatedAt, dueAt, priority, title or position (the manual order)
+   * @pattern ^\s*(createdAt|updatedAt|dueAt|priority|title|position)\s*$
    */
   sort?: string;
   /**

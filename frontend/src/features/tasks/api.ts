@@ -6,9 +6,11 @@ import { infiniteQueryOptions, keepPreviousData, useInfiniteQuery, useMutation, 
 import { api, ApiError } from '@/lib/api-client';
 import { queryKeys } from '@/lib/query-keys';
 import type { CompletionResponse, CreateTaskInput, Priority, QueryOf, QuickAddResult, Task, TaskListQuery, TaskPage, UpdateTaskInput } from '@/lib/types';
-import { patchTask, prependTask, removeTask, type TaskPages } from './cache';
+import { applyMove, patchTask, prependTask, removeTask, setCompletedInCache, type TaskPages } from './cache';
+import type { Move } from './order';
 
-export type SortField = 'createdAt' | 'updatedAt' | 'dueAt' | 'priority' | 'title';
+/** `position` is the manual order (the project view's). */
+export type SortField = 'createdAt' | 'updatedAt' | 'dueAt' | 'priority' | 'title' | 'position';
 
 export interface TaskFilters {
   status: 'open' | 'completed' | 'all';
@@ -124,9 +126,7 @@ export function useSetCompleted() {
     mutationFn: ({ id, completed }: { id: string; completed: boolean }) =>
       api<CompletionResponse | Task>(`/tasks/${id}/${completed ? 'complete' : 'incomplete'}`, { method: 'POST' }),
     onMutate: async ({ id, completed }) => ({
-      rollback: await optimistic(qc, (d) =>
-        patchTask(d, id, { completed, completedAt: completed ? new Date().toISOString() : null, isOverdue: false }),
-      ),
+      rollback: await optimistic(qc, (d) => setCompletedInCache(d, id, completed, new Date().toISOString())),
     }),
     onError: (_e, _v, ctx) => ctx?.rollback(),
     onSuccess: (res) => {
@@ -137,6 +137,34 @@ export function useSetCompleted() {
       void refresh(qc);
       void qc.invalidateQueries({ queryKey: queryKeys.suggestions });
     },
+  });
+}
+
+const MOVE_KEY = [...queryKeys.tasks, 'move'] as const;
+
+/**
+ * Moves a task in the manual order (and maybe to another section), at once in every cached
+ * list; a refusal puts the lists back. Moves go to the server one after another (one scope),
+ * since each is computed from the order the ones before it made; while more are queued, an
+ * answer does not overwrite their local order, and the lists are fetched again after the last.
+ */
+export function useMoveTask(onFailed?: (error: unknown) => void) {
+  const qc = useQueryClient();
+  const othersPending = () => qc.isMutating({ mutationKey: MOVE_KEY }) > 1;
+  return useMutation({
+    mutationKey: MOVE_KEY,
+    scope: { id: 'task-move' },
+    mutationFn: ({ id, move }: { id: string; move: Move }) => api<Task>(`/tasks/${id}/move`, { method: 'POST', body: move }),
+    onMutate: async ({ id, move }) => ({ rollback: await optimistic(qc, (d) => applyMove(d, id, move)) }),
+    // Here, not per call: a per-call callback only runs for the latest of several queued moves.
+    onError: (e, _v, ctx) => {
+      ctx?.rollback();
+      onFailed?.(e);
+    },
+    onSuccess: (task) => {
+      if (!othersPending()) qc.setQueriesData<TaskPages>({ queryKey: [...queryKeys.tasks, 'list'] }, (d) => patchTask(d, task.id, task));
+    },
+    onSettled: () => (othersPending() ? undefined : refresh(qc)),
   });
 }
 

@@ -4,6 +4,7 @@
  */
 import type { InfiniteData } from '@tanstack/react-query';
 import type { Task, TaskPage } from '@/lib/types';
+import { compareManual, localPosition, type Move } from './order';
 
 export type TaskPages = InfiniteData<TaskPage, unknown>;
 
@@ -49,4 +50,37 @@ export function allTasks(data: TaskPages | undefined): Task[] {
     }
   }
   return out;
+}
+
+/**
+ * Marks a task done or not. Completing a parent completes its open subtasks with it (as the
+ * server does); a subtask changing state changes its parent's done count.
+ */
+export function setCompletedInCache(data: TaskPages | undefined, id: string, completed: boolean, at: string): TaskPages | undefined {
+  const target = allTasks(data).find((t) => t.id === id);
+  const done: Partial<Task> = { completed, completedAt: completed ? at : null, isOverdue: false };
+  const step = target && target.completed !== completed ? (completed ? 1 : -1) : 0;
+  return mapTasks(data, (t) => {
+    if (t.id === id) return { ...t, ...done, ...(completed ? { subtasks: { ...t.subtasks, done: t.subtasks.total } } : {}) };
+    if (completed && t.parentId === id && !t.completed) return { ...t, ...done };
+    if (target?.parentId === t.id && step) return { ...t, subtasks: { ...t.subtasks, done: Math.min(t.subtasks.total, Math.max(0, t.subtasks.done + step)) } };
+    return t;
+  });
+}
+
+/**
+ * Places a task as `move` says: in its new section, with a key between its new neighbours
+ * among those in this list (same project, section and parent). Lists sorted by `position`
+ * show the new order at once; the server's key replaces this one.
+ */
+export function applyMove(data: TaskPages | undefined, id: string, move: Move): TaskPages | undefined {
+  const tasks = allTasks(data);
+  const moved = tasks.find((t) => t.id === id);
+  if (!moved) return data;
+  const sectionId = move.sectionId !== undefined ? move.sectionId : (moved.sectionId ?? null);
+  const siblings = tasks
+    .filter((t) => t.id !== id && t.projectId === moved.projectId && (t.sectionId ?? null) === sectionId && (t.parentId ?? null) === (moved.parentId ?? null))
+    .sort(compareManual);
+  const position = localPosition(siblings, move.afterId);
+  return patchTask(data, id, { sectionId, ...(position ? { position } : {}) });
 }

@@ -2,37 +2,10 @@ import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { act, renderHook, waitFor } from '@testing-library/react';
 import type { ReactNode } from 'react';
 import { describe, expect, it } from 'vitest';
-import type { Task } from '@/lib/types';
 import { stubFetch } from '@/test/fetch';
+import { makeTask } from '@/test/tasks';
 import { defaultFilters, hideTask, taskListQuery, useSetCompleted, useUpdateTask } from '../api';
 import { allTasks, type TaskPages } from '../cache';
-
-function makeTask(id: string, over: Partial<Task> = {}): Task {
-  return {
-    id,
-    title: `Task ${id}`,
-    description: null,
-    priority: 'medium',
-    tags: [],
-    dueAt: null,
-    recurrence: null,
-    reminders: [],
-    completed: false,
-    completedAt: null,
-    isOverdue: false,
-    seriesId: id,
-    projectId: 'inbox',
-    sectionId: null,
-    occurrenceNumber: 1,
-    previousTaskId: null,
-    parentId: null,
-    position: '8',
-    subtasks: { total: 0, done: 0 },
-    createdAt: '2026-11-01T00:00:00Z',
-    updatedAt: '2026-11-01T00:00:00Z',
-    ...over,
-  };
-}
 
 function setup() {
   const qc = new QueryClient({ defaultOptions: { queries: { retry: false, staleTime: Infinity }, mutations: { retry: false } } });

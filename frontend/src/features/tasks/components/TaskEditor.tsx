@@ -6,7 +6,9 @@ import { formatOffset } from '@/lib/dates';
 import { clearDraft, loadDraft, saveDraft } from '@/lib/drafts';
 import { PRIORITIES, WEEKDAYS, type Task } from '@/lib/types';
 import { splitArchived, useProjects } from '@/features/projects/api';
-import { useCreateTask, useUpdateTask } from '../api';
+import { useQuery } from '@tanstack/react-query';
+import { queryKeys } from '@/lib/query-keys';
+import { fetchTask, useCreateTask, useUpdateTask } from '../api';
 import { apiFieldToForm, emptyForm, formFromTask, toCreateInput, toUpdateInput, validateTask, type FormErrors, type TaskFormValues } from '../form';
 
 interface Props {
@@ -43,6 +45,9 @@ export function TaskEditor({ task, timeZone, defaultOffset, defaultProjectId, on
   const create = useCreateTask();
   const update = useUpdateTask();
   const pending = create.isPending || update.isPending;
+  const parentId = task?.parentId ?? null;
+  // A subtask names its parent; the lists may not hold it (another page, completed).
+  const parent = useQuery({ queryKey: [...queryKeys.tasks, 'one', parentId], queryFn: () => fetchTask(parentId!), enabled: open && parentId !== null });
 
   useEffect(() => {
     if (!open) return;
@@ -60,6 +65,21 @@ export function TaskEditor({ task, timeZone, defaultOffset, defaultProjectId, on
   const close = () => {
     clearDraft(EDITOR_DRAFT);
     onClose();
+  };
+
+  const detach = () => {
+    if (!task) return;
+    update.mutate(
+      { id: task.id, patch: { parentId: null } },
+      {
+        onSuccess: () => {
+          clearDraft(EDITOR_DRAFT);
+          onSaved(`“${task.title}” is a task of its own now.`);
+          onClose();
+        },
+        onError: (err) => setFormError(errorMessage(err)),
+      },
+    );
   };
 
   const set = <K extends keyof TaskFormValues>(k: K, v: TaskFormValues[K]) => setValues((s) => ({ ...s, [k]: v }));
@@ -102,6 +122,16 @@ export function TaskEditor({ task, timeZone, defaultOffset, defaultProjectId, on
   return (
     <Dialog open={open} title={task ? 'Edit task' : 'New task'} onClose={close} wide>
       <form className="editor" onSubmit={submit} noValidate>
+        {parentId && (
+          <div className="subtask-of">
+            <p>
+              Subtask of <strong>{parent.data ? `“${parent.data.title}”` : 'another task'}</strong>; it stays in that task’s project and section.
+            </p>
+            <button type="button" className="btn btn-ghost" onClick={detach} disabled={pending}>
+              Make it a task of its own
+            </button>
+          </div>
+        )}
         <Field label="Title" error={errors.title}>
           {(p) => <input {...p} value={values.title} onChange={(e) => set('title', e.target.value)} autoFocus maxLength={200} />}
         </Field>
@@ -124,7 +154,7 @@ export function TaskEditor({ task, timeZone, defaultOffset, defaultProjectId, on
             {(p) => <input {...p} value={values.tags} onChange={(e) => set('tags', e.target.value)} placeholder="work, home" />}
           </Field>
         </div>
-        {projects.data && (
+        {projects.data && !parentId && (
           <div className="row">
             <Field label="Project" error={errors.projectId}>
               {(p) => (
@@ -165,6 +195,9 @@ export function TaskEditor({ task, timeZone, defaultOffset, defaultProjectId, on
             {(p) => <input {...p} type="time" value={values.dueTime} onChange={(e) => set('dueTime', e.target.value)} />}
           </Field>
         </div>
+        {parentId ? (
+          <p className="muted">Subtasks do not repeat: when a repeating task is completed, its next occurrence gets the subtasks that were open.</p>
+        ) : (
         <div className="row">
           <Field label="Repeat" error={errors.repeat}>
             {(p) => (
@@ -185,7 +218,8 @@ export function TaskEditor({ task, timeZone, defaultOffset, defaultProjectId, on
             </Field>
           )}
         </div>
-        {values.repeat === 'weekly' && (
+        )}
+        {values.repeat === 'weekly' && !parentId && (
           <fieldset className="weekdays">
             <legend>On these days (optional)</legend>
             {WEEKDAYS.map((d) => (

@@ -7,6 +7,8 @@ interface Props {
   search: string;
   onSearch: (s: string) => void;
   onChange: (f: Filters) => void;
+  /** The list is in its manual order (a project's): no sort to choose. */
+  manualOrder?: boolean;
 }
 
 const SORTS: { value: SortField; label: string }[] = [
@@ -24,9 +26,10 @@ const NATURAL_ORDER: Record<SortField, 'asc' | 'desc'> = {
   dueAt: 'asc',
   priority: 'desc',
   title: 'asc',
+  position: 'asc',
 };
 
-export const TaskFilters = forwardRef<HTMLInputElement, Props>(function TaskFilters({ value, search, onSearch, onChange }, ref) {
+export const TaskFilters = forwardRef<HTMLInputElement, Props>(function TaskFilters({ value, search, onSearch, onChange, manualOrder }, ref) {
   const set = <K extends keyof Filters>(k: K, v: Filters[K]) => onChange({ ...value, [k]: v });
   return (
     <div className="filters" role="search">
@@ -62,6 +65,9 @@ export const TaskFilters = forwardRef<HTMLInputElement, Props>(function TaskFilt
       <label className="check-inline">
         <input type="checkbox" checked={value.overdue} onChange={(e) => set('overdue', e.target.checked)} /> Overdue only
       </label>
+      {manualOrder ? (
+        <p className="muted manual-order-hint">In your order: drag tasks, or press Alt+↑ / Alt+↓ on one.</p>
+      ) : (
       <div className="field field-inline">
         <label htmlFor="f-sort">Sort</label>
         <select
@@ -88,6 +94,7 @@ export const TaskFilters = forwardRef<HTMLInputElement, Props>(function TaskFilt
           {value.order === 'asc' ? '↑' : '↓'}
         </button>
       </div>
+      )}
     </div>
   );
 });

@@ -7,6 +7,7 @@ import { useEffect, useState, type DragEvent } from 'react';
 import { TaskItem } from '@/features/tasks/components/TaskItem';
 import type { TaskViewProps } from '@/features/tasks/components/TaskList';
 import { allTasks } from '@/features/tasks/cache';
+import { nestSubtasks } from '@/features/tasks/order';
 import { defaultFilters, useTaskList, useUpdateTask } from '@/features/tasks/api';
 import { errorMessage } from '@/lib/api-client';
 import type { Task } from '@/lib/types';
@@ -35,6 +36,7 @@ export function UpcomingView(p: Props) {
   if (q.isError) return <p className="form-error" role="alert">{errorMessage(q.error)}</p>;
 
   const tasks = allTasks(q.data).filter((t) => !p.hidden.has(t.id));
+  const titles = new Map(tasks.map((t) => [t.id, t.title]));
   const move = (task: Task, day: string) => {
     if (task.dueAt && localDate(new Date(task.dueAt), p.timeZone) === day) return;
     update.mutate({ id: task.id, patch: { dueAt: movedDue(task.dueAt, day, p.timeZone) } }, { onError: (e) => p.onError(errorMessage(e)) });
@@ -66,10 +68,12 @@ export function UpcomingView(p: Props) {
           </h2>
           {due.length ? (
             <ul className="task-list" aria-label={`Due ${dayHeading(day, today)}`}>
-              {due.map((t) => (
+              {nestSubtasks(due, titles).map(({ task: t, nested, parentTitle }) => (
                 <TaskItem
                   key={t.id}
                   task={t}
+                  nested={nested}
+                  parentTitle={parentTitle}
                   now={p.now}
                   timeZone={p.timeZone}
                   onToggle={p.onToggle}
