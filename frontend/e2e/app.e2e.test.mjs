@@ -731,6 +731,10 @@ test('the web app, end to end', async (t) => {
     const prefs = await apiGet('/user/preferences');
     assert.equal(prefs.body.reminderOffsetMinutes, 60);
     assert.equal(prefs.body.timeZone, 'Europe/Berlin');
+    // The settings sit beside the project list, never over it.
+    const nav = await page.locator('nav.project-nav').boundingBox();
+    const settings = await page.locator('section.settings').boundingBox();
+    assert.ok(nav && settings && settings.x >= nav.x + nav.width, `settings at x=${settings?.x} overlap the project list ending at x=${nav && nav.x + nav.width}`);
     await shot('06-settings');
     await checkA11y('the settings page');
     await page.getByRole('button', { name: 'Back to tasks' }).click();
