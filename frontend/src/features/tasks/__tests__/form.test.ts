@@ -1,31 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import type { Task } from '@/lib/types';
+import { makeTask } from '@/test/tasks';
 import { apiFieldToForm, emptyForm, formFromTask, parseTags, toCreateInput, toUpdateInput, validateTask } from '../form';
 import { validateAuth } from '@/features/auth/validation';
 
-const task: Task = {
-  id: 't1',
+const task = makeTask('t1', {
   title: 'Pay rent',
-  description: null,
   priority: 'high',
   tags: ['home', 'money'],
   dueAt: '2026-12-01T08:00:00Z',
   recurrence: { frequency: 'monthly', interval: 1, basis: 'dueDate' },
   reminders: [{ offsetMinutes: 60 }],
-  completed: false,
-  completedAt: null,
-  isOverdue: false,
-  seriesId: 't1',
-  projectId: 'inbox',
-  sectionId: null,
-  occurrenceNumber: 1,
-  previousTaskId: null,
-  parentId: null,
-  position: '8',
-  subtasks: { total: 0, done: 0 },
-  createdAt: '2026-11-01T00:00:00Z',
-  updatedAt: '2026-11-01T00:00:00Z',
-};
+});
 
 describe('validateTask', () => {
   it('needs a one-line title of at most 200 characters', () => {

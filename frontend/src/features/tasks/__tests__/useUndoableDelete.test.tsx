@@ -3,37 +3,11 @@ import { act, fireEvent, renderHook, screen } from '@testing-library/react';
 import type { ReactNode } from 'react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ToastProvider } from '@/components/toasts';
-import type { Task } from '@/lib/types';
 import { stubFetch, type Recorded } from '@/test/fetch';
+import { makeTask } from '@/test/tasks';
 import { defaultFilters, taskListQuery } from '../api';
 import { allTasks, type TaskPages } from '../cache';
 import { UNDO_MS, useUndoableDelete } from '../useUndoableDelete';
-
-function makeTask(id: string): Task {
-  return {
-    id,
-    title: `Task ${id}`,
-    description: null,
-    priority: 'medium',
-    tags: [],
-    dueAt: null,
-    recurrence: null,
-    reminders: [],
-    completed: false,
-    completedAt: null,
-    isOverdue: false,
-    seriesId: id,
-    projectId: 'inbox',
-    sectionId: null,
-    occurrenceNumber: 1,
-    previousTaskId: null,
-    parentId: null,
-    position: '8',
-    subtasks: { total: 0, done: 0 },
-    createdAt: '2026-11-01T00:00:00Z',
-    updatedAt: '2026-11-01T00:00:00Z',
-  };
-}
 
 const a = makeTask('a');
 const b = makeTask('b');
