@@ -130,34 +130,19 @@ async fn a_deleted_account_leaves_no_row_of_its_user_but_its_unsent_events(db: P
     let survivor = app.signed_up().await;
     survivor.create_task(json!({"title": "Still here"})).await;
 
-    let res = user
-        .client
-        .http
-        .delete(user.client.url("/api/v1/account"))
-        .json(&json!({"password": "wrong guess"}))
-        .send()
-        .await
-        .unwrap();
+    let res = user.client.delete_json("/api/v1/account", &json!({"password": "wrong guess"})).await;
     assert_eq!(
         problem_fields(&problem(res, StatusCode::BAD_REQUEST, "validation_failed").await),
         ["password"]
     );
-    let res =
-        user.client.http.delete(user.client.url("/api/v1/account")).json(&json!({})).send().await.unwrap();
+    let res = user.client.delete_json("/api/v1/account", &json!({})).await;
     assert_eq!(
         problem_fields(&problem(res, StatusCode::BAD_REQUEST, "validation_failed").await),
         ["password"]
     );
     assert_eq!(user.client.get("/api/v1/auth/me").await.status(), StatusCode::OK, "nothing deleted yet");
 
-    let res = user
-        .client
-        .http
-        .delete(user.client.url("/api/v1/account"))
-        .json(&json!({"password": "correct horse battery"}))
-        .send()
-        .await
-        .unwrap();
+    let res = user.client.delete_json("/api/v1/account", &json!({"password": "correct horse battery"})).await;
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
     for client in [&user.client, &other] {
         problem(client.get("/api/v1/auth/me").await, StatusCode::UNAUTHORIZED, "unauthenticated").await;

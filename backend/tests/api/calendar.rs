@@ -222,14 +222,7 @@ async fn resetting_retires_the_old_address_and_turning_off_retires_the_feed(db: 
 
     // Deleting the account takes its feed along.
     let third = turn_on(&user).await;
-    let res = user
-        .client
-        .http
-        .delete(user.client.url("/api/v1/account"))
-        .json(&json!({"password": "correct horse battery"}))
-        .send()
-        .await
-        .unwrap();
+    let res = user.client.delete_json("/api/v1/account", &json!({"password": "correct horse battery"})).await;
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
     problem(app.client().get(&third).await, StatusCode::NOT_FOUND, "not_found").await;
 }

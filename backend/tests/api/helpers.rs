@@ -165,6 +165,11 @@ impl Client {
     pub async fn delete(&self, path: &str) -> Response {
         self.http.delete(self.url(path)).send().await.expect("request sent")
     }
+
+    /// A DELETE with a JSON body (deleting the account takes the password).
+    pub async fn delete_json(&self, path: &str, body: &Value) -> Response {
+        self.http.delete(self.url(path)).json(body).send().await.expect("request sent")
+    }
 }
 
 /// Asserts a problem response: status, content type, code, and (for validation) the fields.
