@@ -87,7 +87,12 @@ shape() {
 shape A
 run A overdue 't.due_at < \$1'
 run A prioritization 't.due_at > \$1'
-sql -c "select count(*) as suggestions, count(distinct task_id) as tasks_with_one from suggestion where kind = 'overdue'"
+# A user's overdue tasks found together are one grouped proposal, one item per task.
+sql -c "select count(*) as proposals,
+               count(distinct s.task_id) + (select count(distinct i.task_id) from suggestion_item i
+                                            join suggestion g using (suggestion_id)
+                                            where g.kind = 'schedule_adjustment') as tasks_proposed
+          from suggestion s where s.kind = 'schedule_adjustment'"
 
 echo "==> to shape B: 9 in 10 overdue tasks completed, suggestions cleared"
 sql -c "delete from suggestion; delete from outbox;

@@ -68,7 +68,7 @@ check "backend: domain and db stay below the services and the HTTP layer" "$back
   $(rust_files backend/src/domain backend/src/db)
 # shellcheck disable=SC2046
 check "backend: services take no HTTP types" 'http|web' --skip-http-code \
-  $(rust_files backend/src/tasks backend/src/projects backend/src/chat backend/src/auth backend/src/suggestions.rs \
+  $(rust_files backend/src/tasks backend/src/projects backend/src/chat backend/src/auth backend/src/suggestions backend/src/assistant \
     backend/src/preferences.rs backend/src/stream.rs backend/src/relay.rs backend/src/maintenance.rs \
     backend/src/health.rs)
 # shellcheck disable=SC2046

@@ -31,11 +31,14 @@ pub enum Command {
     /// Run one cron job's passes now, until its backlog is done, print what they did as JSON and
     /// exit; for operators and the cron benchmark (`scripts/bench-cron.sh`).
     RunPass {
-        /// overdue, prioritization, reminders or housekeeping.
+        /// overdue, prioritization, reminders, housekeeping or `daily_plan`.
         job: String,
         #[command(flatten)]
         config: Box<Config>,
     },
+    /// Print a new VAPID key pair for Web Push and exit: `VAPID_PRIVATE_KEY` (for the agent)
+    /// and `VAPID_PUBLIC_KEY` (for the backend), one `NAME=value` line each.
+    GenerateVapidKeys,
     /// Probe a running instance's `/health` and exit 0 when it answers; for container health
     /// checks in images without shell tools.
     Healthcheck {
@@ -104,6 +107,9 @@ pub struct Config {
     #[command(flatten)]
     pub agents: AgentConfig,
 
+    #[command(flatten)]
+    pub push: PushConfig,
+
     /// Log output: `json` (one object per line) or `pretty` (for a terminal).
     #[arg(long, env = "LOG_FORMAT", default_value = "json")]
     pub log_format: crate::telemetry::LogFormat,
@@ -156,6 +162,52 @@ pub struct AgentConfig {
     /// Housekeeping: expires old suggestions and forgets old processed event ids.
     #[arg(long, env = "HOUSEKEEPING_SCHEDULE", default_value = "0 */10 * * * *")]
     pub housekeeping_schedule: String,
+
+    /// Daily plan pass: plans the day of each user whose working day has started and who has
+    /// no plan for their local date yet. Every 5 minutes, so a plan arrives within 5 minutes
+    /// of the start of a working day in any zone (zones differ by quarter hours).
+    #[arg(long, env = "DAILY_PLAN_SCHEDULE", default_value = "0 */5 * * * *")]
+    pub daily_plan_schedule: String,
+}
+
+/// Web Push: sending reminders and the daily plan to the browsers users registered with the
+/// backend. Off without `VAPID_PRIVATE_KEY`.
+#[derive(Debug, Clone, Args)]
+pub struct PushConfig {
+    /// The VAPID private key (RFC 8292): base64url of the raw 32-byte P-256 scalar, as
+    /// `ai-agent generate-vapid-keys` (or the `web-push` npm tool) prints it. Its public half is
+    /// the backend's `VAPID_PUBLIC_KEY`. Unset: no push is sent (the sender does not start).
+    #[arg(long, env = "VAPID_PRIVATE_KEY", hide_env_values = true)]
+    pub vapid_private_key: Option<SecretString>,
+
+    /// Who runs this server, for push services to contact: `mailto:` or `https:`. Required with
+    /// `VAPID_PRIVATE_KEY`.
+    #[arg(long, env = "VAPID_SUBJECT")]
+    pub vapid_subject: Option<String>,
+
+    #[command(flatten)]
+    pub endpoints: platform::push::PushEndpointConfig,
+
+    /// How often, in milliseconds, the sender looks for pushes to send.
+    #[arg(long, env = "PUSH_POLL_INTERVAL_MS", default_value_t = 1000)]
+    pub push_poll_interval_ms: u64,
+
+    /// Pushes one sender pass claims (and sends concurrently).
+    #[arg(long, env = "PUSH_BATCH_SIZE", default_value_t = 50)]
+    pub push_batch_size: u32,
+
+    /// Tries of one push that fails temporarily (429, 5xx, network) before it is dropped.
+    #[arg(long, env = "PUSH_MAX_ATTEMPTS", default_value_t = 6)]
+    pub push_max_attempts: u32,
+
+    /// Wait before the second try, in seconds, doubled for each further one (a `Retry-After`
+    /// from the push service counts when longer); at most an hour.
+    #[arg(long, env = "PUSH_RETRY_BASE_SECS", default_value_t = 30)]
+    pub push_retry_base_secs: u64,
+
+    /// Time allowed for one request to a push service, in seconds.
+    #[arg(long, env = "PUSH_TIMEOUT_SECS", default_value_t = 10)]
+    pub push_timeout_secs: u64,
 }
 
 /// The limits every assistant works within, from [`AgentConfig`] in the units the passes use.
@@ -200,7 +252,10 @@ impl Config {
         let cli = Cli::parse_from(["ai-agent", "serve", "--database-url", database_url]);
         match cli.command {
             Command::Serve(config) => *config,
-            Command::Healthcheck { .. } | Command::ReplayDeadLetters(_) | Command::RunPass { .. } => {
+            Command::Healthcheck { .. }
+            | Command::GenerateVapidKeys
+            | Command::ReplayDeadLetters(_)
+            | Command::RunPass { .. } => {
                 unreachable!("the serve subcommand was given")
             }
         }
@@ -243,6 +298,10 @@ mod tests {
         assert_eq!(config.agents.suggestion_ttl_days, 7);
         assert!(config.agents.cron_enabled);
         assert_eq!(config.agents.overdue_schedule, "0 */5 * * * *");
+        assert_eq!(config.agents.daily_plan_schedule, "0 */5 * * * *");
+        assert!(config.push.vapid_private_key.is_none() && config.push.vapid_subject.is_none());
+        assert_eq!(config.push.endpoints.push_endpoint_hosts.len(), 4);
+        assert!(!config.push.endpoints.push_allow_http_endpoints);
     }
 
     #[test]

@@ -16,9 +16,9 @@ use tokio_cron_scheduler::{Job, JobScheduler};
 use tokio_util::sync::CancellationToken;
 
 use crate::{
-    agents::{self, PassOutcome, PassReport},
+    agents::{self, PassOutcome, PassReport, Resume},
     config::{AgentConfig, Settings},
-    db::{self, tasks::ScanPoint},
+    db,
     error::Result,
 };
 
@@ -29,10 +29,12 @@ pub enum CronJob {
     Prioritization,
     Reminders,
     Housekeeping,
+    DailyPlan,
 }
 
 impl CronJob {
-    pub const ALL: [Self; 4] = [Self::Overdue, Self::Prioritization, Self::Reminders, Self::Housekeeping];
+    pub const ALL: [Self; 5] =
+        [Self::Overdue, Self::Prioritization, Self::Reminders, Self::Housekeeping, Self::DailyPlan];
 
     pub const fn name(self) -> &'static str {
         match self {
@@ -40,6 +42,7 @@ impl CronJob {
             Self::Prioritization => "prioritization",
             Self::Reminders => "reminders",
             Self::Housekeeping => "housekeeping",
+            Self::DailyPlan => "daily_plan",
         }
     }
 
@@ -49,6 +52,7 @@ impl CronJob {
             Self::Prioritization => &config.priority_schedule,
             Self::Reminders => &config.reminder_schedule,
             Self::Housekeeping => &config.housekeeping_schedule,
+            Self::DailyPlan => &config.daily_plan_schedule,
         }
     }
 
@@ -58,11 +62,24 @@ impl CronJob {
         self,
         pool: &PgPool,
         settings: &Settings,
-        resume: Option<ScanPoint>,
+        resume: Option<Resume>,
     ) -> Result<PassOutcome> {
         let now = Utc::now();
         match self {
-            Self::Overdue => agents::overdue::sweep_once(pool, settings, now, resume).await,
+            Self::Overdue => {
+                let after = match resume {
+                    Some(Resume::Due(point)) => Some(point),
+                    _ => None,
+                };
+                agents::overdue::sweep_once(pool, settings, now, after).await
+            }
+            Self::DailyPlan => {
+                let after = match resume {
+                    Some(Resume::User(user)) => Some(user),
+                    _ => None,
+                };
+                agents::daily_plan::pass_once(pool, settings, now, after).await
+            }
             Self::Prioritization => agents::prioritization::pass_once(pool, settings, now).await,
             Self::Reminders => agents::reminders::fire_due_once(pool, settings, now).await,
             Self::Housekeeping => agents::housekeeping::run_once(pool, settings, now).await,
@@ -221,10 +238,12 @@ pub async fn tick(job: CronJob, pool: &PgPool, settings: &Settings) {
 }
 
 /// A pass that filled its batch and changed something leaves more behind; one that changed
-/// nothing would find the same batch again.
+/// nothing would find the same batch again, unless it resumes a keyset scan after it. The
+/// daily plan's scan needs that: a batch of users with nothing that fits today changes
+/// nothing, and the users after them must still get their plans.
 fn worth_another_pass(report: &PassReport, settings: &Settings) -> bool {
     let full = i64::try_from(report.examined).unwrap_or(i64::MAX) >= settings.batch_size;
-    full && report.made_progress()
+    full && (report.made_progress() || matches!(report.resume_after, Some(Resume::User(_))))
 }
 
 /// What [`drain`] did.

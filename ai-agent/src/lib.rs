@@ -11,6 +11,7 @@
 //! - [`agents`]: the overdue, prioritisation and reminder assistants and housekeeping, each
 //!   with a one-step cron pass.
 //! - [`cron`]: the schedule of those passes.
+//! - [`push`]: Web Push delivery of reminders and the daily plan to users' browsers.
 //! - [`db`]: all SQL.
 
 #![forbid(unsafe_code)]
@@ -22,6 +23,7 @@ pub mod cron;
 pub mod db;
 pub mod error;
 pub mod http;
+pub mod push;
 pub mod registry;
 pub mod replay;
 
@@ -59,6 +61,9 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
+    // Before anything counts: a count made before the recorder exists is lost, and the first
+    // scrape may come long after the first events.
+    platform::metrics::handle();
     let config = Arc::clone(&state.config);
     let address = listener.local_addr()?;
     let cron = config.agents.cron_enabled.then(|| {
@@ -69,6 +74,13 @@ pub async fn serve(
             shutdown.clone(),
         ))
     });
+    let push = match push::sender::Sender::from_config(&config.push)? {
+        Some(sender) => Some(tokio::spawn(push::sender::run(state.db.clone(), sender, shutdown.clone()))),
+        None => {
+            tracing::info!("VAPID_PRIVATE_KEY is not set: Web Push notifications are off");
+            None
+        }
+    };
     let metrics = match config.metrics_listen_addr {
         Some(address) => {
             let listener = TcpListener::bind(address)
@@ -92,9 +104,9 @@ pub async fn serve(
     );
     tracing::info!(%address, cron = config.agents.cron_enabled, "serving the Dapr app channel");
 
-    // Supervise both: whichever ends first (or SIGTERM) ends the other, and says why.
-    let mut cron = cron;
-    let (mut server_result, mut cron_result) = (None, None);
+    // Supervise them: whichever ends first (or SIGTERM) ends the others, and says why.
+    let (mut cron, mut push) = (cron, push);
+    let (mut server_result, mut cron_result, mut push_result) = (None, None, None);
     tokio::select! {
         ended = &mut server => server_result = Some(joined("HTTP server", ended)),
         ended = wait_for(&mut cron) => {
@@ -102,6 +114,12 @@ pub async fn serve(
                 tracing::error!("the cron scheduler stopped unexpectedly; shutting down");
             }
             cron_result = Some(joined("cron scheduler", ended));
+        }
+        ended = wait_for(&mut push) => {
+            if !shutdown.is_cancelled() {
+                tracing::error!("the push sender stopped unexpectedly; shutting down");
+            }
+            push_result = Some(joined("push sender", ended));
         }
         () = shutdown.cancelled() => {}
     }
@@ -116,21 +134,26 @@ pub async fn serve(
         (None, Some(task)) => finish(task, grace, "cron scheduler").await,
         (None, None) => Ok(()),
     };
+    let push_result = match (push_result, push) {
+        (Some(result), _) => result,
+        (None, Some(task)) => finish(task, grace, "push sender").await,
+        (None, None) => Ok(()),
+    };
     if let Some(task) = metrics {
         // A scrape that outlives the grace period is cut: nothing depends on it.
         if let Err(e) = finish(task, grace, "metrics server").await {
             tracing::warn!(error.message = %e, "the metrics server stopped with an error");
         }
     }
-    for result in [&server_result, &cron_result] {
+    for result in [&server_result, &cron_result, &push_result] {
         if let Err(e) = result {
             tracing::error!(error.message = %e, error.cause_chain = ?e, "stopped with an error");
         }
     }
-    server_result.and(cron_result)
+    server_result.and(cron_result).and(push_result)
 }
 
-/// The cron task's end, or never when there is none.
+/// A background task's end, or never when there is none.
 async fn wait_for(
     task: &mut Option<JoinHandle<anyhow::Result<()>>>,
 ) -> Result<anyhow::Result<()>, tokio::task::JoinError> {

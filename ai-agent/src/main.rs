@@ -64,6 +64,11 @@ async fn main() -> anyhow::Result<()> {
             })
             .await
         }
+        Command::GenerateVapidKeys => {
+            let (private, public) = ai_agent::push::crypto::VapidKey::generate()?;
+            println!("VAPID_PRIVATE_KEY={private}\nVAPID_PUBLIC_KEY={public}");
+            Ok(())
+        }
         Command::Healthcheck { url } => cli::healthcheck(&url).await,
     }
 }

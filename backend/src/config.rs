@@ -175,6 +175,9 @@ pub struct Config {
     #[command(flatten)]
     pub chat: ChatConfig,
 
+    #[command(flatten)]
+    pub push: PushConfig,
+
     /// Log output: `json` (one object per line) or `pretty` (for a terminal).
     #[arg(long, env = "LOG_FORMAT", default_value = "json")]
     pub log_format: crate::telemetry::LogFormat,
@@ -362,6 +365,42 @@ pub struct ChatConfig {
     /// How long a deletion or bulk change waits for the user's "yes", in seconds.
     #[arg(long, env = "CHAT_CONFIRMATION_TTL_SECS", default_value_t = 300)]
     pub chat_confirmation_ttl_secs: u64,
+
+    /// With the OpenAI engine on, also phrase each new suggestion's reason as one sentence
+    /// with the model (one call per suggestion, from the suggestion owner's daily budget).
+    /// The rule-based reason shows meanwhile and whenever the wording fails.
+    #[arg(long, env = "ASSISTANT_MODEL_WORDING", default_value_t = true, action = clap::ArgAction::Set)]
+    pub assistant_model_wording: bool,
+
+    /// Time allowed for one wording call, in seconds; a slower answer keeps the rule-based
+    /// reason.
+    #[arg(long, env = "ASSISTANT_WORDING_TIMEOUT_SECS", default_value_t = 4)]
+    pub assistant_wording_timeout_secs: u64,
+}
+
+/// Web Push: browsers register here, the ai-agent sends (see its `VAPID_PRIVATE_KEY`).
+#[derive(Debug, Clone, Args)]
+pub struct PushConfig {
+    /// The VAPID application server public key (RFC 8292): base64url without padding, the
+    /// 65-byte uncompressed P-256 point, as `ai-agent generate-vapid-keys` prints it. Browsers
+    /// subscribe with it, so it must be the public half of the ai-agent's `VAPID_PRIVATE_KEY`.
+    /// Unset: push is off (`GET /push/config` says so, registering answers 409).
+    #[arg(long, env = "VAPID_PUBLIC_KEY", value_parser = parse_vapid_public_key)]
+    pub vapid_public_key: Option<String>,
+
+    #[command(flatten)]
+    pub endpoints: platform::push::PushEndpointConfig,
+}
+
+/// A VAPID public key as browsers take it: refused at start-up rather than handed to browsers
+/// that would then fail to subscribe.
+fn parse_vapid_public_key(raw: &str) -> Result<String, String> {
+    use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+    let raw = raw.trim();
+    match URL_SAFE_NO_PAD.decode(raw) {
+        Ok(point) if point.len() == 65 && point[0] == 4 => Ok(raw.to_owned()),
+        _ => Err("must be base64url (unpadded) of a 65-byte uncompressed P-256 point".to_owned()),
+    }
 }
 
 impl OutboxConfig {

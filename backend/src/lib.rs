@@ -4,6 +4,7 @@
 //! in-process with [`run`].
 #![forbid(unsafe_code)]
 
+pub mod assistant;
 pub mod auth;
 pub mod cache;
 pub mod calendar;
@@ -18,6 +19,7 @@ pub mod import;
 pub mod maintenance;
 pub mod preferences;
 pub mod projects;
+pub mod push;
 pub mod relay;
 pub mod stream;
 pub mod suggestions;
@@ -63,6 +65,9 @@ pub async fn run(
     listener: TcpListener,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
+    // Before anything counts: a count made before the recorder exists is lost, and the first
+    // scrape may come long after the first requests.
+    platform::metrics::handle();
     let config = Arc::new(config);
     let chat =
         Arc::new(chat::ChatState::from_config(&config.chat).context("invalid chat assistant settings")?);
@@ -94,6 +99,16 @@ pub async fn run(
             config.outbox.poll_interval(),
             shutdown.clone(),
         ));
+    }
+    if let Some(phraser) = chat::openai::wording::Phraser::from_config(&config.chat)
+        .context("invalid chat assistant settings")?
+    {
+        let wording = suggestions::wording::Wording {
+            db: pools.db.clone(),
+            phraser,
+            wake: state.stream.suggestion_changes(),
+        };
+        background.spawn(wording.run(shutdown.clone()));
     }
     let retention = Duration::from_secs(u64::from(config.outbox.retention_hours) * 3600);
     background.spawn(maintenance::run(pools.db.clone(), retention, shutdown.clone()));

@@ -1,7 +1,9 @@
-//! A user's preferences: whether the assistants may act, the default reminder offset, and the
-//! time zone that gives dates their meaning.
+//! A user's preferences: whether the assistants may act, the default reminder offset, the
+//! time zone that gives dates their meaning, and the working days and hours the assistants
+//! plan within.
 
 use axum::extract::State;
+use chrono::NaiveTime;
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -11,9 +13,18 @@ use uuid::Uuid;
 use crate::{
     auth::AuthUser,
     cache::TtlCache,
-    db::{self, preferences::PreferencesRow},
-    domain::{FieldError, task::Reminders, time_zone::parse_time_zone},
-    error::{AppError, Problem, Result},
+    db::{
+        self,
+        preferences::{PreferencesRow, PreferencesUpdate, WORK_HOURS_CHECK},
+    },
+    domain::{
+        FieldError,
+        recurrence::Weekday,
+        task::Reminders,
+        time_zone::parse_time_zone,
+        working_hours::{PlanSize, WorkDays, format_clock, parse_clock},
+    },
+    error::{AppError, Problem, Result, ResultExt},
     http::{AppJson, AppState},
 };
 
@@ -26,6 +37,10 @@ pub struct Preferences {
     pub agents_enabled: bool,
     pub reminder_offset_minutes: u32,
     pub time_zone: Tz,
+    pub work_days: WorkDays,
+    pub work_start: NaiveTime,
+    pub work_end: NaiveTime,
+    pub daily_plan_size: PlanSize,
     /// Where new tasks go unless they name a project.
     pub inbox_id: Uuid,
 }
@@ -53,6 +68,12 @@ impl TryFrom<PreferencesRow> for Preferences {
                 .map_err(|e| anyhow::anyhow!("stored reminder offset is negative: {e}"))?,
             time_zone: parse_time_zone("timeZone", &row.time_zone)
                 .map_err(|e| anyhow::anyhow!("stored time zone is invalid: {}", e.message))?,
+            work_days: WorkDays::from_bits(row.work_days)
+                .ok_or_else(|| anyhow::anyhow!("stored working days {} are invalid", row.work_days))?,
+            work_start: row.work_start,
+            work_end: row.work_end,
+            daily_plan_size: PlanSize::parse(row.daily_plan_size.into())
+                .map_err(|e| anyhow::anyhow!("stored daily plan size is invalid: {}", e.message))?,
             inbox_id: row.inbox_id,
         })
     }
@@ -68,6 +89,15 @@ pub struct PreferencesResponse {
     /// IANA time zone name.
     #[schema(example = "Europe/Berlin")]
     time_zone: String,
+    /// The days the user works, Monday first; the assistants plan on these days only.
+    work_days: Vec<Weekday>,
+    /// When the working day starts and ends, `HH:MM` in `timeZone`.
+    #[schema(example = "09:00")]
+    work_start: String,
+    #[schema(example = "17:00")]
+    work_end: String,
+    /// How many tasks the daily plan proposes at most; 0 turns the plan off.
+    daily_plan_size: u8,
 }
 
 impl From<Preferences> for PreferencesResponse {
@@ -76,6 +106,10 @@ impl From<Preferences> for PreferencesResponse {
             autonomous_agents_enabled: p.agents_enabled,
             reminder_offset_minutes: p.reminder_offset_minutes,
             time_zone: p.time_zone.name().to_owned(),
+            work_days: p.work_days.days(),
+            work_start: format_clock(p.work_start),
+            work_end: format_clock(p.work_end),
+            daily_plan_size: p.daily_plan_size.get(),
         }
     }
 }
@@ -87,6 +121,16 @@ pub struct UpdatePreferencesRequest {
     #[schema(minimum = 0, maximum = 40320)]
     reminder_offset_minutes: Option<i64>,
     time_zone: Option<String>,
+    /// The working days, in any order; `[]` means none.
+    work_days: Option<Vec<Weekday>>,
+    /// `HH:MM`, before `workEnd`.
+    #[schema(example = "08:30", pattern = "^([01][0-9]|2[0-3]):[0-5][0-9]$")]
+    work_start: Option<String>,
+    /// `HH:MM`, after `workStart`.
+    #[schema(example = "16:30", pattern = "^([01][0-9]|2[0-3]):[0-5][0-9]$")]
+    work_end: Option<String>,
+    #[schema(minimum = 0, maximum = 20)]
+    daily_plan_size: Option<i64>,
 }
 
 /// The signed-in user's preferences.
@@ -128,17 +172,36 @@ async fn update_preferences(
         .time_zone
         .as_deref()
         .and_then(|z| parse_time_zone("timeZone", z).map_err(|e| errors.push(e)).ok());
+    let work_start =
+        body.work_start.as_deref().and_then(|t| parse_clock("workStart", t).map_err(|e| errors.push(e)).ok());
+    let work_end =
+        body.work_end.as_deref().and_then(|t| parse_clock("workEnd", t).map_err(|e| errors.push(e)).ok());
+    if let (Some(start), Some(end)) = (work_start, work_end)
+        && start >= end
+    {
+        errors.push(FieldError::new("workEnd", "must be after workStart"));
+    }
+    let plan_size = body.daily_plan_size.and_then(|n| PlanSize::parse(n).map_err(|e| errors.push(e)).ok());
     if !errors.is_empty() {
         return Err(AppError::Validation(errors));
     }
-    let row = db::preferences::update(
-        &state.db,
-        auth.user_id,
-        body.autonomous_agents_enabled,
-        offset,
-        time_zone.map(Tz::name),
-    )
-    .await?;
+    let change = PreferencesUpdate {
+        autonomous_agents_enabled: body.autonomous_agents_enabled,
+        reminder_offset_minutes: offset,
+        time_zone: time_zone.map(Tz::name),
+        work_days: body.work_days.as_deref().map(|days| WorkDays::from_days(days).bits()),
+        work_start,
+        work_end,
+        daily_plan_size: plan_size.map(|n| n.get().into()),
+    };
+    // One end alone can still cross the stored other end; the table's check is the judge.
+    let row = db::preferences::update(&state.db, auth.user_id, &change).await.on_constraint(
+        WORK_HOURS_CHECK,
+        || {
+            let field = if work_end.is_some() { "workEnd" } else { "workStart" };
+            FieldError::new(field, "the working day must end after it starts").into()
+        },
+    )?;
     let prefs = Preferences::try_from(row)?;
     state.preferences.insert(auth.user_id, prefs.clone(), None);
     Ok(axum::Json(prefs.into()))

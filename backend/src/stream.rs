@@ -25,7 +25,10 @@ use axum::{
 use futures::{Stream, StreamExt};
 use serde::{Deserialize, Serialize};
 use sqlx::{PgPool, postgres::PgListener};
-use tokio::sync::broadcast::{self, error::RecvError};
+use tokio::sync::{
+    Notify,
+    broadcast::{self, error::RecvError},
+};
 use tokio_util::sync::CancellationToken;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -61,9 +64,16 @@ enum Update {
 #[derive(Clone, Default)]
 pub struct Hub {
     users: Arc<Mutex<HashMap<Uuid, broadcast::Sender<Update>>>>,
+    /// Poked whenever a suggestion changes, for the workers that follow suggestions.
+    suggestions: Arc<Notify>,
 }
 
 impl Hub {
+    /// What [`Hub::run`] pokes on every suggestion change, on any replica.
+    pub fn suggestion_changes(&self) -> Arc<Notify> {
+        Arc::clone(&self.suggestions)
+    }
+
     fn subscribe(&self, user_id: Uuid) -> Subscription {
         let mut users = self.users.lock().unwrap_or_else(PoisonError::into_inner);
         let receiver = users.entry(user_id).or_insert_with(|| broadcast::channel(BUFFER).0).subscribe();
@@ -101,7 +111,10 @@ impl Hub {
         for n in updates {
             let event = match n.event.as_str() {
                 "task" => "task",
-                "suggestion" => "suggestion",
+                "suggestion" => {
+                    self.suggestions.notify_one();
+                    "suggestion"
+                }
                 "reminder" => "reminder",
                 other => {
                     tracing::warn!(event = other, "unknown live-update event");

@@ -219,6 +219,29 @@ def test_the_agent_always_gets_an_app_token(default, doks):
         assert deployment(default, name)["spec"]["template"]["metadata"]["annotations"]["dapr.io/app-token-secret"] == APP_TOKEN_SECRET
 
 
+def container_env(docs: list[dict], name: str) -> dict[str, dict]:
+    return {e["name"]: e for e in deployment(docs, name)["spec"]["template"]["spec"]["containers"][0]["env"]}
+
+
+def test_web_push_keys_come_from_the_secret_only_when_enabled(default):
+    for name in ("backend", "ai-agent"):
+        assert not {"VAPID_PUBLIC_KEY", "VAPID_PRIVATE_KEY", "VAPID_SUBJECT"} & container_env(default, name).keys()
+    assert 443 not in {port for name, rule in egress_rules(default) if name == "ai-agent" for port in rule_ports(rule)}
+
+    docs = render("--set", "push.enabled=true", "--set", "push.subject=mailto:ops@example.com")
+    backend, agent = container_env(docs, "backend"), container_env(docs, "ai-agent")
+    assert backend["VAPID_PUBLIC_KEY"]["valueFrom"]["secretKeyRef"] == {"name": "todo-app-secrets", "key": "VAPID_PUBLIC_KEY"}
+    assert "VAPID_PRIVATE_KEY" not in backend, "the private key goes to the agent only"
+    assert agent["VAPID_PRIVATE_KEY"]["valueFrom"]["secretKeyRef"] == {"name": "todo-app-secrets", "key": "VAPID_PRIVATE_KEY"}
+    assert agent["VAPID_SUBJECT"]["value"] == "mailto:ops@example.com"
+    assert backend["PUSH_ENDPOINT_HOSTS"]["value"] == agent["PUSH_ENDPOINT_HOSTS"]["value"]
+    # The push services are on the internet: the agent gets HTTPS there, never private ranges.
+    assert 443 in {port for name, rule in egress_rules(docs) if name == "ai-agent" for port in rule_ports(rule)}
+
+    result = helm_template("--set", "push.enabled=true")
+    assert result.returncode != 0 and "push.subject" in result.stderr
+
+
 def app_token(docs: list[dict]) -> str:
     (secret,) = of_kind(docs, "Secret")
     return base64.b64decode(secret["data"]["token"]).decode()

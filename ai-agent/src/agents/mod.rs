@@ -1,24 +1,30 @@
 //! The assistants. Each reacts to events (through handlers in the [`Registry`]) and also runs a
 //! cron pass, a one-step function that the `cron` module schedules and the tests call directly:
 //!
-//! - [`overdue`]: warns about open tasks past their due time and announces `tasks.overdue`;
+//! - [`overdue`]: proposes a new due time for open tasks past theirs (one grouped proposal
+//!   for a user's several) and announces `tasks.overdue`;
+//! - [`daily_plan`]: proposes the day's tasks when a user's working day starts;
 //! - [`prioritization`]: advises a higher priority for tasks due soon, warns about overload,
 //!   and asks about tasks nobody touched for two weeks;
 //! - [`reminders`]: fires the reminders the backend scheduled and announces `tasks.reminder`;
 //! - [`housekeeping`]: expires old suggestions and forgets old processed event ids.
 //!
-//! Every suggestion goes through [`propose`], which applies the per-user gate (assistants on,
-//! hourly limit) and the de-duplication key in one statement.
+//! [`schedule`] holds the working-calendar rules both the overdue proposals and the daily plan
+//! use. Every suggestion goes through [`propose`], which applies the per-user gate (assistants
+//! on, kind not paused by the user's dismissals, hourly limit) and the de-duplication key in
+//! one statement.
 
+pub mod daily_plan;
 pub mod housekeeping;
 pub mod overdue;
 pub mod prioritization;
 pub mod reminders;
+pub mod schedule;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
-use events::{EventType, TaskEvent};
+use events::{EventPayload, EventType, TaskEvent};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
@@ -72,15 +78,16 @@ pub struct PassReport {
     /// Candidates the pass looked at: tasks, users, or claimed reminders.
     pub examined: usize,
     pub suggestions_created: usize,
-    /// Not created because the user turned the assistants off or hit the hourly limit.
+    /// Not created because the user turned the assistants off, paused the kind by dismissing
+    /// it repeatedly, or hit the hourly limit.
     pub suggestions_suppressed: usize,
     /// Events written to the outbox (`tasks.overdue`, `tasks.reminder`).
     pub events_published: usize,
     pub suggestions_expired: usize,
     pub processed_events_purged: usize,
-    /// Where the next pass of the same tick starts its scan (the overdue sweep, after a full
-    /// batch); `None` starts from the beginning.
-    pub resume_after: Option<db::tasks::ScanPoint>,
+    /// Where the next pass of the same tick starts its scan (the overdue sweep and the daily
+    /// plan, after a full batch); `None` starts from the beginning.
+    pub resume_after: Option<Resume>,
 }
 
 impl PassReport {
@@ -98,6 +105,15 @@ impl PassReport {
             + self.processed_events_purged
             > 0
     }
+}
+
+/// A place in a keyset scan, for the next pass of the same tick.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resume {
+    /// The overdue sweep's `(due_at, task_id)` order.
+    Due(db::tasks::ScanPoint),
+    /// The daily plan's user order.
+    User(Uuid),
 }
 
 /// Where a suggestion or event came from: a delivered event or a cron pass.
@@ -157,9 +173,13 @@ pub(crate) fn reaction_to(kind: Kind, inserted: Inserted) -> Reaction {
             // counts again, so this may run slightly ahead of the table.
             metrics::counter!("agent_suggestions_created_total", "kind" => kind.as_str()).increment(1);
         }
-        Inserted::Disabled | Inserted::RateLimited => {
+        Inserted::Disabled | Inserted::RateLimited | Inserted::BackedOff => {
             reaction.suggestions_suppressed = 1;
-            let reason = if matches!(inserted, Inserted::Disabled) { "disabled" } else { "rate_limited" };
+            let reason = match inserted {
+                Inserted::Disabled => "disabled",
+                Inserted::BackedOff => "backed_off",
+                _ => "rate_limited",
+            };
             metrics::counter!("agent_suggestions_suppressed_total", "reason" => reason).increment(1);
         }
         Inserted::Duplicate => {}
@@ -167,15 +187,36 @@ pub(crate) fn reaction_to(kind: Kind, inserted: Inserted) -> Reaction {
     reaction
 }
 
+/// The user's time zone (UTC if it is unknown to this build).
+pub(crate) fn zone(time_zone: &str) -> Tz {
+    time_zone.parse().unwrap_or(Tz::UTC)
+}
+
 /// An instant as the user reads it: in their time zone (UTC if it is unknown to this build).
 pub(crate) fn local_time(at: DateTime<Utc>, time_zone: &str) -> String {
-    let zone: Tz = time_zone.parse().unwrap_or(Tz::UTC);
-    at.with_timezone(&zone).format("%a %-d %b %Y, %H:%M %Z").to_string()
+    at.with_timezone(&zone(time_zone)).format("%a %-d %b %Y, %H:%M %Z").to_string()
+}
+
+/// The user's calendar day around `at`, as `[start, end)` instants. A midnight that the zone
+/// skips (a daylight-saving jump at 00:00) starts the day at the first instant after it.
+pub(crate) fn local_day(at: DateTime<Utc>, zone: Tz) -> (DateTime<Utc>, DateTime<Utc>) {
+    let day = at.with_timezone(&zone).date_naive();
+    let start_of = |date: chrono::NaiveDate| {
+        let midnight = date.and_time(chrono::NaiveTime::MIN);
+        midnight
+            .and_local_timezone(zone)
+            .earliest()
+            .or_else(|| (midnight + chrono::TimeDelta::hours(1)).and_local_timezone(zone).earliest())
+            .map_or_else(|| midnight.and_utc(), |local| local.with_timezone(&Utc))
+    };
+    (start_of(day), start_of(day + chrono::TimeDelta::days(1)))
 }
 
 /// A completed (or deleted) task needs no more advice: its open suggestions of every kind are
-/// dismissed. (A deleted task's suggestions are already gone with it, by cascade; the handler
-/// still runs, so a future soft delete is covered.)
+/// dismissed, and its open items (of a grouped proposal or a daily plan) skipped, which
+/// resolves a suggestion left with none. (A deleted task's suggestions and items are already
+/// gone with it, by cascade; the handler resolves the groups this emptied, and still runs the
+/// rest, so a future soft delete is covered.)
 pub struct DismissWhenDone;
 
 #[async_trait]
@@ -190,9 +231,14 @@ impl EventHandler for DismissWhenDone {
         event: &TaskEvent,
         ctx: &EventContext<'_>,
     ) -> Result<Reaction> {
-        const TASK_KINDS: &[Kind] = &[Kind::Overdue, Kind::Priority, Kind::Stale, Kind::Reminder];
-        let dismissed =
+        const TASK_KINDS: &[Kind] =
+            &[Kind::Overdue, Kind::ScheduleAdjustment, Kind::Priority, Kind::Stale, Kind::Reminder];
+        let mut dismissed =
             db::suggestions::dismiss_open_for_task(conn, event.task_id, TASK_KINDS, None, ctx.now).await?;
+        db::suggestions::skip_open_items(conn, event.task_id, None, ctx.now).await?;
+        if matches!(event.payload, EventPayload::Deleted { .. }) {
+            dismissed += db::suggestions::resolve_emptied(conn, event.user_id, ctx.now).await?;
+        }
         Ok(Reaction { suggestions_dismissed: count(dismissed), ..Reaction::default() })
     }
 }
@@ -212,6 +258,14 @@ mod tests {
         let at = Utc.with_ymd_and_hms(2026, 11, 28, 9, 30, 0).single().expect("valid");
         assert_eq!(local_time(at, "Europe/Paris"), "Sat 28 Nov 2026, 10:30 CET");
         assert_eq!(local_time(at, "Not/AZone"), "Sat 28 Nov 2026, 09:30 UTC");
+    }
+
+    #[test]
+    fn a_local_day_runs_from_midnight_to_midnight_in_the_users_zone() {
+        let at = Utc.with_ymd_and_hms(2026, 12, 9, 23, 30, 0).single().expect("valid");
+        let (start, end) = local_day(at, zone("Europe/Paris"));
+        assert_eq!(start, Utc.with_ymd_and_hms(2026, 12, 9, 23, 0, 0).single().expect("valid"));
+        assert_eq!(end, Utc.with_ymd_and_hms(2026, 12, 10, 23, 0, 0).single().expect("valid"));
     }
 
     #[test]

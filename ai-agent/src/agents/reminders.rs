@@ -10,11 +10,12 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, TimeDelta, Utc};
+use chrono_tz::Tz;
 use events::{EventPayload, TaskEvent, truncate_to_millis};
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use super::{Origin, PassOutcome, PassReport, Settings, local_time, pass_correlation_id, propose};
+use super::{Origin, PassOutcome, PassReport, Settings, local_time, pass_correlation_id, propose, zone};
 use crate::{
     db::{self, reminders::DueReminder},
     error::Result,
@@ -32,11 +33,24 @@ fn reminder_suggestion(reminder: &DueReminder, origin: Origin<'_>) -> NewSuggest
         kind: Kind::Reminder,
         title: format!("Reminder: {}", reminder.title),
         message,
+        reason: reminder_reason(reminder.fire_at, reminder.due_at, zone(&reminder.time_zone)),
         proposed_change: None,
         dedupe_key: dedupe::reminder(reminder.reminder_id),
         source_event: None,
         correlation_id: Some(origin.correlation_id.to_owned()),
     }
+}
+
+/// "You set this reminder for Mon 7 Dec, 09:00; due in 2 h" (or "overdue by 3 h", "no due
+/// date"), timed from the reminder's own instant.
+pub fn reminder_reason(fire_at: DateTime<Utc>, due_at: Option<DateTime<Utc>>, zone: Tz) -> String {
+    let set_for = fire_at.with_timezone(&zone).format("%a %-d %b, %H:%M");
+    let due = match due_at {
+        None => "no due date".to_owned(),
+        Some(due) if due >= fire_at => format!("due in {} h", (due - fire_at).num_hours()),
+        Some(due) => format!("overdue by {} h", (fire_at - due).num_hours()),
+    };
+    format!("You set this reminder for {set_for}; {due}")
 }
 
 /// Fires up to a batch of reminders due at `now`. Reminders of completed tasks are marked fired
@@ -102,4 +116,29 @@ pub async fn fire_due_once(pool: &PgPool, settings: &Settings, now: DateTime<Utc
         );
     }
     Ok(PassOutcome::Ran(report))
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+
+    #[test]
+    fn the_reminder_reason_names_when_it_was_set_for_and_the_due_date() {
+        let fire = Utc.with_ymd_and_hms(2026, 12, 7, 8, 0, 0).single().expect("valid");
+        let paris: Tz = "Europe/Paris".parse().expect("a known zone");
+        assert_eq!(
+            reminder_reason(fire, Some(fire + TimeDelta::hours(2)), paris),
+            "You set this reminder for Mon 7 Dec, 09:00; due in 2 h"
+        );
+        assert_eq!(
+            reminder_reason(fire, Some(fire - TimeDelta::hours(3)), Tz::UTC),
+            "You set this reminder for Mon 7 Dec, 08:00; overdue by 3 h"
+        );
+        assert_eq!(
+            reminder_reason(fire, None, Tz::UTC),
+            "You set this reminder for Mon 7 Dec, 08:00; no due date"
+        );
+    }
 }

@@ -13,6 +13,7 @@ pub enum JobLock {
     OverdueSweep,
     Prioritization,
     Housekeeping,
+    DailyPlan,
 }
 
 impl JobLock {
@@ -23,6 +24,7 @@ impl JobLock {
             Self::OverdueSweep => 0x6169_6167_5f6f_7664,
             Self::Prioritization => 0x6169_6167_5f70_7269,
             Self::Housekeeping => 0x6169_6167_5f68_6b70,
+            Self::DailyPlan => 0x6169_6167_5f70_6c6e,
         }
     }
 }

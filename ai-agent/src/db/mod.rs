@@ -8,7 +8,9 @@
 pub mod cron;
 pub mod dead_letters;
 pub mod locks;
+pub mod plans;
 pub mod processed;
+pub mod push;
 pub mod reminders;
 pub mod suggestions;
 pub mod tasks;

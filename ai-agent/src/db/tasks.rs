@@ -7,12 +7,15 @@
 //! hourly limit, tasks whose advice exists), so a full batch is always work and a pass makes
 //! progress however many stale candidates there are.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveTime, Utc};
 use events::Priority;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use crate::db::suggestions::{overdue_key_sql, priority_key_sql, stale_key_sql};
+use crate::db::suggestions::{
+    kind_paused_sql, overdue_key_sql, overload_count_sql, overload_prefix_sql, priority_key_sql,
+    stale_key_sql,
+};
 
 /// A task as the agents see it, with its owner's time zone for the messages.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -27,7 +30,11 @@ pub struct TaskRow {
     pub completed_at: Option<DateTime<Utc>>,
     pub updated_at: DateTime<Utc>,
     pub project_id: Uuid,
+    pub estimate_minutes: Option<i32>,
     pub time_zone: String,
+    pub work_days: i16,
+    pub work_start: NaiveTime,
+    pub work_end: NaiveTime,
 }
 
 impl TaskRow {
@@ -46,19 +53,25 @@ impl TaskRow {
 macro_rules! task_columns {
     () => {
         "t.task_id, t.user_id, t.title, t.priority::text as priority, t.due_at, t.completed_at, t.updated_at,
-         t.project_id, coalesce(p.time_zone, 'UTC') as time_zone
+         t.project_id, t.estimate_minutes, coalesce(p.time_zone, 'UTC') as time_zone,
+         coalesce(p.work_days, 31::smallint) as work_days, coalesce(p.work_start, '09:00'::time) as work_start,
+         coalesce(p.work_end, '17:00'::time) as work_end
          from task t left join user_preference p on p.user_id = t.user_id"
     };
 }
 
 pub(crate) use task_columns;
 
-/// The gate of `db::suggestions::insert`, as a scan filter: `$1` is now, `$2` the hourly limit.
+/// The gate of `db::suggestions::insert` for advice of `$kind`, as a scan filter: `$1` is now,
+/// `$2` the hourly limit.
 macro_rules! user_can_receive {
-    () => {
-        "coalesce(p.autonomous_agents_enabled, true)
-         and (select count(*) from suggestion s
+    ($kind:literal) => {
+        concat!(
+            "coalesce(p.autonomous_agents_enabled, true) and not ",
+            kind_paused_sql!("t.user_id", $kind, "$1"),
+            " and (select count(*) from suggestion s
               where s.user_id = t.user_id and s.created_at > $1 - interval '1 hour') < $2"
+        )
     };
 }
 
@@ -95,7 +108,8 @@ pub struct ScanPoint {
     pub task_id: Uuid,
 }
 
-/// Open tasks past due without an overdue suggestion for their current due time, oldest first
+/// Open tasks past due without a proposal for their current due time (alone, or as an item of
+/// a grouped one: `suggestion_item_dedupe_key`), oldest first
 /// (ties by id), after `after` when given. Served by `task_open_due_idx` (`due_at < now` over
 /// open, dated tasks); `after` starts the index range at its due time, so a drain's later
 /// passes do not walk again over the tasks its earlier passes flagged.
@@ -113,8 +127,10 @@ pub async fn overdue_candidates(
            and ($4::timestamptz is null or (t.due_at >= $4 and (t.due_at, t.task_id) > ($4, $5)))
            and not exists (select 1 from suggestion s where s.user_id = t.user_id and s.dedupe_key = ",
         overdue_key_sql!(),
+        ") and not exists (select 1 from suggestion_item i where i.task_id = t.task_id and i.dedupe_key = ",
+        overdue_key_sql!(),
         ") and ",
-        user_can_receive!(),
+        user_can_receive!("'schedule_adjustment'"),
         " order by t.due_at, t.task_id limit $3"
     ))
     .bind(now)
@@ -122,6 +138,27 @@ pub async fn overdue_candidates(
     .bind(limit)
     .bind(after.map(|point| point.due_at))
     .bind(after.map(|point| point.task_id))
+    .fetch_all(conn)
+    .await
+}
+
+/// Open tasks of `users` due in `[from, to)` (owner, id, due time, estimate): the days' load a reschedule
+/// spreads over. Served by `task_user_open_due_idx` (the user, then a range of its expression).
+pub async fn load_between(
+    conn: &mut PgConnection,
+    users: &[Uuid],
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> sqlx::Result<Vec<(Uuid, Uuid, DateTime<Utc>, Option<i32>)>> {
+    sqlx::query_as(
+        "select t.user_id, t.task_id, t.due_at, t.estimate_minutes
+         from task t
+         where t.user_id = any($1) and t.completed_at is null
+           and coalesce(t.due_at, 'infinity') >= $2 and coalesce(t.due_at, 'infinity') < $3",
+    )
+    .bind(users)
+    .bind(from)
+    .bind(to)
     .fetch_all(conn)
     .await
 }
@@ -143,7 +180,7 @@ pub async fn priority_candidates(
            and not exists (select 1 from suggestion s where s.user_id = t.user_id and s.dedupe_key = ",
         priority_key_sql!(),
         ") and ",
-        user_can_receive!(),
+        user_can_receive!("'priority'"),
         " order by t.due_at limit $3"
     ))
     .bind(now)
@@ -170,7 +207,7 @@ pub async fn stale_candidates(
            and not exists (select 1 from suggestion s where s.user_id = t.user_id and s.dedupe_key = ",
         stale_key_sql!(),
         ") and ",
-        user_can_receive!(),
+        user_can_receive!("'stale'"),
         " order by t.updated_at limit $3"
     ))
     .bind(now)
@@ -184,11 +221,17 @@ pub async fn stale_candidates(
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct OverloadedUser {
     pub user_id: Uuid,
-    pub task_count: i64,
+    pub time_zone: String,
+    /// The due times of the user's important tasks in the window, soonest first: the count
+    /// and the reason's busiest day come from them.
+    pub due: Vec<DateTime<Utc>>,
 }
 
-/// Users with at least `min_tasks` open high/urgent tasks due in `[now, due_before]` and no
-/// overload warning for `week` yet. Served by `task_open_due_idx`.
+/// Users with at least `min_tasks` open high/urgent tasks due in `[now, due_before]`, whose
+/// count is new advice after the week's last (`dedupe::overload_is_new`, with `growth`; `week`
+/// the ISO week text, `week_start` its Monday), with the assistants on and overload not
+/// paused. Served by `task_open_due_idx`; the memory check by `suggestion_user_created_idx`.
+#[expect(clippy::too_many_arguments, reason = "one scan's bind parameters, each named at the call")]
 pub async fn overloaded_users(
     conn: &mut PgConnection,
     now: DateTime<Utc>,
@@ -197,54 +240,89 @@ pub async fn overloaded_users(
     due_before: DateTime<Utc>,
     min_tasks: i64,
     week: &str,
+    week_start: DateTime<Utc>,
+    growth: i64,
 ) -> sqlx::Result<Vec<OverloadedUser>> {
-    sqlx::query_as(
-        "select t.user_id, count(*) as task_count
+    sqlx::query_as(concat!(
+        "select t.user_id, coalesce(p.time_zone, 'UTC') as time_zone, array_agg(t.due_at order by t.due_at) as due
          from task t left join user_preference p on p.user_id = t.user_id
          where t.completed_at is null and t.due_at is not null and t.due_at >= $1 and t.due_at <= $4
            and t.priority in ('high', 'urgent')
-           and coalesce(p.autonomous_agents_enabled, true)
-         group by t.user_id
+           and ",
+        user_can_receive!("'overload'"),
+        "
+         group by t.user_id, p.time_zone
          having count(*) >= $5
-            and not exists (select 1 from suggestion s
-                            where s.user_id = t.user_id and s.dedupe_key = 'overload:' || t.user_id || ':' || $6)
-            and (select count(*) from suggestion s
-                 where s.user_id = t.user_id and s.created_at > $1 - interval '1 hour') < $2
+            and coalesce(count(*) - $8 >= (select max(",
+        overload_count_sql!(),
+        ") from suggestion s
+                where s.user_id = t.user_id and s.created_at >= $7
+                  and starts_with(s.dedupe_key, ",
+        overload_prefix_sql!("$6"),
+        ")), true)
          order by t.user_id
-         limit $3",
-    )
+         limit $3"
+    ))
     .bind(now)
     .bind(per_hour)
     .bind(limit)
     .bind(due_before)
     .bind(min_tasks)
     .bind(week)
+    .bind(week_start)
+    .bind(growth)
     .fetch_all(conn)
     .await
 }
 
-/// How many open high/urgent tasks `user_id` has due in `[now, due_before]`. Served by
-/// `task_open_important_due_idx`.
-pub async fn count_important_due(
+/// The due times of `user_id`'s open high/urgent tasks due in `[now, due_before]`, soonest
+/// first. Served by `task_open_important_due_idx`.
+pub async fn important_due(
     conn: &mut PgConnection,
     user_id: Uuid,
     now: DateTime<Utc>,
     due_before: DateTime<Utc>,
-) -> sqlx::Result<i64> {
+) -> sqlx::Result<Vec<DateTime<Utc>>> {
     sqlx::query_scalar(
-        "select count(*) from task
+        "select due_at from task
          where user_id = $1 and completed_at is null and priority in ('high', 'urgent')
-           and due_at >= $2 and due_at <= $3",
+           and due_at >= $2 and due_at <= $3
+         order by due_at",
     )
     .bind(user_id)
     .bind(now)
     .bind(due_before)
+    .fetch_all(conn)
+    .await
+}
+
+/// How many open urgent tasks `user_id` has due in `[from, to)` (the user's day), for the
+/// reason of priority advice. Served by `task_open_important_due_idx` (`urgent` implies its
+/// predicate).
+pub async fn count_urgent_due(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> sqlx::Result<i64> {
+    sqlx::query_scalar(
+        "select count(*) from task
+         where user_id = $1 and completed_at is null and priority = 'urgent' and due_at >= $2 and due_at < $3",
+    )
+    .bind(user_id)
+    .bind(from)
+    .bind(to)
     .fetch_one(conn)
     .await
 }
 
-/// The de-duplication keys as SQL spells them, for the test that proves they match Rust's.
-pub async fn sql_keys(conn: &mut PgConnection, task_id: Uuid) -> sqlx::Result<(String, String, String)> {
+/// The de-duplication keys as SQL spells them (overload's as its prefix for `week`, over the
+/// task's owner), for the test that proves they match Rust's.
+pub async fn sql_keys(
+    conn: &mut PgConnection,
+    task_id: Uuid,
+    week: &str,
+) -> sqlx::Result<(String, String, String, String)> {
     sqlx::query_as(concat!(
         "select ",
         overdue_key_sql!(),
@@ -252,9 +330,12 @@ pub async fn sql_keys(conn: &mut PgConnection, task_id: Uuid) -> sqlx::Result<(S
         priority_key_sql!(),
         ", ",
         stale_key_sql!(),
+        ", ",
+        overload_prefix_sql!("$2"),
         " from task t where t.task_id = $1"
     ))
     .bind(task_id)
+    .bind(week)
     .fetch_one(conn)
     .await
 }

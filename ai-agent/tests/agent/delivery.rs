@@ -14,7 +14,7 @@ use crate::helpers::{
 };
 
 #[sqlx::test(migrator = "ai_agent::MIGRATOR")]
-async fn a_created_event_for_an_overdue_task_creates_a_warning_and_announces_it(db: PgPool) {
+async fn a_created_event_for_an_overdue_task_proposes_a_new_due_time_and_announces_it(db: PgPool) {
     let user = user(&db).await;
     let due = ago(90);
     let task = task(&db, user, TaskSeed::due(due).titled("Pay rent")).await;
@@ -25,10 +25,13 @@ async fn a_created_event_for_an_overdue_task_creates_a_warning_and_announces_it(
     let rows = suggestions(&db, user).await;
     assert_eq!(rows.len(), 1);
     let warning = &rows[0];
-    assert_eq!((warning.kind.as_str(), warning.status.as_str()), ("overdue", "open"));
+    assert_eq!((warning.kind.as_str(), warning.status.as_str()), ("schedule_adjustment", "open"));
     assert_eq!((warning.user_id, warning.task_id), (user, Some(task)));
-    assert_eq!(warning.title, "Overdue: Pay rent");
-    assert!(warning.message.contains("Pay rent") && warning.message.contains("UTC"), "{}", warning.message);
+    assert_eq!(warning.title, "Reschedule “Pay rent”");
+    assert!(warning.message.starts_with("Move “Pay rent” to "), "{}", warning.message);
+    let proposed: chrono::DateTime<chrono::Utc> =
+        warning.proposed_change.as_ref().unwrap()["dueAt"].as_str().unwrap().parse().unwrap();
+    assert!(proposed > chrono::Utc::now(), "never a time in the past");
     assert!(warning.dedupe_key.starts_with(&format!("overdue:{task}:")));
     assert_eq!(warning.source_event.as_deref(), Some(event.event_id.to_string().as_str()));
     assert_eq!(warning.correlation_id.as_deref(), Some("corr-created"));

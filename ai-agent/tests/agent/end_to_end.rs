@@ -86,7 +86,7 @@ async fn an_overdue_task_becomes_exactly_one_suggestion_visible_through_the_api(
                 .as_array()
                 .unwrap()
                 .iter()
-                .any(|s| s["taskId"] == id.as_str() && s["kind"] == "overdue");
+                .any(|s| s["taskId"] == id.as_str() && s["kind"] == "schedule_adjustment");
             if seen {
                 break;
             }
@@ -109,7 +109,7 @@ async fn an_overdue_task_becomes_exactly_one_suggestion_visible_through_the_api(
     }
 
     let per_task: Vec<(i64,)> = sqlx::query_as(
-        "select count(*) from task left join suggestion s on s.task_id = task.task_id and s.kind = 'overdue'
+        "select count(*) from task left join suggestion s on s.task_id = task.task_id and s.kind = 'schedule_adjustment'
          group by task.task_id",
     )
     .fetch_all(&db)
@@ -214,7 +214,7 @@ async fn a_task_added_in_the_chat_gets_an_overdue_suggestion_the_chat_can_list(d
         let listed = chat("show my suggestions", Some(added["conversationId"].clone())).await;
         let suggestions = listed["actions"][0]["suggestions"].as_array().cloned().unwrap_or_default();
         if let Some(s) = suggestions.iter().find(|s| s["taskId"] == task_id) {
-            assert_eq!(s["kind"], "overdue");
+            assert_eq!(s["kind"], "schedule_adjustment");
             assert!(listed["reply"].as_str().unwrap().contains("1 open suggestion"), "{listed}");
             break;
         }

@@ -289,6 +289,8 @@ pub struct SuggestionRow {
     pub status: String,
     pub title: String,
     pub message: String,
+    pub reason: Option<String>,
+    pub resolved_by: String,
     pub proposed_change: Option<Value>,
     pub source_event: Option<String>,
     pub correlation_id: Option<String>,
@@ -407,4 +409,78 @@ pub async fn publish(sidecar: &EmulatorHandle, id: &str, event_type: &str, user_
 pub async fn publish_event(sidecar: &EmulatorHandle, event: &TaskEvent) {
     let data = serde_json::to_value(event).unwrap();
     publish(sidecar, &event.event_id.to_string(), event.event_type().as_str(), event.user_id, &data).await;
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ItemRow {
+    pub task_id: Uuid,
+    pub ordinal: i16,
+    pub proposed_change: Value,
+    pub reason: String,
+    pub status: String,
+    pub dedupe_key: Option<String>,
+}
+
+/// The items of `suggestion_id`, in display order.
+pub async fn items(db: &PgPool, suggestion_id: Uuid) -> Vec<ItemRow> {
+    sqlx::query_as(
+        "select task_id, ordinal, proposed_change, reason, status, dedupe_key
+         from suggestion_item where suggestion_id = $1 order by ordinal",
+    )
+    .bind(suggestion_id)
+    .fetch_all(db)
+    .await
+    .unwrap()
+}
+
+/// The tasks `user` has a proposal for, alone or as an item, sorted.
+pub async fn proposed_tasks(db: &PgPool, user_id: Uuid) -> Vec<Uuid> {
+    let mut tasks: Vec<Uuid> = sqlx::query_scalar(
+        "select task_id from suggestion where user_id = $1 and task_id is not null
+         union all
+         select i.task_id from suggestion_item i join suggestion s using (suggestion_id) where s.user_id = $1",
+    )
+    .bind(user_id)
+    .fetch_all(db)
+    .await
+    .unwrap();
+    tasks.sort();
+    tasks
+}
+
+/// Sets `user_id`'s working calendar and plan size (the rest of the preferences as they are).
+pub async fn working_hours(
+    db: &PgPool,
+    user_id: Uuid,
+    days: i16,
+    hours: (&str, &str),
+    zone: &str,
+    plan_size: i16,
+) {
+    sqlx::query(
+        "insert into user_preference (user_id, work_days, work_start, work_end, time_zone, daily_plan_size)
+         values ($1, $2, $3::time, $4::time, $5, $6)
+         on conflict (user_id) do update set work_days = excluded.work_days, work_start = excluded.work_start,
+             work_end = excluded.work_end, time_zone = excluded.time_zone, daily_plan_size = excluded.daily_plan_size",
+    )
+    .bind(user_id)
+    .bind(days)
+    .bind(hours.0)
+    .bind(hours.1)
+    .bind(zone)
+    .bind(plan_size)
+    .execute(db)
+    .await
+    .unwrap();
+}
+
+/// Sets a task's estimate and creation time (the plan weighs both).
+pub async fn estimate_and_age(db: &PgPool, task_id: Uuid, minutes: Option<i32>, created_at: DateTime<Utc>) {
+    sqlx::query("update task set estimate_minutes = $2, created_at = $3 where task_id = $1")
+        .bind(task_id)
+        .bind(minutes)
+        .bind(created_at)
+        .execute(db)
+        .await
+        .unwrap();
 }

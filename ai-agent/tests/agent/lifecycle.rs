@@ -71,7 +71,7 @@ async fn the_scheduled_passes_run_and_the_service_stops_cleanly(db: PgPool) {
                 .unwrap();
         let seen = Seen {
             reminder_fired: fired.is_some(),
-            overdue_warned: has_suggestion(&db, late, "overdue", late_task).await,
+            overdue_warned: has_suggestion(&db, late, "schedule_adjustment", late_task).await,
             priority_advised: has_suggestion(&db, busy, "priority", low_but_soon).await,
             old_ids_purged: sqlx::query_scalar::<_, i64>(
                 "select count(*) from processed_event where event_id = 'long-ago'",

@@ -7,6 +7,7 @@
     reason = "integration tests fail loudly: an unwrap that panics in a helper is a failed assertion"
 )]
 
+mod daily_plan;
 mod delivery;
 mod end_to_end;
 mod helpers;
@@ -16,9 +17,12 @@ mod metrics;
 mod overdue;
 mod overdue_batch;
 mod prioritization;
+mod push;
 mod registry;
 mod reminders;
 mod replay;
+mod reschedule;
+mod restraint;
 mod security;
 mod sidecar;
 mod subscribe;

@@ -30,7 +30,7 @@ async fn deliveries_suggestions_dead_letters_and_passes_are_counted(db: PgPool) 
     };
     let dropped = |text: &str| sample(text, "agent_events_processed_total", &[("outcome", "dropped")]);
     let overdue_created =
-        |text: &str| sample(text, "agent_suggestions_created_total", &[("kind", "overdue")]);
+        |text: &str| sample(text, "agent_suggestions_created_total", &[("kind", "schedule_adjustment")]);
     let duration = |text: &str| {
         sample(text, "agent_event_processing_duration_seconds_count", &[("event_type", "tasks.created")])
     };

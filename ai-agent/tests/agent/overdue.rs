@@ -22,7 +22,7 @@ fn ran(outcome: PassOutcome) -> PassReport {
 
 /// The overdue warnings only: a task due soon also gets the prioritisation assistant's advice.
 async fn warnings(db: &PgPool, user: uuid::Uuid) -> Vec<SuggestionRow> {
-    suggestions(db, user).await.into_iter().filter(|s| s.kind == "overdue").collect()
+    suggestions(db, user).await.into_iter().filter(|s| s.kind == "schedule_adjustment").collect()
 }
 
 async fn sweep(db: &PgPool, now: DateTime<Utc>) -> PassReport {
@@ -62,6 +62,7 @@ async fn a_task_deleted_while_its_warning_is_written_gets_none_and_no_error(db: 
         kind: Kind::Overdue,
         title: "Overdue".into(),
         message: "Overdue".into(),
+        reason: "Due an hour ago.".into(),
         proposed_change: None,
         dedupe_key: dedupe::overdue(task, ago(60)),
         source_event: None,
@@ -195,10 +196,16 @@ async fn sql_and_rust_spell_every_dedupe_key_alike(db: PgPool) {
     let mut conn = db.acquire().await.unwrap();
     let row = ai_agent::db::tasks::find(&mut conn, id).await.unwrap().unwrap();
     let due = row.due_at.unwrap();
-    let keys = ai_agent::db::tasks::sql_keys(&mut conn, id).await.unwrap();
+    let now = Utc::now();
+    let keys = ai_agent::db::tasks::sql_keys(&mut conn, id, &dedupe::iso_week(now)).await.unwrap();
     assert_eq!(
         keys,
-        (dedupe::overdue(id, due), dedupe::priority(id, due), dedupe::stale(id, row.updated_at))
+        (
+            dedupe::overdue(id, due),
+            dedupe::priority(id, due, row.priority().unwrap()),
+            dedupe::stale(id, row.updated_at),
+            dedupe::overload_week_prefix(user, now),
+        )
     );
 }
 
@@ -218,22 +225,27 @@ async fn only_one_replica_sweeps_at_a_time(db: PgPool) {
 #[sqlx::test(migrator = "ai_agent::MIGRATOR")]
 async fn no_user_gets_more_than_the_hourly_limit(db: PgPool) {
     let (busy, other) = (user(&db).await, user(&db).await);
-    for i in 0..12 {
+    // Ten proposals this hour already, by events.
+    for i in 0..10 {
+        let late = task(&db, busy, TaskSeed::due(ago(200 + i))).await;
+        deliver_event(&state(&db), &created(late, busy, None)).await;
+    }
+    for i in 0..2 {
         task(&db, busy, TaskSeed::due(ago(100 - i))).await;
     }
     task(&db, other, TaskSeed::due(ago(5))).await;
     let now = Utc::now();
 
     let report = sweep(&db, now).await;
-    assert_eq!(report.suggestions_created, 11, "ten for the busy user, one for the other");
+    assert_eq!((report.examined, report.suggestions_created), (1, 1), "only the other user's task");
     assert_eq!(suggestions(&db, busy).await.len(), 10);
-    assert_eq!(suggestions(&db, other).await.len(), 1);
-    assert_eq!(outbox(&db).await.len(), 11, "only new warnings are announced");
+    assert_eq!(outbox(&db).await.len(), 11, "only new proposals are announced");
     assert_eq!(sweep(&db, now + TimeDelta::minutes(30)).await.examined, 0, "the busy user is at the limit");
 
     let an_hour_later = sweep(&db, now + TimeDelta::minutes(61)).await;
-    assert_eq!(an_hour_later.suggestions_created, 2);
-    assert_eq!(suggestions(&db, busy).await.len(), 12);
+    assert_eq!(an_hour_later.suggestions_created, 1, "the two as one group");
+    assert_eq!(suggestions(&db, busy).await.len(), 11);
+    assert_eq!(outbox(&db).await.len(), 13);
 }
 
 #[sqlx::test(migrator = "ai_agent::MIGRATOR")]

@@ -2,7 +2,7 @@
 //! decide exactly as the one-by-one path would, and announce each new warning exactly once.
 
 use ai_agent::{
-    agents::{PassOutcome, PassReport, Settings, overdue},
+    agents::{PassOutcome, PassReport, Resume, Settings, overdue},
     cron::{CronJob, tick},
     db::suggestions::insert_many,
     db::tasks::ScanPoint,
@@ -14,8 +14,8 @@ use tokio::task::JoinSet;
 use uuid::Uuid;
 
 use crate::helpers::{
-    TaskSeed, ago, created, deliver_event, outbox, set_agents_enabled, settings, state, suggestion_count,
-    suggestions, task, user,
+    TaskSeed, ago, created, deliver_event, items, outbox, proposed_tasks, set_agents_enabled, settings,
+    state, suggestion_count, suggestions, task, user,
 };
 
 fn advice(user_id: Uuid, key: &str) -> NewSuggestion {
@@ -25,6 +25,7 @@ fn advice(user_id: Uuid, key: &str) -> NewSuggestion {
         kind: Kind::Overload,
         title: format!("title {key}"),
         message: format!("message {key}"),
+        reason: format!("reason {key}"),
         proposed_change: None,
         dedupe_key: key.to_owned(),
         source_event: None,
@@ -33,10 +34,10 @@ fn advice(user_id: Uuid, key: &str) -> NewSuggestion {
 }
 
 #[sqlx::test(migrator = "ai_agent::MIGRATOR")]
-async fn a_batch_fills_a_users_hourly_slots_oldest_due_first(db: PgPool) {
+async fn a_users_many_overdue_tasks_become_one_grouped_proposal_in_one_hourly_slot(db: PgPool) {
     let user = user(&db).await;
-    // Three warnings this hour already: seven slots left for twelve overdue tasks.
-    for i in 0..3 {
+    // Nine suggestions this hour already: one slot left for twelve overdue tasks.
+    for i in 0..9 {
         let earlier = task(&db, user, TaskSeed::due(ago(500 + i))).await;
         deliver_event(&state(&db), &created(earlier, user, None)).await;
     }
@@ -48,20 +49,15 @@ async fn a_batch_fills_a_users_hourly_slots_oldest_due_first(db: PgPool) {
     let report = overdue::sweep_once(&db, &settings(), Utc::now(), None).await.unwrap().report().unwrap();
     assert_eq!(
         report,
-        PassReport {
-            examined: 12,
-            suggestions_created: 7,
-            suggestions_suppressed: 5,
-            events_published: 7,
-            ..PassReport::default()
-        }
+        PassReport { examined: 12, suggestions_created: 1, events_published: 12, ..PassReport::default() }
     );
-    let mut warned: Vec<_> =
-        suggestions(&db, user).await.iter().skip(3).map(|s| s.task_id.unwrap()).collect();
-    let mut oldest = tasks[..7].to_vec();
-    oldest.sort();
-    warned.sort();
-    assert_eq!(warned, oldest, "the seven longest overdue");
+    let group = suggestions(&db, user).await.pop().unwrap();
+    assert_eq!((group.task_id, group.proposed_change.as_ref()), (None, None));
+    let grouped: Vec<_> = items(&db, group.suggestion_id).await.iter().map(|i| i.task_id).collect();
+    let (mut grouped, mut expected) = (grouped, tasks.clone());
+    grouped.sort();
+    expected.sort();
+    assert_eq!(grouped, expected, "every overdue task, once");
 }
 
 #[sqlx::test(migrator = "ai_agent::MIGRATOR")]
@@ -94,6 +90,7 @@ async fn the_batch_gate_decides_as_one_by_one_inserts_would(db: PgPool) {
             Inserted::Duplicate => "duplicate",
             Inserted::Disabled => "disabled",
             Inserted::RateLimited => "rate_limited",
+            Inserted::BackedOff => "backed_off",
         })
         .collect();
     assert_eq!(
@@ -145,7 +142,7 @@ async fn the_sweep_writes_what_the_event_path_writes(db: PgPool) {
 }
 
 #[sqlx::test(migrator = "ai_agent::MIGRATOR")]
-async fn one_event_per_new_warning_and_none_for_the_rest(db: PgPool) {
+async fn one_event_per_newly_proposed_task_and_none_for_the_rest(db: PgPool) {
     let (alice, bob, off) = (user(&db).await, user(&db).await, user(&db).await);
     set_agents_enabled(&db, off, false).await;
     for i in 0..15 {
@@ -157,11 +154,11 @@ async fn one_event_per_new_warning_and_none_for_the_rest(db: PgPool) {
     }
 
     let report = overdue::sweep_once(&db, &settings(), Utc::now(), None).await.unwrap().report().unwrap();
-    assert_eq!((report.suggestions_created, report.events_published), (14, 14));
+    assert_eq!((report.suggestions_created, report.events_published), (2, 19), "a group each, 15 + 4 items");
     let mut announced: Vec<_> = outbox(&db).await.iter().map(|e| (e.user_id, e.task_id)).collect();
     let mut warned = Vec::new();
     for user in [alice, bob, off] {
-        warned.extend(suggestions(&db, user).await.iter().map(|s| (s.user_id, s.task_id.unwrap())));
+        warned.extend(proposed_tasks(&db, user).await.into_iter().map(|task| (user, task)));
     }
     announced.sort();
     warned.sort();
@@ -189,8 +186,10 @@ async fn concurrent_sweeps_and_batches_create_no_duplicates(db: PgPool) {
             created += report.suggestions_created;
         }
     }
-    assert_eq!(created, 30);
-    assert_eq!(suggestion_count(&db).await, 30);
+    assert_eq!(created, 6, "a group per user");
+    assert_eq!(suggestion_count(&db).await, 6);
+    let items: i64 = sqlx::query_scalar("select count(*) from suggestion_item").fetch_one(&db).await.unwrap();
+    assert_eq!(items, 30);
     assert_eq!(outbox(&db).await.len(), 30);
 
     // Past the job lock: overlapping batches, users in opposite orders, all at once. The locks
@@ -216,7 +215,7 @@ async fn concurrent_sweeps_and_batches_create_no_duplicates(db: PgPool) {
         created += count.unwrap();
     }
     assert_eq!(created, 12);
-    assert_eq!(suggestion_count(&db).await, 42);
+    assert_eq!(suggestion_count(&db).await, 18);
 }
 
 #[sqlx::test(migrator = "ai_agent::MIGRATOR")]
@@ -246,26 +245,25 @@ async fn a_full_pass_tells_the_next_where_to_resume(db: PgPool) {
     }
     tasks.sort();
     let point = |task_id| Some(ScanPoint { due_at: due, task_id });
+    let resume = |task_id| point(task_id).map(Resume::Due);
     let small_batches = Settings { batch_size: 2, ..settings() };
     let pass = |after| {
         let (db, settings) = (db.clone(), small_batches.clone());
         async move { overdue::sweep_once(&db, &settings, Utc::now(), after).await.unwrap().report().unwrap() }
     };
-    let warned =
-        || async { suggestions(&db, user).await.iter().map(|s| s.task_id.unwrap()).collect::<Vec<_>>() };
+    let warned = || proposed_tasks(&db, user);
 
     // Started after the second task, a pass skips the two before it, though they have no warning.
     let report = pass(point(tasks[1])).await;
-    assert_eq!((report.examined, report.suggestions_created), (2, 2));
-    assert_eq!(report.resume_after, point(tasks[3]), "a full batch names its last task");
-    let mut got = warned().await;
-    got.sort();
-    assert_eq!(got, tasks[2..4]);
+    assert_eq!((report.examined, report.suggestions_created), (2, 1), "one group of two");
+    assert_eq!(report.resume_after, resume(tasks[3]), "a full batch names its last task");
+    assert_eq!(warned().await, tasks[2..4]);
 
-    let report = pass(report.resume_after).await;
+    let Some(Resume::Due(after)) = report.resume_after else { unreachable!() };
+    let report = pass(Some(after)).await;
     assert_eq!((report.examined, report.resume_after), (1, None), "a short batch ends the tick");
     // From the start, the skipped ones are found again.
     let report = pass(None).await;
-    assert_eq!((report.examined, report.suggestions_created), (2, 2));
+    assert_eq!((report.examined, report.suggestions_created), (2, 1));
     assert_eq!(warned().await.len(), 5);
 }

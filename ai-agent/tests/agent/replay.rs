@@ -18,8 +18,11 @@ async fn dead_letter(db: &PgPool, payload: &Value) {
         .unwrap();
 }
 
-async fn overdue_suggestions(db: &PgPool) -> i64 {
-    sqlx::query_scalar("select count(*) from suggestion where kind = 'overdue'").fetch_one(db).await.unwrap()
+async fn reschedule_proposals(db: &PgPool) -> i64 {
+    sqlx::query_scalar("select count(*) from suggestion where kind = 'schedule_adjustment'")
+        .fetch_one(db)
+        .await
+        .unwrap()
 }
 
 #[sqlx::test(migrator = "ai_agent::MIGRATOR")]
@@ -37,11 +40,11 @@ async fn a_replay_processes_each_letter_once_and_leaves_poison_for_inspection(db
     let registry = Registry::standard();
     let report = replay_dead_letters(&db, &registry, &settings()).await.unwrap();
     assert_eq!(report, ReplayReport { replayed: 2, still_failing: 1, interrupted: false });
-    assert_eq!(overdue_suggestions(&db).await, 1, "the duplicate letter had no second effect");
+    assert_eq!(reschedule_proposals(&db).await, 1, "the duplicate letter had no second effect");
 
     let again = replay_dead_letters(&db, &registry, &settings()).await.unwrap();
     assert_eq!(again, ReplayReport { replayed: 0, still_failing: 1, interrupted: false });
-    assert_eq!(overdue_suggestions(&db).await, 1);
+    assert_eq!(reschedule_proposals(&db).await, 1);
     let pending: i64 = sqlx::query_scalar("select count(*) from dead_letter where replayed_at is null")
         .fetch_one(&db)
         .await

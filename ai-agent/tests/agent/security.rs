@@ -53,7 +53,7 @@ async fn deliveries_without_the_right_app_token_change_nothing(db: sqlx::PgPool)
         .fetch_all(&db)
         .await
         .unwrap();
-    assert_eq!(kinds, ["overdue"]);
+    assert_eq!(kinds, ["schedule_adjustment"]);
     assert_eq!(dead_letters(&db).await.len(), 1);
 
     let metrics = send(app.clone(), Request::get("/metrics").body(Body::empty()).unwrap()).await;

@@ -31,7 +31,7 @@ async fn an_event_published_through_the_sidecar_creates_an_overdue_warning(db: P
     assert_eq!(records[0].route.as_deref(), Some("/events/tasks-lifecycle"));
     let rows = suggestions(&db, user).await;
     assert_eq!(rows.len(), 1);
-    assert_eq!(rows[0].kind, "overdue");
+    assert_eq!(rows[0].kind, "schedule_adjustment");
     agent.stop().await;
 }
 

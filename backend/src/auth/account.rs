@@ -22,7 +22,7 @@ use crate::{
     http::{AppJson, AppState, RequestContext},
     preferences::{Preferences, PreferencesResponse},
     projects::{self, dto::ProjectResponse},
-    suggestions::SuggestionResponse,
+    suggestions::{self, dto::SuggestionResponse},
     tasks::{dto::TaskResponse, service::Task},
 };
 
@@ -185,11 +185,11 @@ async fn export_account(State(state): State<AppState>, auth: AuthUser) -> Result
         .into_iter()
         .map(|row| Task::from_row(row).map(|t| t.response(now)))
         .collect::<Result<_>>()?;
-    let suggestions = db::suggestions::list(&state.db, auth.user_id, None, u32::MAX)
-        .await?
-        .into_iter()
-        .map(SuggestionResponse::from)
-        .collect();
+    let suggestions = suggestions::service::with_items(
+        &state.db,
+        db::suggestions::list(&state.db, auth.user_id, None, u32::MAX).await?,
+    )
+    .await?;
     let max = state.config.quotas.max_conversations_per_user.max(1);
     let mut conversations = Vec::new();
     for row in db::chat::list_conversations(&state.db, auth.user_id, max).await? {

@@ -12,7 +12,7 @@ use crate::{
     domain::{list_query::ListQuery, origin::Origin, quick_add::KnownProject, task::Tags},
     error::{AppError, Result},
     preferences::Preferences,
-    suggestions::SuggestionResponse,
+    suggestions::{self, dto::SuggestionResponse},
     tasks::{
         dto::{CreateTaskRequest, TaskResponse, UpdateTaskRequest},
         model::TaskFields,
@@ -182,7 +182,7 @@ impl Toolbox<'_> {
     /// The user's open suggestions, newest first.
     pub async fn suggestions(&self) -> Result<Vec<SuggestionResponse>> {
         let rows = db::suggestions::list(self.db, self.user_id, Some("open"), 50).await?;
-        Ok(rows.into_iter().map(Into::into).collect())
+        suggestions::service::with_items(self.db, rows).await
     }
 
     /// Carries out a confirmed pending action. Tasks that are gone by now are skipped.

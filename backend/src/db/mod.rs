@@ -6,6 +6,7 @@
 //! and the build then needs no database. Every query here runs in the integration tests
 //! against a real PostgreSQL, which is what catches a mismatch.
 
+pub mod assistant;
 pub mod calendar;
 pub mod chat;
 pub mod chat_usage;
@@ -13,6 +14,7 @@ pub mod idempotency;
 pub mod outbox;
 pub mod preferences;
 pub mod projects;
+pub mod push;
 pub mod quotas;
 pub mod rate_limits;
 pub mod reminders;

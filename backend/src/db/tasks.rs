@@ -20,7 +20,8 @@ macro_rules! task_columns {
     () => {
         "task_id, user_id, title, description, priority::text as priority, tags, due_at,
          recurrence_rule, recurrence_basis, reminders, series_id, series_start_at, occurrence_number,
-         previous_task_id, completed_at, project_id, section_id, parent_id, position, created_at, updated_at"
+         previous_task_id, completed_at, project_id, section_id, parent_id, position, estimate_minutes,
+         created_at, updated_at"
     };
 }
 
@@ -45,6 +46,7 @@ pub struct TaskRow {
     pub section_id: Option<Uuid>,
     pub parent_id: Option<Uuid>,
     pub position: String,
+    pub estimate_minutes: Option<i32>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     /// A parent's subtasks, and how many of them are done: read by the list and single-task
@@ -83,6 +85,7 @@ pub struct TaskWrite {
     pub project_id: Uuid,
     pub section_id: Option<Uuid>,
     pub parent_id: Option<Uuid>,
+    pub estimate_minutes: Option<i32>,
 }
 
 /// Where a new task sits: in its series, and among its siblings (its manual-order key).
@@ -96,16 +99,17 @@ pub struct SeriesPlace {
     pub position: Position,
 }
 
-/// `insert into task`, returning the row, with `$1`–`$20` bound by [`bind_insert`]. A conflict
+/// `insert into task`, returning the row, with `$1`–`$21` bound by [`bind_insert`]. A conflict
 /// inserts nothing and returns no row.
 macro_rules! insert_task {
     () => {
         concat!(
             "insert into task (task_id, user_id, title, description, priority, tags, tag_keys, due_at,
-                 recurrence_rule, recurrence_basis, reminders, project_id, section_id, parent_id, series_id,
-                 series_start_at, occurrence_number, occurrence_on, previous_task_id, position)
+                 recurrence_rule, recurrence_basis, reminders, project_id, section_id, parent_id,
+                 estimate_minutes, series_id, series_start_at, occurrence_number, occurrence_on, previous_task_id,
+                 position)
              values ($1, $2, $3, $4, $5::task_priority, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
-                 $19, $20)
+                 $19, $20, $21)
              on conflict do nothing
              returning ",
             task_columns!()
@@ -131,8 +135,8 @@ fn bind_insert<'q>(
         .bind(place.position.as_str())
 }
 
-/// The twelve user-editable columns: title to reminders in table order, then project, section
-/// and parent.
+/// The thirteen user-editable columns: title to reminders in table order, then project,
+/// section, parent and estimate.
 fn bind_fields<'q>(query: TaskQuery<'q>, fields: &'q TaskWrite) -> TaskQuery<'q> {
     query
         .bind(&fields.title)
@@ -147,6 +151,7 @@ fn bind_fields<'q>(query: TaskQuery<'q>, fields: &'q TaskWrite) -> TaskQuery<'q>
         .bind(fields.project_id)
         .bind(fields.section_id)
         .bind(fields.parent_id)
+        .bind(fields.estimate_minutes)
 }
 
 /// An event's outbox values, in [`platform::insert_into_outbox!`]'s order from the event id
@@ -213,12 +218,12 @@ pub async fn insert_with_effects(
         "), new_reminders as (
              insert into reminder (reminder_id, task_id, user_id, fire_at)
              select r.id, t.task_id, t.user_id, r.fire_at
-             from new_task t cross join unnest($21::uuid[], $22::timestamptz[]) as r(id, fire_at)
+             from new_task t cross join unnest($22::uuid[], $23::timestamptz[]) as r(id, fire_at)
              where r.fire_at > now()
              on conflict (task_id, fire_at) do nothing
          ), new_event as (",
         platform::insert_into_outbox!(),
-        "select $23, t.user_id, t.task_id, $24, $25, $26, $27, $28 from new_task t
+        "select $24, t.user_id, t.task_id, $25, $26, $27, $28, $29 from new_task t
          )
          select * from new_task"
     ));
@@ -468,7 +473,7 @@ pub async fn change_with_effects(
         TaskChange::Fields(_) => with_effects!(
             "update task set title = $11, description = $12, priority = $13::task_priority, tags = $14,
                  tag_keys = $15, due_at = $16, recurrence_rule = $17, recurrence_basis = $18, reminders = $19,
-                 project_id = $20, section_id = $21, parent_id = $22,
+                 project_id = $20, section_id = $21, parent_id = $22, estimate_minutes = $23,
                  -- The first task of a series defines where the series starts.
                  series_start_at = case when series_id = task_id then $16 else series_start_at end"
         ),

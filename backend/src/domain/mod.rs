@@ -2,6 +2,7 @@
 //! edge; everything behind the handlers takes only parsed types.
 
 pub mod account;
+pub mod advice_kind;
 pub mod list_query;
 pub mod name;
 pub mod origin;
@@ -11,6 +12,7 @@ pub mod quick_add;
 pub mod recurrence;
 pub mod task;
 pub mod time_zone;
+pub mod working_hours;
 
 pub use events::Priority;
 

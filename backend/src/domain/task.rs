@@ -37,6 +37,25 @@ impl TaskTitle {
     }
 }
 
+/// How long a task is expected to take, in whole minutes: at least one, at most a day. The
+/// daily plan fits estimated tasks into what is left of the working day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Estimate(u16);
+
+impl Estimate {
+    pub const MAX_MINUTES: u16 = 1440;
+
+    pub fn parse(minutes: i64) -> Result<Self, FieldError> {
+        u16::try_from(minutes).ok().filter(|m| (1..=Self::MAX_MINUTES).contains(m)).map(Self).ok_or_else(
+            || FieldError::new("estimateMinutes", format!("must be between 1 and {}", Self::MAX_MINUTES)),
+        )
+    }
+
+    pub fn minutes(self) -> u16 {
+        self.0
+    }
+}
+
 /// Optional free text. Blank text means "no description", so clearing the field in a form and
 /// sending `null` end up the same.
 #[derive(Debug, Clone, PartialEq, Eq)]

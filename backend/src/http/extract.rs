@@ -3,7 +3,10 @@
 
 use axum::{
     body::Bytes,
-    extract::{FromRequest, FromRequestParts, Request, rejection::BytesRejection, rejection::PathRejection},
+    extract::{
+        FromRequest, FromRequestParts, OptionalFromRequest, Request, rejection::BytesRejection,
+        rejection::PathRejection,
+    },
     http::{header, request::Parts},
 };
 use serde::de::DeserializeOwned;
@@ -28,6 +31,26 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for AppJson<T> {
     }
 }
 
+/// `Option<AppJson<T>>`: an empty body (whatever its content type, as some clients label a
+/// bodyless POST) is `None`; anything else must be JSON of the right shape.
+impl<T: DeserializeOwned, S: Send + Sync> OptionalFromRequest<S> for AppJson<T> {
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Option<Self>, Self::Rejection> {
+        let json = is_json(req.headers().get(header::CONTENT_TYPE));
+        let bytes = Bytes::from_request(req, state).await.map_err(body_error)?;
+        if bytes.is_empty() {
+            return Ok(None);
+        }
+        if !json {
+            return Err(AppError::UnsupportedMediaType {
+                detail: "expected a JSON body with `Content-Type: application/json`".into(),
+            });
+        }
+        parse_json(&bytes).map(|t| Some(Self(t)))
+    }
+}
+
 fn is_json(content_type: Option<&axum::http::HeaderValue>) -> bool {
     let Some(mime) = content_type.and_then(|v| v.to_str().ok()) else { return false };
     let essence = mime.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
@@ -48,7 +71,7 @@ fn body_error(rejection: BytesRejection) -> AppError {
 
 /// Deserialises JSON, reporting a syntax error as `malformed_json` and a shape error as a
 /// validation error at the JSON path where it happened.
-pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
+fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
     refuse_nul_characters(bytes)?;
     let de = &mut serde_json::Deserializer::from_slice(bytes);
     serde_path_to_error::deserialize(de).map_err(|e| {

@@ -22,13 +22,13 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_swagger_ui::SwaggerUi;
 
 pub use context::RequestContext;
-pub use extract::{AppJson, AppPath, parse_json};
+pub use extract::{AppJson, AppPath};
 pub use middleware::CorrelationId;
 
 use uuid::Uuid;
 
 use crate::{
-    auth,
+    assistant, auth,
     auth::{AuthRateLimiter, RateLimiter},
     cache::TtlCache,
     calendar, chat,
@@ -36,7 +36,7 @@ use crate::{
     error::AppError,
     health, import,
     preferences::{self, Preferences},
-    projects, stream, suggestions, tasks, web,
+    projects, push, stream, suggestions, tasks, web,
 };
 
 #[derive(Clone)]
@@ -97,6 +97,7 @@ const CACHE_CAPACITY: usize = 50_000;
         (name = "tasks", description = "The signed-in user's tasks"),
         (name = "projects", description = "The signed-in user's projects and their sections"),
         (name = "preferences", description = "The signed-in user's preferences"),
+        (name = "push", description = "Web Push: notifications on the user's browsers, even with no tab open"),
         (name = "calendar", description = "The calendar feed: a secret address calendar apps subscribe to"),
         (name = "suggestions", description = "What the assistants suggest, and accepting or dismissing it"),
         (name = "stream", description = "Live updates for open browser tabs (Server-Sent Events)"),
@@ -119,10 +120,12 @@ fn api_v1() -> OpenApiRouter<AppState> {
         .merge(auth::router())
         .merge(tasks::router())
         .merge(projects::router())
+        .merge(push::router())
         .merge(import::router())
         .merge(preferences::router())
         .merge(calendar::router())
         .merge(suggestions::router())
+        .merge(assistant::router())
         .merge(stream::router())
         .merge(chat::router())
 }

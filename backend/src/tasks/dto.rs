@@ -13,7 +13,7 @@ use crate::{
         list_query::{SortField, SortOrder, StatusFilter},
         quick_add::ProposedTask,
         recurrence::RecurrenceInput,
-        task::is_overdue,
+        task::{Estimate, is_overdue},
     },
 };
 
@@ -44,6 +44,10 @@ pub struct CreateTaskRequest {
     /// Makes the task a subtask of one of the user's tasks that is not a subtask itself. A
     /// subtask is in its parent's project and section (give no other) and does not repeat.
     pub parent_id: Option<Uuid>,
+    /// Expected effort in minutes, 1–1440; the daily plan fits estimated tasks into the
+    /// working day.
+    #[schema(minimum = 1, maximum = 1440)]
+    pub estimate_minutes: Option<i64>,
 }
 
 impl From<ProposedTask> for CreateTaskRequest {
@@ -59,6 +63,7 @@ impl From<ProposedTask> for CreateTaskRequest {
             project_id: task.project_id,
             section_id: task.section_id,
             parent_id: None,
+            estimate_minutes: None,
         }
     }
 }
@@ -103,6 +108,10 @@ pub struct UpdateTaskRequest {
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<Uuid>, nullable)]
     pub parent_id: Option<Option<Uuid>>,
+    /// Expected effort in minutes, 1–1440; `null` clears it.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<i64>, nullable, minimum = 1, maximum = 1440)]
+    pub estimate_minutes: Option<Option<i64>>,
 }
 
 /// A move in the manual order of the list the task is in: its project's tasks in one section
@@ -143,6 +152,8 @@ pub struct TaskResponse {
     pub parent_id: Option<Uuid>,
     /// Its key in the manual order (`sort=position`): compare keys as strings, bytewise.
     pub position: String,
+    /// Expected effort in minutes.
+    pub estimate_minutes: Option<u16>,
     /// Its subtasks, and how many are done (both 0 for a task without subtasks).
     pub subtasks: SubtaskCounts,
     pub completed: bool,
@@ -180,6 +191,7 @@ impl TaskResponse {
             section_id: fields.section_id,
             parent_id: fields.parent_id,
             position: row.position.clone(),
+            estimate_minutes: fields.estimate.map(Estimate::minutes),
             subtasks: SubtaskCounts { total: row.subtasks_total, done: row.subtasks_done },
             completed: row.completed_at.is_some(),
             completed_at: row.completed_at,

@@ -11,7 +11,7 @@ use crate::{
     domain::{
         FieldError,
         recurrence::{Basis, Recurrence},
-        task::{Reminders, Tags, TaskDescription, TaskTitle, check_recurrence_is_dated, parse_due},
+        task::{Estimate, Reminders, Tags, TaskDescription, TaskTitle, check_recurrence_is_dated, parse_due},
     },
     preferences::Preferences,
 };
@@ -32,6 +32,7 @@ pub struct TaskFields {
     /// The task this one is a subtask of; the service keeps it one level deep and in the
     /// parent's project and section.
     pub parent_id: Option<Uuid>,
+    pub estimate: Option<Estimate>,
 }
 
 /// Keeps a field's value, or its problems for the combined report.
@@ -45,6 +46,20 @@ fn one<T>(result: Result<T, FieldError>) -> Result<T, Vec<FieldError>> {
 
 fn not_null(field: &str) -> Vec<FieldError> {
     vec![FieldError::new(field, "cannot be null")]
+}
+
+/// A nullable field under a PATCH: absent keeps `current`, `null` clears it, a value is parsed.
+#[expect(clippy::option_option, reason = "a PATCH body tells an absent field from an explicit null")]
+fn patch_nullable<T: Clone, R>(
+    current: Option<&T>,
+    patch: Option<Option<R>>,
+    parse: impl FnOnce(R) -> Result<T, Vec<FieldError>>,
+) -> Result<Option<T>, Vec<FieldError>> {
+    match patch {
+        None => Ok(current.cloned()),
+        Some(None) => Ok(None),
+        Some(Some(raw)) => parse(raw).map(Some),
+    }
 }
 
 impl TaskFields {
@@ -61,8 +76,16 @@ impl TaskFields {
         let due_at = keep(e, one(req.due_at.map(|d| parse_due("dueAt", &d, prefs.time_zone)).transpose()));
         let recurrence = keep(e, req.recurrence.map(Recurrence::parse).transpose());
         let reminders = keep(e, Reminders::parse(req.reminders.unwrap_or_default()));
-        let (Some(title), Some(description), Some(tags), Some(due_at), Some(recurrence), Some(reminders)) =
-            (title, description, tags, due_at, recurrence, reminders)
+        let estimate = keep(e, one(req.estimate_minutes.map(Estimate::parse).transpose()));
+        let (
+            Some(title),
+            Some(description),
+            Some(tags),
+            Some(due_at),
+            Some(recurrence),
+            Some(reminders),
+            Some(estimate),
+        ) = (title, description, tags, due_at, recurrence, reminders, estimate)
         else {
             return Err(std::mem::take(e));
         };
@@ -85,6 +108,7 @@ impl TaskFields {
             project_id,
             section_id: req.section_id,
             parent_id: req.parent_id,
+            estimate,
         }
         .finish(prefs)
     }
@@ -126,20 +150,12 @@ impl TaskFields {
         );
         let due_at = keep(
             e,
-            match patch.due_at {
-                None => Ok(self.due_at),
-                Some(None) => Ok(None),
-                Some(Some(d)) => one(parse_due("dueAt", &d, prefs.time_zone).map(Some)),
-            },
+            patch_nullable(self.due_at.as_ref(), patch.due_at, |d| {
+                one(parse_due("dueAt", &d, prefs.time_zone))
+            }),
         );
-        let recurrence = keep(
-            e,
-            match patch.recurrence {
-                None => Ok(self.recurrence.clone()),
-                Some(None) => Ok(None),
-                Some(Some(r)) => Recurrence::parse(r).map(Some),
-            },
-        );
+        let recurrence =
+            keep(e, patch_nullable(self.recurrence.as_ref(), patch.recurrence, Recurrence::parse));
         let reminders = keep(
             e,
             match patch.reminders {
@@ -156,6 +172,10 @@ impl TaskFields {
                 Some(Some(p)) => Ok(p),
             },
         );
+        let estimate = keep(
+            e,
+            patch_nullable(self.estimate.as_ref(), patch.estimate_minutes, |m| one(Estimate::parse(m))),
+        );
         let (
             Some(title),
             Some(description),
@@ -165,7 +185,8 @@ impl TaskFields {
             Some(recurrence),
             Some(reminders),
             Some(project_id),
-        ) = (title, description, priority, tags, due_at, recurrence, reminders, project_id)
+            Some(estimate),
+        ) = (title, description, priority, tags, due_at, recurrence, reminders, project_id, estimate)
         else {
             return Err(std::mem::take(e));
         };
@@ -187,6 +208,7 @@ impl TaskFields {
             project_id,
             section_id,
             parent_id,
+            estimate,
         }
         .finish(prefs)
     }
@@ -231,6 +253,11 @@ impl TaskFields {
             project_id: row.project_id,
             section_id: row.section_id,
             parent_id: row.parent_id,
+            estimate: row
+                .estimate_minutes
+                .map(|m| Estimate::parse(m.into()))
+                .transpose()
+                .map_err(|e| invalid(vec![e]))?,
         })
     }
 
@@ -248,6 +275,7 @@ impl TaskFields {
             project_id: self.project_id,
             section_id: self.section_id,
             parent_id: self.parent_id,
+            estimate_minutes: self.estimate.map(|e| e.minutes().into()),
         }
     }
 
@@ -274,6 +302,10 @@ impl TaskFields {
             section_id: Change::if_changed(self.section_id, new.section_id),
             parent_id: Change::if_changed(self.parent_id, new.parent_id),
             position: None,
+            estimate_minutes: Change::if_changed(
+                self.estimate.map(Estimate::minutes),
+                new.estimate.map(Estimate::minutes),
+            ),
         }
     }
 }

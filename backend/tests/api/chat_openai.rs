@@ -17,7 +17,7 @@ use platform::metrics::sample;
 use crate::helpers::{TestApp, eventually, problem};
 
 /// Answers the n-th chat-completions request (from 0) with `script(n, request body)`.
-struct Script<F>(AtomicUsize, F);
+pub struct Script<F>(pub AtomicUsize, pub F);
 
 impl<F: Fn(usize, &Value) -> ResponseTemplate + Send + Sync> Respond for Script<F> {
     fn respond(&self, request: &Request) -> ResponseTemplate {
@@ -27,7 +27,7 @@ impl<F: Fn(usize, &Value) -> ResponseTemplate + Send + Sync> Respond for Script<
     }
 }
 
-fn completion(message: &Value) -> ResponseTemplate {
+pub fn completion(message: &Value) -> ResponseTemplate {
     let finish = if message.get("tool_calls").is_some() { "tool_calls" } else { "stop" };
     ResponseTemplate::new(200).set_body_json(json!({
         "id": "chatcmpl-1",
@@ -62,20 +62,32 @@ fn tool_results(body: &Value) -> Vec<Value> {
         .collect()
 }
 
-async fn app_with(db: PgPool, server: &MockServer, rounds: u32) -> TestApp {
+/// The app on the OpenAI engine, pointed at `server`, with `tweak` applied last.
+pub async fn app_on_model(
+    db: PgPool,
+    server: &MockServer,
+    tweak: impl FnOnce(&mut backend::config::Config),
+) -> TestApp {
     let base = format!("{}/v1", server.uri());
     TestApp::spawn_with(db, move |c| {
         c.chat.chat_engine = backend::config::ChatEngineKind::Openai;
         c.chat.openai_base_url = base;
         c.chat.openai_api_key = Some("test-key".into());
         c.chat.openai_model = "stand-in".into();
+        tweak(c);
+    })
+    .await
+}
+
+async fn app_with(db: PgPool, server: &MockServer, rounds: u32) -> TestApp {
+    app_on_model(db, server, move |c| {
         c.chat.chat_provider_timeout_secs = 1;
         c.chat.chat_max_tool_rounds = rounds;
     })
     .await
 }
 
-async fn mount<F: Fn(usize, &Value) -> ResponseTemplate + Send + Sync + 'static>(
+pub async fn mount<F: Fn(usize, &Value) -> ResponseTemplate + Send + Sync + 'static>(
     server: &MockServer,
     script: F,
 ) {

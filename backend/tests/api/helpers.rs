@@ -39,6 +39,8 @@ impl TestApp {
         // The built-in chat engine whatever the environment says; tests that want the
         // OpenAI-compatible one point it at a stand-in.
         config.chat.chat_engine = backend::config::ChatEngineKind::Offline;
+        // Only the tests of the wording ask the stand-in model to phrase suggestions.
+        config.chat.assistant_model_wording = false;
         config.chat.chat_rate_limit_per_minute = 0;
         config.quotas.write_rate_limit_per_minute = 0;
         config.outbox.dapr_http_endpoint = Some(dapr.base_url().to_owned());

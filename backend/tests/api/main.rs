@@ -7,6 +7,7 @@
 )]
 
 mod account;
+mod assistant_feedback;
 mod auth;
 mod calendar;
 mod chat;
@@ -19,12 +20,14 @@ mod metrics;
 mod operations;
 mod preferences;
 mod projects;
+mod push;
 mod quick_add;
 mod recurrence;
 mod relay;
 mod security;
 mod stream;
 mod subtasks;
+mod suggestion_wording;
 mod suggestions;
 mod tasks;
 mod validation;

@@ -124,7 +124,12 @@ async fn the_openapi_document_describes_every_operation(db: PgPool) {
     let feed_file = feed["url"].as_str().unwrap().rsplit('/').next().unwrap().to_owned();
     let anonymous = reqwest::Client::new();
     for (path, methods) in &documented {
-        let concrete = path.replace("{id}", &uuid::Uuid::nil().to_string()).replace("{file}", &feed_file);
+        let nil = uuid::Uuid::nil().to_string();
+        let concrete = path
+            .replace("{id}", &nil)
+            .replace("{taskId}", &nil)
+            .replace("{file}", &feed_file)
+            .replace("{kind}", "priority");
         assert!(!concrete.contains('{'), "a parameter this test cannot fill in: {path}");
         let url = client.url(&concrete);
         for method in METHODS {

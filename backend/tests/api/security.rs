@@ -115,7 +115,8 @@ async fn another_users_tasks_and_suggestions_are_not_found_on_every_operation(db
         } else {
             (task_id.clone(), json!({"title": "Yours now", "priority": "urgent"}), "")
         };
-        let url = format!("{}{query}", path.replace("{id}", &id));
+        // A suggestion item is named by its task.
+        let url = format!("{}{query}", path.replace("{id}", &id).replace("{taskId}", &task_id));
         let mut request = intruder.client.http.request(method(m), intruder.client.url(&url));
         if m == "patch" {
             request = request.json(&body);

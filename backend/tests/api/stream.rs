@@ -13,13 +13,13 @@ use crate::{
 };
 
 /// One open `text/event-stream` response, read event by event.
-struct EventStream {
+pub struct EventStream {
     body: futures::stream::BoxStream<'static, reqwest::Result<axum::body::Bytes>>,
     buffer: String,
 }
 
 impl EventStream {
-    async fn open(user: &User) -> Self {
+    pub async fn open(user: &User) -> Self {
         let res = user.client.http.get(user.client.url("/api/v1/stream")).send().await.unwrap();
         assert_eq!(res.status(), StatusCode::OK);
         assert_eq!(res.headers()["content-type"], "text/event-stream");
@@ -29,7 +29,7 @@ impl EventStream {
     }
 
     /// The next event's name and data, skipping keep-alive comments.
-    async fn next(&mut self) -> (String, Value) {
+    pub async fn next(&mut self) -> (String, Value) {
         self.next_within(Duration::from_secs(5)).await.expect("an event within 5 s")
     }
 

@@ -146,6 +146,40 @@ async fn each_operation_writes_exactly_one_event_of_its_kind(db: PgPool) {
 }
 
 #[sqlx::test(migrator = "backend::MIGRATOR")]
+async fn an_estimate_is_set_changed_cleared_and_checked(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    let user = app.signed_up().await;
+    let task = user.create_task(json!({"title": "Write summary", "estimateMinutes": 45})).await;
+    assert_eq!(task["estimateMinutes"], 45);
+    let id = task["id"].as_str().unwrap();
+    let path = format!("/api/v1/tasks/{id}");
+
+    let res = user.client.patch(&path, &json!({"estimateMinutes": 90})).await;
+    assert_eq!(json(res).await["estimateMinutes"], 90);
+    let res = user.client.patch(&path, &json!({"estimateMinutes": null})).await;
+    assert_eq!(json(res).await["estimateMinutes"], Value::Null);
+    for bad in [json!(0), json!(1441), json!(-5)] {
+        let res = user.client.patch(&path, &json!({"estimateMinutes": bad})).await;
+        let body = problem(res, StatusCode::BAD_REQUEST, "validation_failed").await;
+        assert_eq!(problem_fields(&body), ["estimateMinutes"], "{bad}");
+    }
+    let res = user.client.post("/api/v1/tasks", &json!({"title": "x", "estimateMinutes": 2000})).await;
+    let body = problem(res, StatusCode::BAD_REQUEST, "validation_failed").await;
+    assert_eq!(problem_fields(&body), ["estimateMinutes"]);
+
+    let events = app.outbox_events(id).await;
+    let changes: Vec<&Value> = events.iter().skip(1).map(|(_, payload)| &payload["changes"]).collect();
+    assert_eq!(
+        changes,
+        [
+            &json!({"estimateMinutes": {"from": 45, "to": 90}}),
+            &json!({"estimateMinutes": {"from": 90, "to": null}})
+        ],
+        "each change has its event, naming only the estimate"
+    );
+}
+
+#[sqlx::test(migrator = "backend::MIGRATOR")]
 async fn a_refused_operation_writes_no_event_and_no_change(db: PgPool) {
     let app = TestApp::spawn(db).await;
     let user = app.signed_up().await;

@@ -11,9 +11,22 @@ async fn the_web_app_is_served_with_its_routes_and_cache_policy(db: PgPool) {
     std::fs::create_dir_all(dir.join("assets")).unwrap();
     std::fs::write(dir.join("index.html"), "<!doctype html><div id=root></div>").unwrap();
     std::fs::write(dir.join("assets/app-3f2c9a4e.js"), "console.log('todo');".repeat(100)).unwrap();
+    std::fs::write(dir.join("sw.js"), "self.addEventListener('fetch', () => {});").unwrap();
+    std::fs::write(dir.join("manifest.webmanifest"), r#"{"name":"Todo"}"#).unwrap();
     let web_dir = dir.clone();
     let app = TestApp::spawn_with(db, |c| c.web_dir = Some(web_dir)).await;
     let client = app.client();
+
+    // The installable app: browsers take a service worker only as JavaScript, and must check it
+    // for a new deployment on every load (no-cache), or they run the old code until it expires.
+    for (path, content_type) in
+        [("/sw.js", "text/javascript"), ("/manifest.webmanifest", "application/manifest+json")]
+    {
+        let res = client.get(path).await;
+        assert_eq!(res.status(), StatusCode::OK, "{path}");
+        assert_eq!(res.headers()["content-type"], content_type, "{path}");
+        assert_eq!(res.headers()["cache-control"], "no-cache", "{path}");
+    }
 
     for path in ["/", "/tasks/some-id", "/settings"] {
         let res = client.get(path).await;

@@ -63,6 +63,10 @@ pub struct TaskChanges {
     /// it. Added after the first release, like `projectId`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub position: Option<Change<String>>,
+    /// The expected effort in minutes changed (`None`: no estimate). Added after the first
+    /// release, like `projectId`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub estimate_minutes: Option<Change<Option<u16>>>,
 }
 
 impl TaskChanges {

@@ -66,6 +66,7 @@ fn expected(event_type: EventType) -> TaskEvent {
                     section_id: Change::if_changed(None, Some(uuid("7b8c9d0e-1f2a-4b3c-9d4e-5f6a7b8c9d0e"))),
                     parent_id: Change::if_changed(None, Some(uuid("3f2c9a4e-6b1d-4c8e-9f7a-2d5b8e1c4a5f"))),
                     position: Change::if_changed("00064a1b2c3d4e5f8".into(), "00064a1b2c3d4e5f4".into()),
+                    estimate_minutes: Change::if_changed(None, Some(45)),
                 },
             },
         ),
@@ -185,6 +186,7 @@ fn updated_changes_list_only_the_fields_that_changed() {
         keys,
         [
             "dueDate",
+            "estimateMinutes",
             "parentId",
             "position",
             "priority",

@@ -9,6 +9,7 @@ pub mod db;
 pub mod metrics;
 pub mod outbox;
 pub mod problem;
+pub mod push;
 pub mod request;
 pub mod shutdown;
 pub mod telemetry;

@@ -29,7 +29,8 @@ pub const DB_POOL_CONNECTIONS: &str = "db_pool_connections";
 pub const DB_POOL_IDLE: &str = "db_pool_idle_connections";
 pub const DB_POOL_MAX: &str = "db_pool_max_connections";
 
-/// The process's metrics handle, installing the global recorder on first use.
+/// The process's metrics handle, installing the global recorder on first use. Services call
+/// it at start-up: until the recorder is installed, counts go nowhere.
 pub fn handle() -> &'static PrometheusHandle {
     static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
     HANDLE.get_or_init(|| {

@@ -4,6 +4,8 @@ import { ToastProvider } from '@/components/toasts';
 import { AuthScreen } from '@/features/auth/AuthScreen';
 import { useMe } from '@/features/auth/api';
 import { ApiError, errorMessage, onUnauthorized } from '@/lib/api-client';
+import { forgetOfflineData, rememberUser } from '@/lib/offline-data';
+import { onBackOnline } from '@/lib/online';
 import { queryKeys } from '@/lib/query-keys';
 import { navigate, paths, usePath } from '@/lib/router';
 import { applyTheme, storedTheme, type ThemeChoice } from '@/lib/theme';
@@ -17,6 +19,9 @@ export function createQueryClient() {
         refetchOnWindowFocus: true,
         // A 4xx will not get better by asking again; network trouble might.
         retry: (count, e) => count < 2 && !(e instanceof ApiError && e.status >= 400 && e.status < 500),
+        // Try once even when the browser says it is offline: the service worker may answer
+        // from its cache (the offline shell). Retries still wait for the network.
+        networkMode: 'offlineFirst',
       },
       mutations: { retry: false },
     },
@@ -47,6 +52,17 @@ function Root() {
   );
 
   const user = me.data;
+  // The offline shell keeps only the signed-in user's data, and none once nobody is: the
+  // session ended (sign-out, 401, account deleted) or another user signed in.
+  useEffect(() => {
+    if (me.isPending) return;
+    if (user) void rememberUser(user);
+    else void forgetOfflineData();
+  }, [user, me.isPending]);
+
+  // Whatever was shown while offline is refetched as soon as the server answers again.
+  useEffect(() => onBackOnline(() => void qc.invalidateQueries()), [qc]);
+
   useEffect(() => {
     if (me.isPending) return;
     if (!user && path !== paths.signIn && path !== paths.signUp) navigate(paths.signIn, { replace: true });

@@ -7,6 +7,7 @@ import { useLiveUpdates } from '@/features/live/useLiveUpdates';
 import { useReminderToasts } from '@/features/live/useReminderToasts';
 import { usePreferences } from '@/features/preferences/api';
 import { useProjects } from '@/features/projects/api';
+import { unsubscribeThisBrowser } from '@/features/push/api';
 import { DeleteProjectDialog } from '@/features/projects/components/DeleteProjectDialog';
 import { ProjectDialog } from '@/features/projects/components/ProjectDialog';
 import { ProjectNav } from '@/features/projects/components/ProjectNav';
@@ -27,8 +28,10 @@ import { errorMessage } from '@/lib/api-client';
 import { browserTimeZone, formatDue } from '@/lib/dates';
 import { loadDraft } from '@/lib/drafts';
 import { navigate, paths, projectOf } from '@/lib/router';
+import { useOnline } from '@/lib/online';
 import { effectiveTheme, type ThemeChoice } from '@/lib/theme';
 import type { Project, Task, User } from '@/lib/types';
+import { OfflineBanner } from './OfflineBanner';
 import { useShortcuts } from './useShortcuts';
 
 // Settings and chat are off the first screen's path; loading them later keeps the first
@@ -86,6 +89,7 @@ export function AppShell({ user, path, theme, setTheme }: Props) {
   const [deletingProject, setDeletingProject] = useState<Project | undefined>(undefined);
   const onReminder = useReminderToasts(timeZone);
   const live = useLiveUpdates(true, onReminder);
+  const online = useOnline();
 
   useEffect(() => {
     const id = setInterval(() => setNow(new Date()), 30_000);
@@ -125,7 +129,7 @@ export function AppShell({ user, path, theme, setTheme }: Props) {
       navigate(paths.app);
       setTimeout(() => quickAddRef.current?.focus());
     },
-    N: () => setEditing(null),
+    N: () => online && setEditing(null),
     '/': () => {
       navigate(paths.app);
       setTimeout(() => searchRef.current?.focus());
@@ -138,11 +142,12 @@ export function AppShell({ user, path, theme, setTheme }: Props) {
   });
 
   const doSignOut = () =>
-    void flushDeletes().then(() =>
-      signOut.mutate(undefined, {
-        onSettled: () => navigate(paths.signIn, { replace: true }),
-      }),
-    );
+    void flushDeletes()
+      // While the session lasts (the server needs it to forget this browser): whoever signs in
+      // here next must not get this user's notifications. Best effort: offline, the browser
+      // still stops them, and the server drops the subscription once the push service refuses it.
+      .then(() => unsubscribeThisBrowser().catch(() => undefined))
+      .then(() => signOut.mutate(undefined, { onSettled: () => navigate(paths.signIn, { replace: true }) }));
 
   const showError = useCallback((m: string) => toasts.show({ tone: 'error', message: m }), [toasts]);
   const showInfo = useCallback((m: string) => toasts.show({ tone: 'success', message: m }), [toasts]);
@@ -195,6 +200,7 @@ export function AppShell({ user, path, theme, setTheme }: Props) {
           </button>
         </nav>
       </header>
+      <OfflineBanner />
 
       <div className="layout">
         <ProjectNav path={path} onAdd={() => setEditingProject(null)} />
@@ -218,11 +224,11 @@ export function AppShell({ user, path, theme, setTheme }: Props) {
                   <h1>
                     <span className={`dot color-${project.color}`} aria-hidden="true" /> {project.name}
                   </h1>
-                  <button type="button" className="btn btn-ghost" onClick={() => setEditingProject(project)}>
+                  <button type="button" className="btn btn-ghost" disabled={!online} onClick={() => setEditingProject(project)}>
                     Edit project
                   </button>
                   {!project.isInbox && (
-                    <button type="button" className="btn btn-ghost" onClick={() => setDeletingProject(project)}>
+                    <button type="button" className="btn btn-ghost" disabled={!online} onClick={() => setDeletingProject(project)}>
                       Delete project
                     </button>
                   )}
@@ -236,7 +242,7 @@ export function AppShell({ user, path, theme, setTheme }: Props) {
               )}
               <div className="add-row">
                 <QuickAdd ref={quickAddRef} timeZone={timeZone} projectId={projectId ?? undefined} onCreated={(title) => showInfo(`Added “${title}”.`)} onError={showError} />
-                <button type="button" className="btn" onClick={() => setEditing(null)}>
+                <button type="button" className="btn" onClick={() => setEditing(null)} disabled={!online}>
                   New task…
                 </button>
               </div>
@@ -277,6 +283,7 @@ export function AppShell({ user, path, theme, setTheme }: Props) {
                 .catch((e) => showError(errorMessage(e)))
             }
             now={now}
+            timeZone={timeZone}
           />
         )}
         {showChat && (

@@ -4,6 +4,7 @@
  * components never have to interpret status codes themselves.
  */
 
+import { OFFLINE_HEADER, reportServerReached } from './online';
 import type { Problem } from './types';
 
 export const API_BASE = '/api/v1';
@@ -40,6 +41,11 @@ const FIELD_LABELS: Record<string, string> = {
   reminderOffsetMinutes: 'Reminder',
   timeZone: 'Time zone',
   autonomousAgentsEnabled: 'Assistants',
+  workDays: 'Working days',
+  workStart: 'Start of the working day',
+  workEnd: 'End of the working day',
+  dailyPlanSize: 'Tasks in the daily plan',
+  estimateMinutes: 'Estimate',
 };
 
 function humanField(field: string): string {
@@ -132,8 +138,11 @@ export async function api<T>(path: string, opts: RequestOptions = {}): Promise<T
     });
   } catch (e) {
     if (e instanceof DOMException && e.name === 'AbortError') throw e;
+    reportServerReached(false);
     throw new ApiError(0, 'network', NETWORK_ERROR_MESSAGE);
   }
+  // An answer the service worker kept from earlier: shown, but the app is offline.
+  reportServerReached(!response.headers.get(OFFLINE_HEADER));
   if (response.ok) {
     if (response.status === 204) return undefined as T;
     const text = await response.text();

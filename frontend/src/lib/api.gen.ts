@@ -46,6 +46,12 @@ export type ActionKind =
   | "listed"
   | "suggestions";
 
+/** "Pick another day": accept a proposed due-time change, but with this due time instead. */
+export interface AcceptRequest {
+  /** An RFC 3339 instant, or a date alone (the end of that day in the user's time zone). */
+  dueAt: string;
+}
+
 /** Everything the account holds, as the API shows it. */
 export interface AccountExport {
   account: UserResponse;
@@ -159,6 +165,31 @@ export interface CreateProjectRequest {
   sections?: SectionInput[] | null;
 }
 
+/**
+ * The browser's `PushSubscription.toJSON()`, plus an optional label. Unknown fields are
+ * ignored rather than refused: the object is the browser's, and it may grow.
+ */
+export interface CreatePushSubscriptionRequest {
+  /**
+   * The push service's URL for this browser: absolute https, at most 2048 characters, at a
+   * push service this server knows (`PUSH_ENDPOINT_HOSTS`). Required.
+   * @example "https://fcm.googleapis.com/fcm/send/cXx0:APA91b"
+   */
+  endpoint?: string | null;
+  /**
+   * When the push service ends the subscription (milliseconds since the epoch), if it says.
+   * @format int64
+   */
+  expirationTime?: number | null;
+  /** Required. */
+  keys?: PushSubscriptionKeys | null;
+  /**
+   * What the user calls this browser, e.g. "Chromium on Linux": 1–100 characters, one line.
+   * @example "Chromium on Linux"
+   */
+  label?: string | null;
+}
+
 /** `Serialize` too: its canonical JSON is what an `Idempotency-Key` is checked against. */
 export interface CreateTaskRequest {
   /** Up to 5000 characters. */
@@ -168,6 +199,14 @@ export interface CreateTaskRequest {
    * @example "2026-12-01T17:00:00+01:00"
    */
   dueAt?: string | null;
+  /**
+   * Expected effort in minutes, 1–1440; the daily plan fits estimated tasks into the
+   * working day.
+   * @format int64
+   * @min 1
+   * @max 1440
+   */
+  estimateMinutes?: number | null;
   /**
    * Makes the task a subtask of one of the user's tasks that is not a subtask itself. A
    * subtask is in its parent's project and section (give no other) and does not repeat.
@@ -229,6 +268,11 @@ export interface DeleteProjectResponse {
    * @min 0
    */
   tasksMoved: number;
+}
+
+export interface FeedbackList {
+  /** Every kind of advice, in a fixed order, answered or not. */
+  items: KindFeedback[];
 }
 
 export interface Health {
@@ -306,6 +350,29 @@ export interface ImportedTask {
   title: string;
 }
 
+/** What the user's answers taught the assistants about one kind of advice. */
+export interface KindFeedback {
+  /**
+   * All-time answers to this kind.
+   * @format int64
+   */
+  accepted: number;
+  /** @format int64 */
+  dismissed: number;
+  /**
+   * Dismissals since the last accept (or reset); three pause the kind.
+   * @format int32
+   */
+  dismissedInARow: number;
+  /** `overdue`, `priority`, `overload`, `stale`, `schedule_adjustment` or `daily_plan`. */
+  kind: string;
+  /**
+   * No advice of this kind before this instant; null when the kind is not paused.
+   * @format date-time
+   */
+  pausedUntil?: string | null;
+}
+
 export interface MessageResponse {
   /** For assistant messages: what was done. */
   actions: object[];
@@ -366,6 +433,12 @@ export interface PreferencesResponse {
   /** Whether the assistants may create suggestions for this user. */
   autonomousAgentsEnabled: boolean;
   /**
+   * How many tasks the daily plan proposes at most; 0 turns the plan off.
+   * @format int32
+   * @min 0
+   */
+  dailyPlanSize: number;
+  /**
    * Minutes before the due time that a task without reminders reminds.
    * @format int32
    * @min 0
@@ -376,6 +449,15 @@ export interface PreferencesResponse {
    * @example "Europe/Berlin"
    */
   timeZone: string;
+  /** The days the user works, Monday first; the assistants plan on these days only. */
+  workDays: Weekday[];
+  /** @example "17:00" */
+  workEnd: string;
+  /**
+   * When the working day starts and ends, `HH:MM` in `timeZone`.
+   * @example "09:00"
+   */
+  workStart: string;
 }
 
 /** The RFC 9457 body every error response carries. */
@@ -448,6 +530,37 @@ export interface ProposedTask {
   tags?: string[] | null;
   /** What is left of the line once the recognised parts are taken out; absent when nothing is. */
   title?: string | null;
+}
+
+export interface PushConfigResponse {
+  /** Whether this server sends Web Push notifications at all. */
+  enabled: boolean;
+  /**
+   * The VAPID application server key to subscribe with (`applicationServerKey`): base64url
+   * without padding, a 65-byte uncompressed P-256 point. `null` when push is off.
+   */
+  publicKey?: string | null;
+}
+
+export interface PushSubscriptionKeys {
+  /** The browser's authentication secret: base64url of 16 bytes. Required. */
+  auth?: string | null;
+  /** The browser's P-256 public key: base64url of the 65-byte uncompressed point. Required. */
+  p256dh?: string | null;
+}
+
+export interface PushSubscriptionList {
+  /** Oldest first. */
+  items: PushSubscriptionResponse[];
+}
+
+export interface PushSubscriptionResponse {
+  /** @format date-time */
+  createdAt: string;
+  endpoint: string;
+  /** @format uuid */
+  id: string;
+  label?: string | null;
 }
 
 export interface QuickAdd {
@@ -603,6 +716,23 @@ export interface SubtaskCounts {
   total: number;
 }
 
+export interface SuggestionItemResponse {
+  /**
+   * The task's effort estimate in minutes, as it is now.
+   * @format int32
+   */
+  estimateMinutes?: number | null;
+  /** The task change accepting this item applies (a PATCH body; `{}` keeps the task as it is). */
+  proposedChange: object;
+  reason: string;
+  /** `open`, `accepted` or `skipped`. */
+  status: string;
+  /** @format uuid */
+  taskId: string;
+  /** The task's title as it is now. */
+  taskTitle: string;
+}
+
 export interface SuggestionList {
   items: SuggestionResponse[];
   /** Open suggestions per kind. */
@@ -614,13 +744,31 @@ export interface SuggestionResponse {
   createdAt: string;
   /** @format date-time */
   expiresAt: string;
+  /**
+   * The same reason as one sentence in the words of the assistant's language model, when
+   * one is configured and its answer held up; null otherwise (show `reason` then).
+   */
+  explanation?: string | null;
   /** @format uuid */
   id: string;
-  /** `overdue`, `priority`, `overload`, `stale` or `reminder`. */
+  /**
+   * The tasks of a suggestion that covers several (a grouped reschedule, a daily plan), in
+   * display order; empty otherwise.
+   */
+  items: SuggestionItemResponse[];
+  /**
+   * `overdue`, `priority`, `overload`, `stale`, `reminder`, `schedule_adjustment` or
+   * `daily_plan`.
+   */
   kind: string;
   message: string;
   /** The task change that accepting applies (a PATCH body), when there is one. */
   proposedChange?: object | null;
+  /**
+   * Why the assistant says it, in one line built from the facts it used (null on
+   * suggestions older than reasons).
+   */
+  reason?: string | null;
   /** @format date-time */
   resolvedAt?: string | null;
   /** `open`, `accepted`, `dismissed` or `expired`. */
@@ -648,6 +796,12 @@ export interface TaskResponse {
   description?: string | null;
   /** @format date-time */
   dueAt?: string | null;
+  /**
+   * Expected effort in minutes.
+   * @format int32
+   * @min 0
+   */
+  estimateMinutes?: number | null;
   /** @format uuid */
   id: string;
   /** Open and past its due time. */
@@ -720,10 +874,30 @@ export interface UpdatePreferencesRequest {
   /**
    * @format int64
    * @min 0
+   * @max 20
+   */
+  dailyPlanSize?: number | null;
+  /**
+   * @format int64
+   * @min 0
    * @max 40320
    */
   reminderOffsetMinutes?: number | null;
   timeZone?: string | null;
+  /** The working days, in any order; `[]` means none. */
+  workDays?: Weekday[] | null;
+  /**
+   * `HH:MM`, after `workStart`.
+   * @pattern ^([01][0-9]|2[0-3]):[0-5][0-9]$
+   * @example "16:30"
+   */
+  workEnd?: string | null;
+  /**
+   * `HH:MM`, before `workEnd`.
+   * @pattern ^([01][0-9]|2[0-3]):[0-5][0-9]$
+   * @example "08:30"
+   */
+  workStart?: string | null;
 }
 
 /** Only the fields present change. */
@@ -746,6 +920,13 @@ export interface UpdateProjectRequest {
 export interface UpdateTaskRequest {
   description?: string | null;
   dueAt?: string | null;
+  /**
+   * Expected effort in minutes, 1–1440; `null` clears it.
+   * @format int64
+   * @min 1
+   * @max 1440
+   */
+  estimateMinutes?: number | null;
   /**
    * Makes the task a subtask of another (which moves it to that task's project and
    * section); `null` makes it a task of its own again, where it is.
@@ -790,6 +971,11 @@ export interface DeleteConversationParams {
   id: string;
 }
 
+export interface ResetFeedbackParams {
+  /** overdue, priority, overload, stale, schedule_adjustment or daily_plan */
+  kind: string;
+}
+
 export interface GetCalendarParams {
   /** `<token>.ics`, as in the `url` of the feed settings */
   file: string;
@@ -812,6 +998,11 @@ export interface UpdateProjectParams {
   id: string;
 }
 
+export interface DeletePushSubscriptionParams {
+  /** @format uuid */
+  id: string;
+}
+
 export interface ListSuggestionsParams {
   /**
    * open (default), accepted, dismissed, expired or all
@@ -828,6 +1019,20 @@ export interface AcceptSuggestionParams {
 export interface DismissSuggestionParams {
   /** @format uuid */
   id: string;
+}
+
+export interface AcceptSuggestionItemParams {
+  /** @format uuid */
+  id: string;
+  /** @format uuid */
+  taskId: string;
+}
+
+export interface SkipSuggestionItemParams {
+  /** @format uuid */
+  id: string;
+  /** @format uuid */
+  taskId: string;
 }
 
 export interface ListTasksParams {

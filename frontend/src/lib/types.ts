@@ -39,6 +39,9 @@ export type UpdateTaskInput = Api.UpdateTaskRequest;
 /** What `POST /tasks/parse` proposes for a quick-add line. */
 export type QuickAddResult = Api.QuickAdd;
 export type Suggestion = Api.SuggestionResponse;
+export type KindFeedback = Api.KindFeedback;
+export type FeedbackList = Api.FeedbackList;
+export type SuggestionItem = Api.SuggestionItemResponse;
 export type ImportReport = Api.ImportReport;
 export type TodoistImportInput = Api.TodoistImportRequest & { csv: string; dryRun: boolean };
 export type Preferences = Api.PreferencesResponse;
@@ -71,3 +74,6 @@ export const PRIORITIES = allOf<Api.Priority>()(['low', 'medium', 'high', 'urgen
 export const PROJECT_COLORS = allOf<Api.ProjectColor>()(['grey', 'red', 'orange', 'yellow', 'green', 'teal', 'blue', 'purple', 'pink']);
 /** Weeks start on Monday, as the API normalises them. */
 export const WEEKDAYS = allOf<Api.Weekday>()(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun']);
+export type PushConfig = Api.PushConfigResponse;
+export type PushSubscriptionItem = Api.PushSubscriptionResponse;
+export type PushSubscriptionList = Api.PushSubscriptionList;

@@ -9,6 +9,7 @@
 
 mod dispatch;
 pub mod schema;
+pub mod wording;
 
 use std::time::Duration;
 
@@ -57,29 +58,37 @@ const BUDGET_SPENT: &str =
 impl OpenAiEngine {
     /// The engine when configuration asks for it (`openai`, or `auto` with a key).
     pub fn from_config(config: &ChatConfig, budget: Budget) -> anyhow::Result<Option<Self>> {
-        let wanted = match config.chat_engine {
-            ChatEngineKind::Offline => false,
-            ChatEngineKind::Openai => true,
-            ChatEngineKind::Auto => config.openai_api_key.is_some(),
-        };
-        if !wanted {
+        if !wanted(config) {
             return Ok(None);
         }
-        let key = config.openai_api_key.as_ref().map(|k| k.expose_secret().to_owned()).unwrap_or_default();
         let timeout = Duration::from_secs(config.chat_provider_timeout_secs.max(1));
-        let http = reqwest::Client::builder().timeout(timeout).build()?;
-        let client = Client::with_config(
-            OpenAIConfig::new().with_api_base(config.openai_base_url.trim_end_matches('/')).with_api_key(key),
-        )
-        .with_http_client(http);
         Ok(Some(Self {
-            client,
+            client: client(config, timeout)?,
             model: config.openai_model.clone(),
             timeout,
             max_rounds: config.chat_max_tool_rounds.max(1),
             budget,
         }))
     }
+}
+
+/// Whether configuration asks for the model: `openai`, or `auto` with a key.
+fn wanted(config: &ChatConfig) -> bool {
+    match config.chat_engine {
+        ChatEngineKind::Offline => false,
+        ChatEngineKind::Openai => true,
+        ChatEngineKind::Auto => config.openai_api_key.is_some(),
+    }
+}
+
+/// A client of the configured provider whose calls give up after `timeout`.
+fn client(config: &ChatConfig, timeout: Duration) -> anyhow::Result<Client<OpenAIConfig>> {
+    let key = config.openai_api_key.as_ref().map(|k| k.expose_secret().to_owned()).unwrap_or_default();
+    let http = reqwest::Client::builder().timeout(timeout).build()?;
+    Ok(Client::with_config(
+        OpenAIConfig::new().with_api_base(config.openai_base_url.trim_end_matches('/')).with_api_key(key),
+    )
+    .with_http_client(http))
 }
 
 const SYSTEM_PROMPT: &str = "You are the assistant of a to-do application. You manage the signed-in \

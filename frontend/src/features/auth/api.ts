@@ -1,14 +1,21 @@
 import { queryOptions, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, ApiError } from '@/lib/api-client';
+import { forgetOfflineData, lastUser } from '@/lib/offline-data';
 import { queryKeys } from '@/lib/query-keys';
 import type { Credentials, User } from '@/lib/types';
 
-/** The signed-in user, or null when there is no session (not an error for this query). */
+/** The signed-in user, or null when there is no session (not an error for this query).
+ * Offline, the user last signed in on this device, whose lists the service worker kept: the
+ * app then opens read-only (lib/online.ts) instead of failing. */
 export async function fetchMe(): Promise<User | null> {
   try {
     return await api<User>('/auth/me', { skipUnauthorizedHandler: true });
   } catch (e) {
     if (e instanceof ApiError && e.isUnauthenticated) return null;
+    if (e instanceof ApiError && e.code === 'network') {
+      const kept = await lastUser();
+      if (kept) return kept;
+    }
     throw e;
   }
 }
@@ -40,6 +47,7 @@ export function useSignOut() {
   return useMutation({
     mutationFn: () => api<void>('/auth/signout', { method: 'POST', skipUnauthorizedHandler: true }),
     onSettled: () => {
+      void forgetOfflineData();
       qc.clear();
       qc.setQueryData(queryKeys.me, null);
     },

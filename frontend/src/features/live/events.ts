@@ -98,3 +98,17 @@ export function reduceLive(effects: LiveEffects, event: LiveEvent): LiveEffects 
       return { ...effects, reminders: [...effects.reminders, event.data] };
   }
 }
+
+/**
+ * What to do now and what to keep for later. While the user's own change is on its way
+ * (`busy`), a refetch would answer with the state from before it lands and undo its
+ * optimistic update on screen until the change's own refresh: rows jump back and forth under
+ * the pointer. So refetches wait until no change is pending; reminders never wait.
+ */
+export function splitFlush(effects: LiveEffects, busy: boolean): { now: LiveEffects; later: LiveEffects } {
+  if (!busy) return { now: effects, later: NO_EFFECTS };
+  return {
+    now: { ...NO_EFFECTS, reminders: effects.reminders },
+    later: { ...effects, reminders: [] },
+  };
+}

@@ -7,10 +7,12 @@ import { useQueryClient } from '@tanstack/react-query';
 import { useEffect, useRef, useState } from 'react';
 import { API_BASE } from '@/lib/api-client';
 import { queryKeys } from '@/lib/query-keys';
-import { NO_EFFECTS, parseLiveEvent, reduceLive, type LiveEffects, type ReminderEventData } from './events';
+import { NO_EFFECTS, parseLiveEvent, reduceLive, splitFlush, type LiveEffects, type ReminderEventData } from './events';
 
 /** Coalesces bursts (a recurring completion, an accepted suggestion) into one refetch. */
 const FLUSH_MS = 120;
+/** The longest a refetch waits for the user's pending changes (a slow chat reply is one). */
+const HOLD_MAX_MS = 3_000;
 /** After the server refused the stream outright (EventSource then stops retrying). */
 const RETRY_CLOSED_MS = 10_000;
 
@@ -28,10 +30,14 @@ export function useLiveUpdates(enabled: boolean, onReminder: (r: ReminderEventDa
     let pending: LiveEffects = NO_EFFECTS;
     let timer: ReturnType<typeof setTimeout> | null = null;
     let retry: ReturnType<typeof setTimeout> | null = null;
+    let heldSince: number | null = null;
     const flush = () => {
       timer = null;
-      const e = pending;
-      pending = NO_EFFECTS;
+      heldSince ??= Date.now();
+      const { now: e, later } = splitFlush(pending, qc.isMutating() > 0 && Date.now() - heldSince < HOLD_MAX_MS);
+      pending = later;
+      if (later.refetchTasks || later.refetchSuggestions) timer = setTimeout(flush, FLUSH_MS);
+      else heldSince = null;
       if (e.refetchTasks) void qc.invalidateQueries({ queryKey: queryKeys.tasks });
       if (e.refetchSuggestions) void qc.invalidateQueries({ queryKey: queryKeys.suggestions });
       e.reminders.forEach((r) => reminderRef.current(r));

@@ -112,6 +112,7 @@ export function useUpdateTask() {
       if (patch.description !== undefined) local.description = patch.description;
       if (patch.priority != null) local.priority = patch.priority;
       if (patch.tags !== undefined) local.tags = patch.tags ?? [];
+      if (patch.estimateMinutes !== undefined) local.estimateMinutes = patch.estimateMinutes;
       return { rollback: await optimistic(qc, (d) => patchTask(d, id, local)) };
     },
     onError: (_e, _v, ctx) => ctx?.rollback(),

@@ -3,6 +3,7 @@
  * API enforces, so most mistakes are caught without a round trip), and the request bodies.
  */
 import { fromApiDue, toApiDue } from '@/lib/dates';
+import { MAX_ESTIMATE_MINUTES } from './estimate';
 import type { CreateTaskInput, Frequency, Priority, Recurrence, Task, UpdateTaskInput, Weekday } from '@/lib/types';
 
 export interface TaskFormValues {
@@ -21,6 +22,8 @@ export interface TaskFormValues {
   projectId: string;
   /** '' = no section. */
   sectionId: string;
+  /** Minutes as typed; '' = no estimate. */
+  estimate: string;
 }
 
 export const emptyForm: TaskFormValues = {
@@ -36,6 +39,7 @@ export const emptyForm: TaskFormValues = {
   reminder: '',
   projectId: '',
   sectionId: '',
+  estimate: '',
 };
 
 export function formFromTask(task: Task, timeZone: string): TaskFormValues {
@@ -54,6 +58,7 @@ export function formFromTask(task: Task, timeZone: string): TaskFormValues {
     reminder: task.reminders.length === 0 ? 'none' : offset ? String(offset.offsetMinutes) : '',
     projectId: task.projectId,
     sectionId: task.sectionId ?? '',
+    estimate: task.estimateMinutes == null ? '' : String(task.estimateMinutes),
   };
 }
 
@@ -89,7 +94,15 @@ export function validateTask(v: TaskFormValues): FormErrors {
     if (!Number.isInteger(n) || n < 1 || n > 999) e.interval = 'Repeat every 1 to 999.';
   }
   if (v.reminder && v.reminder !== 'none' && !v.dueDate) e.reminder = 'A reminder needs a due date.';
+  const estimate = estimateOf(v);
+  if (estimate !== null && (!Number.isInteger(estimate) || estimate < 1 || estimate > MAX_ESTIMATE_MINUTES)) {
+    e.estimate = `Estimate 1 to ${MAX_ESTIMATE_MINUTES} minutes (24 hours), or leave it empty.`;
+  }
   return e;
+}
+
+function estimateOf(v: TaskFormValues): number | null {
+  return v.estimate.trim() === '' ? null : Number(v.estimate);
 }
 
 function recurrenceOf(v: TaskFormValues): Recurrence | undefined {
@@ -118,6 +131,8 @@ export function toCreateInput(v: TaskFormValues, timeZone: string): CreateTaskIn
   if (rem && due) input.reminders = rem;
   if (v.projectId) input.projectId = v.projectId;
   if (v.sectionId) input.sectionId = v.sectionId;
+  const estimate = estimateOf(v);
+  if (estimate !== null) input.estimateMinutes = estimate;
   return input;
 }
 
@@ -140,6 +155,8 @@ export function toUpdateInput(before: TaskFormValues, v: TaskFormValues, timeZon
   }
   if (v.projectId && v.projectId !== before.projectId) out.projectId = v.projectId;
   if (v.sectionId !== before.sectionId || out.projectId) out.sectionId = v.sectionId || null;
+  const estimate = estimateOf(v);
+  if (estimate !== estimateOf(before)) out.estimateMinutes = estimate;
   return out;
 }
 
@@ -161,6 +178,8 @@ export function apiFieldToForm(field: string): keyof TaskFormValues | null {
     case 'projectId':
     case 'sectionId':
       return root;
+    case 'estimateMinutes':
+      return 'estimate';
     default:
       return null;
   }

@@ -28,7 +28,8 @@ pub struct Counts {
     /// Suggestions of one kind for one task created by two different events: a duplicate
     /// effect the unique dedupe key does not catch.
     pub by_two_events: i64,
-    /// Open tasks without exactly one open `overdue` suggestion (every task is created overdue),
+    /// Open tasks without exactly one open reschedule proposal (`schedule_adjustment`: every
+    /// task is created overdue, and the event path proposes for one task at a time),
     /// and completed tasks still with an open suggestion: missing or extra effects.
     pub wrong_effects: i64,
     pub tasks: i64,
@@ -101,7 +102,7 @@ pub async fn counts(db: &PgPool, users: &[String], log_dir: &Path) -> anyhow::Re
                                    group by task_id, kind having count(distinct source_event) > 1) d),
            (select count(*) from task t where t.user_id = any($1::uuid[]) and (
                 (t.completed_at is null and (select count(*) from suggestion s where s.task_id = t.task_id
-                                               and s.kind = 'overdue' and s.status = 'open') <> 1)
+                                               and s.kind = 'schedule_adjustment' and s.status = 'open') <> 1)
              or (t.completed_at is not null and exists (select 1 from suggestion s where s.task_id = t.task_id
                                                           and s.status = 'open')))),
            (select count(*) from task where user_id = any($1::uuid[]))",
@@ -130,7 +131,7 @@ pub async fn latency_ms(db: &PgPool, users: &[String]) -> sqlx::Result<(f64, f64
                 coalesce(percentile_cont(0.95) within group (order by ms), 0)
            from (select extract(epoch from s.created_at - o.created_at) * 1000 as ms
                    from suggestion s join outbox o on s.source_event = o.event_id::text
-                  where o.user_id = any($1::uuid[]) and s.kind = 'overdue') l",
+                  where o.user_id = any($1::uuid[]) and s.kind = 'schedule_adjustment') l",
     )
     .bind(users)
     .fetch_one(db)

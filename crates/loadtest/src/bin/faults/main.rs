@@ -5,7 +5,7 @@
 //! Driven by `scripts/faults.sh`, which builds nothing, starts a private PostgreSQL (and, for
 //! `--sidecars dapr`, a Kafka broker) and passes the commands that restart them. Each scenario
 //! has users of its own, so its counts are its own (see `counts.rs`): committed, delivered (by
-//! the agent's own log), processed, and the effects (an open `overdue` suggestion for each open
+//! the agent's own log), processed, and the effects (an open reschedule proposal for each open
 //! task, none left open on a completed one). Every write creates an overdue task with an
 //! `Idempotency-Key`, retried until it succeeds, so an ambiguous failure never commits twice;
 //! three writes in four then rename, complete or delete it, so every kind of event goes through
@@ -190,7 +190,7 @@ impl Product {
             )
         };
         let backend = backend_service("backend", api_port);
-        // The overdue and prioritisation passes would create suggestions on their own; off,
+        // The overdue, prioritisation and daily plan passes would create suggestions on their own; off,
         // every effect comes from an event. The twins run housekeeping, which touches nothing
         // counted here, often enough to see each period claimed once.
         let cron: &[(&str, String)] = if twins {
@@ -198,6 +198,7 @@ impl Product {
                 ("OVERDUE_SCHEDULE", replicas::NEVER.into()),
                 ("PRIORITY_SCHEDULE", replicas::NEVER.into()),
                 ("REMINDER_SCHEDULE", replicas::NEVER.into()),
+                ("DAILY_PLAN_SCHEDULE", replicas::NEVER.into()),
                 ("HOUSEKEEPING_SCHEDULE", replicas::HOUSEKEEPING_SCHEDULE.into()),
             ]
         } else {

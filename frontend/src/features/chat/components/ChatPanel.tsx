@@ -1,3 +1,4 @@
+import { useOnline } from '@/lib/online';
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { errorMessage } from '@/lib/api-client';
 import { clearDraft, loadDraft, saveDraft } from '@/lib/drafts';
@@ -16,6 +17,7 @@ export function ChatPanel({ onClose }: Props) {
   const [unavailable, setUnavailable] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [input, setInput] = useState(() => loadDraft<string>(DRAFT) ?? '');
+  const online = useOnline();
   const send = useSendChat();
   // The message that last failed with its idempotency key: sending the same words again is a
   // retry of it, which the server answers without doing anything twice.
@@ -52,6 +54,7 @@ export function ChatPanel({ onClose }: Props) {
   }, [messages]);
 
   const say = async (text: string) => {
+    if (!online) return;
     const message = text.trim();
     if (!message || send.isPending) return;
     setError(null);
@@ -132,10 +135,10 @@ export function ChatPanel({ onClose }: Props) {
           )}
           {awaiting && !send.isPending && (
             <div className="chat-confirm" role="group" aria-label="Confirm">
-              <button type="button" className="btn btn-primary btn-small" onClick={() => void say('yes')}>
+              <button type="button" className="btn btn-primary btn-small" disabled={!online} onClick={() => void say('yes')}>
                 Yes
               </button>
-              <button type="button" className="btn btn-small" onClick={() => void say('no')}>
+              <button type="button" className="btn btn-small" disabled={!online} onClick={() => void say('no')}>
                 No
               </button>
             </div>
@@ -159,7 +162,7 @@ export function ChatPanel({ onClose }: Props) {
                 }
               }}
             />
-            <button type="submit" className="btn btn-primary" disabled={!input.trim() || send.isPending}>
+            <button type="submit" className="btn btn-primary" disabled={!input.trim() || send.isPending || !online}>
               Send
             </button>
           </form>

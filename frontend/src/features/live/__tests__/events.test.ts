@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { NO_EFFECTS, parseLiveEvent, reduceLive, type LiveEvent } from '../events';
+import { NO_EFFECTS, parseLiveEvent, reduceLive, splitFlush, type LiveEvent } from '../events';
 
 const fold = (events: LiveEvent[]) => events.reduce(reduceLive, NO_EFFECTS);
 const task = (eventType: string): LiveEvent => ({ type: 'task', data: { eventType, taskId: 't1' } });
@@ -52,5 +52,19 @@ describe('reduceLive', () => {
   it('keeps every reminder of a burst', () => {
     const r = (title: string): LiveEvent => ({ type: 'reminder', data: { taskId: title, title, dueAt: null } });
     expect(fold([r('a'), r('b')]).reminders.map((x) => x.title)).toEqual(['a', 'b']);
+  });
+});
+
+describe('splitFlush', () => {
+  const burst = fold([task('tasks.created'), { type: 'reminder', data: { taskId: 't', title: 'Call', dueAt: null } }]);
+
+  it('does everything at once when no change of the user is pending', () => {
+    expect(splitFlush(burst, false)).toEqual({ now: burst, later: NO_EFFECTS });
+  });
+
+  it('holds refetches while a change is pending, but shows reminders at once', () => {
+    const { now, later } = splitFlush(burst, true);
+    expect(now).toEqual({ ...NO_EFFECTS, reminders: burst.reminders });
+    expect(later).toEqual({ refetchTasks: true, refetchSuggestions: false, reminders: [] });
   });
 });

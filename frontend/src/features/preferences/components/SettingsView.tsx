@@ -1,13 +1,16 @@
 import { useEffect, useMemo, useState, type FormEvent } from 'react';
 import { Field } from '@/components/field';
 import { AccountSection } from '@/features/account/components/AccountSection';
+import { AssistantFeedbackSection } from '@/features/assistant/components/AssistantFeedbackSection';
 import { CalendarFeedSection } from '@/features/calendar/components/CalendarFeedSection';
 import { ImportSection } from '@/features/import/components/ImportSection';
+import { PushSection } from '@/features/push/components/PushSection';
 import { ApiError, errorMessage } from '@/lib/api-client';
 import { browserTimeZone, formatOffset } from '@/lib/dates';
 import type { ThemeChoice } from '@/lib/theme';
-import type { Preferences } from '@/lib/types';
 import { usePreferences, useUpdatePreferences } from '../api';
+import { formFromPreferences, preferencesPatch, validatePreferences, type PreferencesErrors, type PreferencesForm } from '../form';
+import { WorkingHoursFields } from './WorkingHoursFields';
 
 interface Props {
   theme: ThemeChoice;
@@ -29,18 +32,21 @@ function timeZones(current: string): string[] {
   return [...set].sort();
 }
 
+/** The preferences with a control on this page, where their server-side errors show. */
+const FIELDS_SHOWN = new Set(['reminderOffsetMinutes', 'timeZone', 'workDays', 'workStart', 'workEnd', 'dailyPlanSize']);
+
 type NotifState = NotificationPermission | 'unsupported';
 
 export function SettingsView({ theme, onTheme, onSaved, onBack }: Props) {
   const q = usePreferences();
   const save = useUpdatePreferences();
-  const [values, setValues] = useState<Preferences | null>(null);
-  const [errors, setErrors] = useState<Record<string, string>>({});
+  const [values, setValues] = useState<PreferencesForm | null>(null);
+  const [errors, setErrors] = useState<PreferencesErrors>({});
   const [formError, setFormError] = useState<string | null>(null);
   const [notif, setNotif] = useState<NotifState>(typeof Notification === 'undefined' ? 'unsupported' : Notification.permission);
 
   useEffect(() => {
-    if (q.data) setValues(q.data);
+    if (q.data) setValues(formFromPreferences(q.data));
   }, [q.data]);
 
   const zones = useMemo(() => timeZones(values?.timeZone ?? 'UTC'), [values?.timeZone]);
@@ -50,12 +56,11 @@ export function SettingsView({ theme, onTheme, onSaved, onBack }: Props) {
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
-    setErrors({});
+    const found = validatePreferences(values);
+    setErrors(found);
     setFormError(null);
-    const patch: Partial<Preferences> = {};
-    (Object.keys(values) as (keyof Preferences)[]).forEach((k) => {
-      if (values[k] !== q.data[k]) (patch as Record<string, unknown>)[k] = values[k];
-    });
+    if (Object.keys(found).length) return;
+    const patch = preferencesPatch(q.data, values);
     if (!Object.keys(patch).length) {
       onSaved('Nothing to save; settings are unchanged.');
       return;
@@ -64,8 +69,13 @@ export function SettingsView({ theme, onTheme, onSaved, onBack }: Props) {
       await save.mutateAsync(patch);
       onSaved('Settings saved.');
     } catch (err) {
-      if (err instanceof ApiError && Object.keys(err.fields).length) setErrors(err.fields);
-      else setFormError(errorMessage(err));
+      if (err instanceof ApiError && Object.keys(err.fields).length) {
+        setErrors(err.fields);
+        // A field without a control here would otherwise fail silently.
+        if (Object.keys(err.fields).some((f) => !FIELDS_SHOWN.has(f))) setFormError(err.message);
+      } else {
+        setFormError(errorMessage(err));
+      }
     }
   };
 
@@ -120,6 +130,7 @@ export function SettingsView({ theme, onTheme, onSaved, onBack }: Props) {
             </button>
           </p>
         )}
+        <WorkingHoursFields values={values} errors={errors} onChange={(change) => setValues({ ...values, ...change })} />
         {formError && (
           <p className="form-error" role="alert">
             {formError}
@@ -151,6 +162,8 @@ export function SettingsView({ theme, onTheme, onSaved, onBack }: Props) {
           </button>
         )}
       </div>
+      <AssistantFeedbackSection timeZone={q.data.timeZone} onSaved={onSaved} />
+      <PushSection onSaved={onSaved} />
       <CalendarFeedSection onSaved={onSaved} />
       <ImportSection timeZone={q.data.timeZone} onSaved={onSaved} />
       <AccountSection onSaved={onSaved} />

@@ -3,6 +3,7 @@
  * the user's projects with their open-task counts; archived projects fold away. Each entry is a
  * link, so every view can be bookmarked and reloaded.
  */
+import { useOnline } from '@/lib/online';
 import { useState } from 'react';
 import { navigate, paths } from '@/lib/router';
 import type { Project } from '@/lib/types';
@@ -57,6 +58,7 @@ function Entry({ project, path }: { project: Project; path: string }) {
 export function ProjectNav({ path, onAdd }: Props) {
   const projects = useProjects();
   const [showArchived, setShowArchived] = useState(false);
+  const online = useOnline();
   const { active, archived } = splitArchived(projects.data ?? []);
   return (
     <nav className="project-nav" aria-label="Projects">
@@ -75,7 +77,7 @@ export function ProjectNav({ path, onAdd }: Props) {
           <Entry key={p.id} project={p} path={path} />
         ))}
       </ul>
-      <button type="button" className="btn btn-ghost add-project" onClick={onAdd}>
+      <button type="button" className="btn btn-ghost add-project" onClick={onAdd} disabled={!online}>
         + Add project
       </button>
       {archived.length > 0 && (

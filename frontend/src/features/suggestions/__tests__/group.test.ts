@@ -11,6 +11,7 @@ const sg = (id: string, kind: string, status: Suggestion['status'] = 'open'): Su
   message: '',
   taskId: null,
   proposedChange: null,
+  items: [],
   createdAt: '2026-11-28T00:00:00Z',
   expiresAt: '2026-12-05T00:00:00Z',
   resolvedAt: null,

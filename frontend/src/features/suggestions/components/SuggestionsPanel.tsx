@@ -1,6 +1,10 @@
+import { useOnline } from '@/lib/online';
+import { useState } from 'react';
 import { errorMessage } from '@/lib/api-client';
-import { relativeTime } from '@/lib/dates';
-import { groupByKind, KIND_LABELS, openTotal, useResolveSuggestion, useSuggestions } from '../api';
+import { formatDue } from '@/lib/dates';
+import type { Suggestion, SuggestionItem } from '@/lib/types';
+import { groupByKind, KIND_LABELS, openTotal, proposedDue, useAnswerItem, useResolveSuggestion, useSuggestions } from '../api';
+import { type CardActions, SuggestionCard } from './SuggestionCard';
 
 interface Props {
   agentsEnabled: boolean | undefined;
@@ -8,27 +12,61 @@ interface Props {
   onDone: (message: string) => void;
   onOpenTask: (taskId: string) => void;
   now: Date;
+  timeZone: string;
 }
 
-export function SuggestionsPanel({ agentsEnabled, onError, onDone, onOpenTask, now }: Props) {
+export function SuggestionsPanel({ agentsEnabled, onError, onDone, onOpenTask, now, timeZone }: Props) {
   const q = useSuggestions();
   const resolve = useResolveSuggestion();
+  const online = useOnline();
+  const answer = useAnswerItem();
+  // Answers to single items change the card in place; this says what happened to a screen reader.
+  const [announcement, setAnnouncement] = useState('');
   const total = q.data ? openTotal(q.data) : 0;
+  const when = (dueAt: string) => formatDue(dueAt, now, timeZone);
+  const fail = (e: unknown) => onError(errorMessage(e));
 
-  const act = (id: string, action: 'accept' | 'dismiss') =>
-    resolve.mutate(
-      { id, action },
-      {
-        onSuccess: () => onDone(action === 'accept' ? 'Suggestion applied.' : 'Suggestion dismissed.'),
-        onError: (e) => onError(errorMessage(e)),
-      },
-    );
+  const accepted = (s: Suggestion, dueAt?: string) => {
+    const due = dueAt ?? proposedDue(s.proposedChange);
+    if (s.items.length > 0) return s.kind === 'daily_plan' ? 'Plan accepted.' : 'Tasks moved.';
+    return due ? `Moved to ${when(due)}.` : 'Suggestion applied.';
+  };
+
+  const actions: CardActions = {
+    accept: (s, dueAt) =>
+      resolve.mutate({ id: s.id, action: 'accept', dueAt }, { onSuccess: () => onDone(accepted(s, dueAt)), onError: fail }),
+    dismiss: (s) => resolve.mutate({ id: s.id, action: 'dismiss' }, { onSuccess: () => onDone('Suggestion dismissed.'), onError: fail }),
+    acceptItem: (s: Suggestion, item: SuggestionItem, dueAt?: string) => {
+      const due = dueAt ?? proposedDue(item.proposedChange);
+      answer.mutate(
+        { id: s.id, taskId: item.taskId, action: 'accept', dueAt },
+        {
+          onSuccess: () =>
+            setAnnouncement(
+              s.kind === 'daily_plan' ? `“${item.taskTitle}” planned.` : `“${item.taskTitle}” moved${due ? ` to ${when(due)}` : ''}.`,
+            ),
+          onError: fail,
+        },
+      );
+    },
+    skipItem: (s, item) =>
+      answer.mutate(
+        { id: s.id, taskId: item.taskId, action: 'skip' },
+        { onSuccess: () => setAnnouncement(`“${item.taskTitle}” skipped.`), onError: fail },
+      ),
+    openTask: onOpenTask,
+  };
 
   return (
-    <section className="panel suggestions" aria-labelledby="suggestions-title" data-testid="suggestions">
+    // Focusable because the panel scrolls: offline, when every answer in it is disabled, the
+    // keyboard still needs a way to scroll through it.
+    <section className="panel suggestions" aria-labelledby="suggestions-title" data-testid="suggestions" tabIndex={0}>
       <h2 id="suggestions-title">
         Suggestions {total > 0 && <span className="count" aria-label={`${total} open`}>{total}</span>}
       </h2>
+      <p className="sr-only" role="status" aria-live="polite">
+        {announcement}
+      </p>
       {q.isPending ? (
         <p className="muted">Loading…</p>
       ) : q.isError ? (
@@ -47,30 +85,7 @@ export function SuggestionsPanel({ agentsEnabled, onError, onDone, onOpenTask, n
             </h3>
             <ul>
               {g.items.map((s) => (
-                <li key={s.id} className={`sg sg-${s.kind}`} data-suggestion-id={s.id}>
-                  <p className="sg-title">{s.title}</p>
-                  {s.message && s.message !== s.title && <p className="sg-message">{s.message}</p>}
-                  <p className="sg-time muted">{relativeTime(s.createdAt, now)}</p>
-                  <div className="sg-actions">
-                    {/* Accepting applies the proposed change; a suggestion without one is only acknowledged. */}
-                    <button
-                      type="button"
-                      className="btn btn-small btn-primary"
-                      onClick={() => act(s.id, 'accept')}
-                      aria-label={`${s.proposedChange ? 'Accept' : 'Got it'}: ${s.title}`}
-                    >
-                      {s.proposedChange ? 'Accept' : 'Got it'}
-                    </button>
-                    <button type="button" className="btn btn-small" onClick={() => act(s.id, 'dismiss')} aria-label={`Dismiss: ${s.title}`}>
-                      Dismiss
-                    </button>
-                    {s.taskId && (
-                      <button type="button" className="btn btn-small btn-ghost" onClick={() => onOpenTask(s.taskId!)} aria-label={`Open the task: ${s.title}`}>
-                        Open task
-                      </button>
-                    )}
-                  </div>
-                </li>
+                <SuggestionCard key={s.id} suggestion={s} actions={actions} now={now} timeZone={timeZone} online={online} />
               ))}
             </ul>
           </div>

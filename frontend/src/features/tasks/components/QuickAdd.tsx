@@ -4,6 +4,7 @@
  * task from those fields. Without a parser on the server, Enter creates a task titled with the
  * text.
  */
+import { useOnline } from '@/lib/online';
 import { forwardRef, useEffect, useRef, useState, type KeyboardEvent } from 'react';
 import { errorMessage } from '@/lib/api-client';
 import { formatDue, toApiDue } from '@/lib/dates';
@@ -30,6 +31,7 @@ export const QuickAdd = forwardRef<HTMLInputElement, Props>(function QuickAdd({ 
   const [parserMissing, setParserMissing] = useState(false);
   const mirror = useRef<HTMLDivElement>(null);
   const create = useCreateTask();
+  const online = useOnline();
 
   useEffect(() => {
     if (text) saveDraft(QUICK_ADD_DRAFT, text);
@@ -127,10 +129,10 @@ export const QuickAdd = forwardRef<HTMLInputElement, Props>(function QuickAdd({ 
             if (mirror.current) mirror.current.scrollLeft = e.currentTarget.scrollLeft;
           }}
           aria-describedby="quick-add-parsed"
-          disabled={create.isPending}
+          disabled={create.isPending || !online}
         />
         </div>
-        <button type="button" className="btn btn-primary" onClick={() => void submit()} disabled={!text.trim() || create.isPending}>
+        <button type="button" className="btn btn-primary" onClick={() => void submit()} disabled={!text.trim() || create.isPending || !online}>
           Add
         </button>
       </div>

@@ -9,6 +9,7 @@ import { splitArchived, useProjects } from '@/features/projects/api';
 import { useQuery } from '@tanstack/react-query';
 import { queryKeys } from '@/lib/query-keys';
 import { fetchTask, useCreateTask, useUpdateTask } from '../api';
+import { describeEstimate, formatEstimate, MAX_ESTIMATE_MINUTES, QUICK_ESTIMATES } from '../estimate';
 import { apiFieldToForm, emptyForm, formFromTask, toCreateInput, toUpdateInput, validateTask, type FormErrors, type TaskFormValues } from '../form';
 
 interface Props {
@@ -53,7 +54,8 @@ export function TaskEditor({ task, timeZone, defaultOffset, defaultProjectId, on
     if (!open) return;
     // Input kept from before a lost session comes back when the same task is edited again.
     const draft = loadDraft<EditorDraft>(EDITOR_DRAFT);
-    setValues(draft && draft.taskId === (task?.id ?? null) ? draft.values : initial);
+    // Spread over `initial`: a draft saved before a field existed lacks it.
+    setValues(draft && draft.taskId === (task?.id ?? null) ? { ...initial, ...draft.values } : initial);
     setErrors({});
     setFormError(null);
   }, [open, task, initial]);
@@ -252,6 +254,40 @@ export function TaskEditor({ task, timeZone, defaultOffset, defaultProjectId, on
             </select>
           )}
         </Field>
+        <Field label="Estimate" error={errors.estimate} hint="Minutes of work; leave empty for none. The daily plan fits estimated tasks into your day.">
+          {(p) => (
+            <input
+              {...p}
+              type="number"
+              min={1}
+              max={MAX_ESTIMATE_MINUTES}
+              step={1}
+              inputMode="numeric"
+              placeholder="None"
+              value={values.estimate}
+              onChange={(e) => set('estimate', e.target.value)}
+            />
+          )}
+        </Field>
+        <div className="estimate-choices" role="group" aria-label="Quick estimates">
+          {QUICK_ESTIMATES.map((m) => (
+            <button
+              key={m}
+              type="button"
+              className="chip-check"
+              aria-pressed={values.estimate.trim() !== '' && Number(values.estimate) === m}
+              aria-label={describeEstimate(m)}
+              onClick={() => set('estimate', String(m))}
+            >
+              {formatEstimate(m)}
+            </button>
+          ))}
+          {values.estimate !== '' && (
+            <button type="button" className="link-btn" onClick={() => set('estimate', '')}>
+              No estimate
+            </button>
+          )}
+        </div>
         {formError && (
           <p className="form-error" role="alert">
             {formError}

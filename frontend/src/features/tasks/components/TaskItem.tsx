@@ -1,6 +1,8 @@
+import { useOnline } from '@/lib/online';
 import { memo, type DragEvent, type KeyboardEvent, type ReactNode } from 'react';
 import { dueState, formatDue } from '@/lib/dates';
 import type { Task } from '@/lib/types';
+import { describeEstimate, formatEstimate } from '../estimate';
 import { describeRecurrence } from '../recurrence';
 
 interface Props {
@@ -40,12 +42,14 @@ export const TaskItem = memo(function TaskItem(p: Props) {
   const { task, now, timeZone, onToggle, onEdit, onDelete, onTag, onDragStart, actions } = p;
   const state = dueState(task.dueAt, task.completed, now);
   const checkboxId = `done-${task.id}`;
+  // Offline the list is read-only: nothing here may start a change that cannot reach the server.
+  const readOnly = !useOnline();
   return (
     <li
       className={`task task-${state}${task.completed ? ' task-completed' : ''}${p.nested ? ' task-nested' : ''}${p.dropping ? ' task-drop' : ''}`}
       data-task-id={task.id}
-      draggable={onDragStart ? true : undefined}
-      onDragStart={onDragStart}
+      draggable={onDragStart && !readOnly ? true : undefined}
+      onDragStart={readOnly ? undefined : onDragStart}
       onDragOver={p.onDragOver}
       onDragLeave={p.onDragLeave}
       onDrop={p.onDrop}
@@ -67,11 +71,12 @@ export const TaskItem = memo(function TaskItem(p: Props) {
         type="checkbox"
         className="task-check"
         checked={task.completed}
+        disabled={readOnly}
         onChange={() => onToggle(task)}
         aria-label={task.completed ? `Mark “${task.title}” as not done` : `Mark “${task.title}” as done`}
       />
       <div className="task-main">
-        <button type="button" className="task-title" onClick={() => onEdit(task)} aria-label={`Edit “${task.title}”`}>
+        <button type="button" className="task-title" disabled={readOnly} onClick={() => onEdit(task)} aria-label={`Edit “${task.title}”`}>
           {task.title}
         </button>
         {task.description && <p className="task-desc">{task.description}</p>}
@@ -100,6 +105,12 @@ export const TaskItem = memo(function TaskItem(p: Props) {
               <time dateTime={task.dueAt}>{formatDue(task.dueAt, now, timeZone)}</time>
             </span>
           )}
+          {task.estimateMinutes != null && (
+            <span className="estimate" title="Estimated effort">
+              <span aria-hidden="true">{formatEstimate(task.estimateMinutes)}</span>
+              <span className="sr-only">estimated {describeEstimate(task.estimateMinutes)}</span>
+            </span>
+          )}
           {task.recurrence && (
             <span className="recur" title={describeRecurrence(task.recurrence)}>
               <span aria-hidden="true">↻ </span>
@@ -116,13 +127,13 @@ export const TaskItem = memo(function TaskItem(p: Props) {
       </div>
       {actions}
       {p.onAddSubtask && !task.parentId && (
-        <button type="button" className="icon-btn task-add-sub" onClick={() => p.onAddSubtask?.(task)} aria-label={`Add subtask to “${task.title}”`} title="Add subtask">
+        <button type="button" className="icon-btn task-add-sub" disabled={readOnly} onClick={() => p.onAddSubtask?.(task)} aria-label={`Add subtask to “${task.title}”`} title="Add subtask">
           <svg viewBox="0 0 24 24" width="18" height="18" aria-hidden="true">
             <path d="M11 5h2v6h6v2h-6v6h-2v-6H5v-2h6z" fill="currentColor" />
           </svg>
         </button>
       )}
-      <button type="button" className="icon-btn task-delete" onClick={() => onDelete(task)} aria-label={`Delete “${task.title}”`}>
+      <button type="button" className="icon-btn task-delete" disabled={readOnly} onClick={() => onDelete(task)} aria-label={`Delete “${task.title}”`}>
         <svg viewBox="0 0 24 24" width="18" height="18" aria-hidden="true">
           <path d="M9 3h6l1 2h4v2H4V5h4l1-2zm-3 6h12l-1 12H7L6 9z" fill="currentColor" />
         </svg>

@@ -1,3 +1,4 @@
+import { useOnline } from '@/lib/online';
 import { useCallback, useEffect, useRef, useState, type DragEvent, type KeyboardEvent, type ReactNode } from 'react';
 import { errorMessage } from '@/lib/api-client';
 import type { Task } from '@/lib/types';
@@ -59,6 +60,7 @@ export function TaskList(p: Props) {
   const { hasNextPage, isFetchingNextPage, fetchNextPage } = q;
   const manual = p.filters.sort === 'position';
   const move = useMoveTask((e) => p.onError?.(`Could not move the task: ${errorMessage(e)}`));
+  const online = useOnline();
   const [collapsed, setCollapsed] = useState<ReadonlySet<string>>(new Set());
   const [addingTo, setAddingTo] = useState<string | null>(null);
   const [dragId, setDragId] = useState<string | null>(null);
@@ -130,6 +132,8 @@ export function TaskList(p: Props) {
   const dragged = dragId ? tasks.find((t) => t.id === dragId) : undefined;
 
   const place = (task: Task, m: Move, where: string, fromKeyboard = false) => {
+    // Offline the order is read-only (drag is off in TaskItem; this covers Alt+arrows).
+    if (!online) return;
     const label = fromKeyboard ? document.activeElement?.getAttribute('aria-label') : null;
     keepFocus.current = fromKeyboard ? { id: task.id, selector: label ? `[aria-label="${CSS.escape(label)}"]` : '.task-title' } : null;
     move.mutate({ id: task.id, move: m });
@@ -210,10 +214,10 @@ export function TaskList(p: Props) {
             },
             actions: (
               <span className="move-btns">
-                <button type="button" className="icon-btn" disabled={!up} onClick={() => up && place(t, up, firstWhere, true)} aria-label={`Move “${t.title}” up`} title="Move up (Alt+↑)">
+                <button type="button" className="icon-btn" disabled={!up || !online} onClick={() => up && place(t, up, firstWhere, true)} aria-label={`Move “${t.title}” up`} title="Move up (Alt+↑)">
                   <span aria-hidden="true">↑</span>
                 </button>
-                <button type="button" className="icon-btn" disabled={!down} onClick={() => down && place(t, down, firstWhere, true)} aria-label={`Move “${t.title}” down`} title="Move down (Alt+↓)">
+                <button type="button" className="icon-btn" disabled={!down || !online} onClick={() => down && place(t, down, firstWhere, true)} aria-label={`Move “${t.title}” down`} title="Move down (Alt+↓)">
                   <span aria-hidden="true">↓</span>
                 </button>
               </span>
@@ -342,6 +346,7 @@ function SubtaskInput({ parent, onClose, onError }: { parent: Task; onClose: () 
 }
 
 function EmptyState({ filters, onClearFilters, onNew }: Props) {
+  const online = useOnline();
   if (isFiltered(filters)) {
     const what = filters.search.trim() ? `match “${filters.search.trim()}”` : 'match these filters';
     return (
@@ -361,7 +366,7 @@ function EmptyState({ filters, onClearFilters, onNew }: Props) {
         Type a task in the box above and press <kbd>Enter</kbd> — for example “Call Sam tomorrow 10am #home” — or open the full
         editor for dates, repeats and reminders.
       </p>
-      <button type="button" className="btn btn-primary" onClick={onNew}>
+      <button type="button" className="btn btn-primary" onClick={onNew} disabled={!online}>
         New task
       </button>
     </div>
