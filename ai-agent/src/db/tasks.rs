@@ -143,7 +143,14 @@ pub async fn overdue_candidates(
 }
 
 /// Open tasks of `users` due in `[from, to)` (owner, id, due time, estimate): the days' load a reschedule
-/// spreads over. Served by `task_user_open_due_idx` (the user, then a range of its expression).
+/// spreads over. A task with an open reschedule proposal (alone or as an open item of a group)
+/// counts on the day proposed, not on its own due day: otherwise two tasks falling overdue a
+/// minute apart would both be proposed for the same empty day, and a group split across two
+/// sweep batches would pile onto the days the first half took.
+///
+/// The proposals come from `suggestion_user_open_idx` (the users' open suggestions) and the
+/// items' primary key; the tasks from `task_user_open_due_idx` (the user, then a range of its
+/// expression).
 pub async fn load_between(
     conn: &mut PgConnection,
     users: &[Uuid],
@@ -151,10 +158,30 @@ pub async fn load_between(
     to: DateTime<Utc>,
 ) -> sqlx::Result<Vec<(Uuid, Uuid, DateTime<Utc>, Option<i32>)>> {
     sqlx::query_as(
-        "select t.user_id, t.task_id, t.due_at, t.estimate_minutes
+        "with proposal as (
+             select s.task_id, s.proposed_change ->> 'dueAt' as due_text
+             from suggestion s
+             where s.user_id = any($1) and s.status = 'open' and s.kind = 'schedule_adjustment'
+               and s.task_id is not null
+             union all
+             select i.task_id, i.proposed_change ->> 'dueAt'
+             from suggestion s join suggestion_item i on i.suggestion_id = s.suggestion_id
+             where s.user_id = any($1) and s.status = 'open' and s.kind = 'schedule_adjustment'
+               and i.status = 'open'
+         ), proposed as (
+             select distinct on (p.task_id) t.user_id, t.task_id, p.due_text::timestamptz as due_at,
+                    t.estimate_minutes
+             from proposal p join task t on t.task_id = p.task_id
+             where t.completed_at is null and p.due_text is not null
+             order by p.task_id, p.due_text::timestamptz desc
+         )
+         select user_id, task_id, due_at, estimate_minutes from proposed where due_at >= $2 and due_at < $3
+         union all
+         select t.user_id, t.task_id, t.due_at, t.estimate_minutes
          from task t
          where t.user_id = any($1) and t.completed_at is null
-           and coalesce(t.due_at, 'infinity') >= $2 and coalesce(t.due_at, 'infinity') < $3",
+           and coalesce(t.due_at, 'infinity') >= $2 and coalesce(t.due_at, 'infinity') < $3
+           and not exists (select 1 from proposed p where p.task_id = t.task_id)",
     )
     .bind(users)
     .bind(from)

@@ -121,19 +121,22 @@ async fn the_batch_gate_decides_as_one_by_one_inserts_would(db: PgPool) {
 
 #[sqlx::test(migrator = "ai_agent::MIGRATOR")]
 async fn the_sweep_writes_what_the_event_path_writes(db: PgPool) {
-    let user = user(&db).await;
+    // Two users with the same calendar and the same task, so neither one's proposal is load
+    // for the other's (a user's open proposal is: `reschedule.rs`).
+    let (one, other) = (user(&db).await, user(&db).await);
     let due = Utc::now() - TimeDelta::microseconds(7_200_654_321);
-    let by_event = task(&db, user, TaskSeed::due(due).titled("Same")).await;
-    let by_sweep = task(&db, user, TaskSeed::due(due).titled("Same")).await;
+    let by_event = task(&db, one, TaskSeed::due(due).titled("Same")).await;
+    let by_sweep = task(&db, other, TaskSeed::due(due).titled("Same")).await;
     // The event path first, for one task; the sweep then finds only the other.
-    deliver_event(&state(&db), &created(by_event, user, None)).await;
+    deliver_event(&state(&db), &created(by_event, one, None)).await;
     let report = overdue::sweep_once(&db, &settings(), Utc::now(), None).await.unwrap().report().unwrap();
     assert_eq!(report.suggestions_created, 1);
 
-    let rows = suggestions(&db, user).await;
+    let rows = [suggestions(&db, one).await, suggestions(&db, other).await].concat();
     assert_eq!(rows.len(), 2);
     assert_eq!(rows[0].title, rows[1].title);
     assert_eq!(rows[0].message, rows[1].message);
+    assert_eq!(rows[0].proposed_change, rows[1].proposed_change);
     assert_eq!(rows[0].dedupe_key.replace(&by_event.to_string(), &by_sweep.to_string()), rows[1].dedupe_key);
     let events = outbox(&db).await;
     assert_eq!(events.len(), 2);

@@ -2,7 +2,10 @@
 //! one grouped proposal for several overdue tasks, de-duplication by task and due time, and
 //! what a reschedule, completion or deletion does to open proposals and items.
 
-use ai_agent::agents::{PassReport, overdue};
+use ai_agent::{
+    agents::{PassReport, Resume, overdue},
+    config::Settings,
+};
 use chrono::{DateTime, Utc};
 use events::{Change, EventPayload, TaskChanges, TaskEvent};
 use serde_json::json;
@@ -10,8 +13,8 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use crate::helpers::{
-    SuggestionRow, TaskSeed, completed, deliver_event, incomplete, items, outbox, proposed_tasks, settings,
-    state, suggestions, task, updated, user, working_hours,
+    SuggestionRow, TaskSeed, ago, completed, created, deliver_event, incomplete, items, outbox,
+    proposed_tasks, settings, state, suggestions, task, updated, user, working_hours,
 };
 
 const MON_TO_FRI: i16 = 31;
@@ -165,6 +168,61 @@ async fn several_overdue_tasks_become_one_group_spread_over_the_next_days(db: Pg
     announced.sort();
     late.sort();
     assert_eq!(announced, late, "each task announced once");
+}
+
+/// Every new due time proposed to `user`, alone or as an item, earliest first.
+async fn proposed_times(db: &PgPool, user: Uuid) -> Vec<DateTime<Utc>> {
+    let mut times = Vec::new();
+    for proposal in suggestions(db, user).await.into_iter().filter(|s| s.kind == "schedule_adjustment") {
+        match proposal.proposed_change {
+            Some(change) => times.push(due_at(Some(&change))),
+            None => times.extend(
+                items(db, proposal.suggestion_id).await.iter().map(|i| due_at(Some(&i.proposed_change))),
+            ),
+        }
+    }
+    times.sort();
+    times
+}
+
+#[sqlx::test(migrator = "ai_agent::MIGRATOR")]
+async fn an_open_proposal_counts_as_load_for_the_next_one_on_either_path(db: PgPool) {
+    // Events: two tasks falling overdue one after the other, each proposed alone. Every day
+    // is a working day, so the days are the next ones whatever the weekday.
+    let user = user(&db).await;
+    working_hours(&db, user, EVERY_DAY, ("00:00", "23:59"), "UTC", 5).await;
+    let state = state(&db);
+    for minutes in [60 * 24, 60 * 24 + 5] {
+        let due = ago(minutes);
+        let late = task(&db, user, TaskSeed::due(due)).await;
+        assert_eq!(deliver_event(&state, &created(late, user, Some(due))).await, "SUCCESS");
+    }
+    let days: Vec<_> = proposed_times(&db, user).await.iter().map(DateTime::date_naive).collect();
+    assert_eq!(days.len(), 2, "{days:?}");
+    assert_ne!(days[0], days[1], "the second proposal sees the first one's day as taken");
+
+    // The sweep, one task per batch: a user's overdue work split across passes still spreads.
+    let other = crate::helpers::user(&db).await;
+    working_hours(&db, other, MON_TO_FRI, ("09:00", "17:00"), "UTC", 5).await;
+    for day in 1..=3 {
+        task(&db, other, TaskSeed::due(at(&format!("2026-12-0{day}T10:00:00Z")))).await;
+    }
+    let one_at_a_time = Settings { batch_size: 1, ..settings() };
+    let now = at("2026-12-07T18:00:00Z");
+    let mut after = None;
+    for _ in 0..3 {
+        let report = overdue::sweep_once(&db, &one_at_a_time, now, after).await.unwrap().report().unwrap();
+        assert_eq!(report.suggestions_created, 1);
+        after = match report.resume_after {
+            Some(Resume::Due(point)) => Some(point),
+            _ => None,
+        };
+    }
+    assert_eq!(
+        proposed_times(&db, other).await,
+        [at("2026-12-08T10:00:00Z"), at("2026-12-09T10:00:00Z"), at("2026-12-10T10:00:00Z")],
+        "Tuesday, Wednesday, Thursday: one each"
+    );
 }
 
 #[sqlx::test(migrator = "ai_agent::MIGRATOR")]

@@ -134,7 +134,7 @@ pub async fn run(
             section_id: section.map(|(_, id)| id),
             // The plan only names earlier tasks as parents.
             parent_id: planned.parent.and_then(|i| ids.get(i).copied()),
-            estimate: None,
+            estimate: planned.estimate,
         };
         let task = tasks::service::create(conn, origin, user_id, fields, prefs).await?;
         ids.push(task.row.task_id);

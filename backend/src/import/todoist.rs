@@ -3,7 +3,8 @@
 //! taken whole, with the reason. Pure: no database, so every mapping rule is unit-tested here.
 //!
 //! The format: a header row naming the columns (`TYPE`, `CONTENT`, `DESCRIPTION`, `PRIORITY`,
-//! `INDENT`, `DATE`, `TIMEZONE`, …, in any order and case, unknown ones ignored), then one row per
+//! `INDENT`, `DATE`, `TIMEZONE`, `DURATION`, `DURATION_UNIT`, …, in any order and case, unknown
+//! ones ignored), then one row per
 //! `task`, `section` (its tasks follow it) or `note` (a comment on the task before it), with
 //! blank rows between groups.
 
@@ -15,7 +16,7 @@ use crate::domain::{
     name::Name,
     quick_add,
     recurrence::Recurrence,
-    task::{Tags, TaskDescription, TaskTitle, parse_due},
+    task::{Estimate, Tags, TaskDescription, TaskTitle, parse_due},
 };
 
 /// The largest file accepted, and the most rows: one request holds one transaction, so this
@@ -44,6 +45,8 @@ pub struct PlannedTask {
     pub section: Option<usize>,
     /// The task this one is a subtask of: an index into [`Plan::tasks`], an earlier one.
     pub parent: Option<usize>,
+    /// Todoist's duration in minutes, which is what an estimate is here.
+    pub estimate: Option<Estimate>,
 }
 
 /// What the file asks for. `skipped` rows create nothing; `notes` are rows imported with
@@ -84,6 +87,8 @@ struct Columns {
     indent: Option<usize>,
     date: Option<usize>,
     timezone: Option<usize>,
+    duration: Option<usize>,
+    duration_unit: Option<usize>,
     /// Columns whose content has no place here, with how the report names them.
     dropped: Vec<(usize, &'static str)>,
 }
@@ -94,11 +99,10 @@ impl Columns {
         let (Some(kind), Some(content)) = (position("TYPE"), position("CONTENT")) else {
             return Err(csv_error("is not a Todoist export: the header row needs TYPE and CONTENT columns"));
         };
-        let dropped =
-            [("RESPONSIBLE", "the assignee"), ("DURATION", "the duration"), ("DEADLINE", "the deadline")]
-                .into_iter()
-                .filter_map(|(name, what)| position(name).map(|i| (i, what)))
-                .collect();
+        let dropped = [("RESPONSIBLE", "the assignee"), ("DEADLINE", "the deadline")]
+            .into_iter()
+            .filter_map(|(name, what)| position(name).map(|i| (i, what)))
+            .collect();
         Ok(Self {
             kind,
             content,
@@ -107,6 +111,8 @@ impl Columns {
             indent: position("INDENT"),
             date: position("DATE"),
             timezone: position("TIMEZONE"),
+            duration: position("DURATION"),
+            duration_unit: position("DURATION_UNIT"),
             dropped,
         })
     }
@@ -276,6 +282,8 @@ impl Reading {
             Ok(n) if n > 1 => self.parent(n, recurrence.is_some(), row),
             _ => None,
         };
+        let estimate =
+            self.estimate(cell(record, columns.duration), cell(record, columns.duration_unit), row);
         for &(i, what) in &columns.dropped {
             if !cell(record, Some(i)).is_empty() {
                 self.note(row, format!("{what} is not imported"));
@@ -291,11 +299,41 @@ impl Reading {
             recurrence,
             section: self.section,
             parent,
+            estimate,
         });
         self.last_task = Some(self.plan.tasks.len() - 1);
         if parent.is_none() {
             self.last_parent = self.last_task;
         }
+    }
+
+    /// A duration in minutes becomes the estimate (Todoist writes the unit beside it; a file
+    /// without the unit column counts minutes, Todoist's only unit for a timed task). A duration
+    /// in days marks an all-day span, not effort, so it is left out with a note, as is one
+    /// longer than an estimate can be.
+    fn estimate(&mut self, amount: &str, unit: &str, row: u64) -> Option<Estimate> {
+        if amount.is_empty() {
+            return None;
+        }
+        if !(unit.is_empty() || unit.eq_ignore_ascii_case("minute")) {
+            self.note(
+                row,
+                format!("a DURATION in {unit:?} units is not imported (estimates are in minutes)"),
+            );
+            return None;
+        }
+        let parsed = amount.parse::<i64>().ok().map(Estimate::parse);
+        if let Some(Ok(estimate)) = parsed {
+            return Some(estimate);
+        }
+        self.note(
+            row,
+            format!(
+                "DURATION {amount:?} is not 1 to {} minutes; imported without an estimate",
+                Estimate::MAX_MINUTES
+            ),
+        );
+        None
     }
 
     /// The parent of a task at INDENT `indent` (2 or more): the last top-level task of its
@@ -461,6 +499,23 @@ mod tests {
         let p = plan("task,A,,4,1,,,whenever I feel like it,en,\n");
         assert_eq!(p.tasks[0].due_at, None);
         assert!(p.notes[0].message.contains("not understood"), "{:?}", p.notes);
+    }
+
+    #[test]
+    fn a_duration_in_minutes_becomes_the_estimate_and_others_are_noted() {
+        let p = read(
+            "TYPE,CONTENT,DURATION,DURATION_UNIT\ntask,A,45,minute\ntask,B,,\ntask,C,2,day\ntask,D,1441,minute\ntask,E,soon,minute\n",
+            now(),
+            Tz::UTC,
+        )
+        .unwrap();
+        let estimates: Vec<_> = p.tasks.iter().map(|t| t.estimate.map(Estimate::minutes)).collect();
+        assert_eq!(estimates, [Some(45), None, None, None, None]);
+        assert_eq!(p.notes.iter().map(|n| n.row).collect::<Vec<_>>(), [4, 5, 6]);
+        assert!(p.notes[0].message.contains("\"day\" units"), "{:?}", p.notes);
+        assert!(p.skipped.is_empty(), "the tasks themselves are imported");
+        let without_unit = read("TYPE,CONTENT,DURATION\ntask,A,30\n", now(), Tz::UTC).unwrap();
+        assert_eq!(without_unit.tasks[0].estimate.map(Estimate::minutes), Some(30));
     }
 
     #[test]

@@ -18,7 +18,7 @@ section,Doing,,,,,,,,,,
 task,Write report @writing @Q1,\"Draft first,
 then polish\",1,1,Ann (1),,2030-03-01,en,,,
 note,Ask Bob for the numbers,,,,Ann (1),,,en,,,
-task,Review slides,,2,2,Ann (1),,Mar 1 2030 10:00,en,Europe/Berlin,,
+task,Review slides,,2,2,Ann (1),,Mar 1 2030 10:00,en,Europe/Berlin,45,minute
 ,,,,,,,,,,,
 section,Later,,,,,,,,,,
 task,Weekly sync,,3,1,Ann (1),,every monday,en,,,
@@ -125,6 +125,12 @@ async fn an_import_creates_the_project_its_sections_and_tasks_with_their_fields(
         "a note is appended"
     );
     assert_eq!(by_title(&tasks, "Inbox zero")["tags"], json!(["admin"]));
+    assert_eq!(
+        by_title(&tasks, "Review slides")["estimateMinutes"],
+        45,
+        "a duration in minutes is the estimate"
+    );
+    assert_eq!(write["estimateMinutes"], Value::Null);
 }
 
 #[sqlx::test(migrator = "backend::MIGRATOR")]
