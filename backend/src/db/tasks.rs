@@ -625,7 +625,13 @@ pub async fn list(db: impl PgExecutor<'_>, user_id: Uuid, q: &ListQuery) -> sqlx
     }
     sql.push(format_args!(" order by {key} {dir}, task_id {dir} limit "));
     sql.push_bind(i64::from(q.limit) + 1);
-    sql.build_query_as().fetch_all(db).await
+    // A search is planned for its term, not once for any term: a prepared statement's generic
+    // plan cannot tell a term in a third of all tasks from a rare one, and chose to intersect
+    // the trigram index (every user's matching tasks) with the user's, 2.8-4.8 ms for
+    // `search=report` over 60,000 tasks, where the plan for the term walks the user's own
+    // tasks newest first and stops at the page's end (0.6 ms). The statement is sent unnamed,
+    // which PostgreSQL plans with the values bound.
+    sql.build_query_as().persistent(q.search.is_none()).fetch_all(db).await
 }
 
 /// The SQL expression each sort orders by; every one has a matching index that ends in
