@@ -2,6 +2,8 @@
 
 use std::collections::HashSet;
 
+use chrono::{DateTime, Utc};
+
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sqlx::PgPool;
@@ -51,12 +53,19 @@ async fn seed(user: &User, n: usize) -> Vec<Value> {
 }
 
 fn sorted(mut tasks: Vec<Value>, key: &str, desc: bool) -> Vec<Value> {
+    // Times compare as instants, not as text: RFC 3339 writes as many fraction digits as a
+    // time needs, and "…01.120Z" sorts after "…01.120500Z" as text.
+    let instant = |t: &Value, field: &str| -> String {
+        t[field].as_str().map_or_else(
+            || "~infinity".to_owned(),
+            |text| text.parse::<DateTime<Utc>>().unwrap().format("%Y-%m-%dT%H:%M:%S%.9f").to_string(),
+        )
+    };
     let rank = |t: &Value| -> (String, String) {
         let k = match key {
-            "dueAt" => t["dueAt"].as_str().unwrap_or("~infinity").to_owned(),
             "priority" => PRIORITIES.iter().position(|p| *p == t["priority"]).unwrap().to_string(),
             "title" => t["title"].as_str().unwrap().to_lowercase(),
-            other => t[other].as_str().unwrap().to_owned(),
+            time => instant(t, time),
         };
         (k, t["id"].as_str().unwrap().to_owned())
     };
