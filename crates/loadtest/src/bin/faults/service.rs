@@ -91,6 +91,21 @@ impl Drop for Service {
     }
 }
 
+/// A port free now, below the kernel's ephemeral range. A port the kernel hands out for
+/// `:0` lies in that range, where an outgoing connection's local port can take it before the
+/// service binds it (seen: daprd's "could not listen on any endpoint" while Kafka clients
+/// and connection pools were busy).
 pub fn free_port() -> anyhow::Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+    let low = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|range| range.split_whitespace().next()?.parse::<u16>().ok())
+        .unwrap_or(32_768)
+        .max(10_001);
+    for _ in 0..1000 {
+        let port = rand::random_range(10_000..low);
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return Ok(port);
+        }
+    }
+    bail!("no free port between 10000 and {low}")
 }
