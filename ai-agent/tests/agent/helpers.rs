@@ -484,3 +484,25 @@ pub async fn estimate_and_age(db: &PgPool, task_id: Uuid, minutes: Option<i32>, 
         .await
         .unwrap();
 }
+
+/// A suggestion whose texts and de-duplication key derive from `key` (for the insert paths'
+/// tests, which care about the gate, not the wording).
+pub fn advice(
+    user_id: Uuid,
+    task_id: Option<Uuid>,
+    kind: ai_agent::suggestion::Kind,
+    key: &str,
+) -> ai_agent::suggestion::NewSuggestion {
+    ai_agent::suggestion::NewSuggestion {
+        user_id,
+        task_id,
+        kind,
+        title: format!("title {key}"),
+        message: format!("message {key}"),
+        reason: format!("reason {key}"),
+        proposed_change: None,
+        dedupe_key: key.to_owned(),
+        source_event: None,
+        correlation_id: Some("test".to_owned()),
+    }
+}

@@ -14,23 +14,12 @@ use tokio::task::JoinSet;
 use uuid::Uuid;
 
 use crate::helpers::{
-    TaskSeed, ago, created, deliver_event, items, outbox, proposed_tasks, set_agents_enabled, settings,
+    self, TaskSeed, ago, created, deliver_event, items, outbox, proposed_tasks, set_agents_enabled, settings,
     state, suggestion_count, suggestions, task, user,
 };
 
-fn advice(user_id: Uuid, key: &str) -> NewSuggestion {
-    NewSuggestion {
-        user_id,
-        task_id: None,
-        kind: Kind::Overload,
-        title: format!("title {key}"),
-        message: format!("message {key}"),
-        reason: format!("reason {key}"),
-        proposed_change: None,
-        dedupe_key: key.to_owned(),
-        source_event: None,
-        correlation_id: Some("test".to_owned()),
-    }
+fn overload(user_id: Uuid, key: &str) -> NewSuggestion {
+    helpers::advice(user_id, None, Kind::Overload, key)
 }
 
 #[sqlx::test(migrator = "ai_agent::MIGRATOR")]
@@ -68,19 +57,19 @@ async fn the_batch_gate_decides_as_one_by_one_inserts_would(db: PgPool) {
     let expires = now + TimeDelta::days(7);
     let mut conn = db.acquire().await.unwrap();
     // `busy` has one slot left of three and advice "a" already.
-    let first = [advice(busy, "a"), advice(busy, "x")];
+    let first = [overload(busy, "a"), overload(busy, "x")];
     let outcomes = insert_many(&mut conn, &first, now, expires, 3).await.unwrap();
     assert!(outcomes.iter().all(|o| matches!(o, Inserted::Created(_))), "{outcomes:?}");
 
     let batch = [
-        advice(fresh, "a"),
-        advice(busy, "a"),  // exists: a duplicate, takes no slot
-        advice(busy, "b"),  // the last slot
-        advice(off, "a"),   // assistants off
-        advice(busy, "b"),  // at the limit now: rate limited, though also a duplicate
-        advice(busy, "c"),  // rate limited
-        advice(fresh, "a"), // earlier in this batch: a duplicate
-        advice(fresh, "b"),
+        overload(fresh, "a"),
+        overload(busy, "a"),  // exists: a duplicate, takes no slot
+        overload(busy, "b"),  // the last slot
+        overload(off, "a"),   // assistants off
+        overload(busy, "b"),  // at the limit now: rate limited, though also a duplicate
+        overload(busy, "c"),  // rate limited
+        overload(fresh, "a"), // earlier in this batch: a duplicate
+        overload(fresh, "b"),
     ];
     let outcomes = insert_many(&mut conn, &batch, now, expires, 3).await.unwrap();
     let kinds: Vec<_> = outcomes
@@ -205,7 +194,7 @@ async fn concurrent_sweeps_and_batches_create_no_duplicates(db: PgPool) {
             order.reverse();
         }
         batches.spawn(async move {
-            let batch: Vec<_> = order.iter().flat_map(|u| [advice(*u, "p"), advice(*u, "q")]).collect();
+            let batch: Vec<_> = order.iter().flat_map(|u| [overload(*u, "p"), overload(*u, "q")]).collect();
             let mut tx = db.begin().await.unwrap();
             let now = Utc::now();
             let outcomes = insert_many(&mut tx, &batch, now, now + TimeDelta::days(1), 100).await.unwrap();

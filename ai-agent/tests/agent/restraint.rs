@@ -12,24 +12,9 @@ use events::Priority;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use crate::helpers::{SuggestionRow, TaskSeed, ago, from_now, settings, suggestions, task, user};
+use crate::helpers::{SuggestionRow, TaskSeed, advice, ago, from_now, settings, suggestions, task, user};
 
 const PER_HOUR: i64 = 100;
-
-fn advice(user_id: Uuid, task_id: Option<Uuid>, kind: Kind, key: &str) -> NewSuggestion {
-    NewSuggestion {
-        user_id,
-        task_id,
-        kind,
-        title: format!("title {key}"),
-        message: format!("message {key}"),
-        reason: format!("reason {key}"),
-        proposed_change: None,
-        dedupe_key: key.to_owned(),
-        source_event: None,
-        correlation_id: Some("test".to_owned()),
-    }
-}
 
 async fn propose(db: &PgPool, suggestion: &NewSuggestion, now: DateTime<Utc>) -> Inserted {
     let mut conn = db.acquire().await.unwrap();
