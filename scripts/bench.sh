@@ -18,6 +18,7 @@
 #
 #   BENCH_DB_CONNECTIONS   the backend's pool size (default 16, see below)
 #   BENCH_BACKEND_ENV      extra `NAME=value` words for the backend's environment
+#   BENCH_AGENT_ENV        extra `NAME=value` words for the ai-agent's environment
 #   BENCH_ROWS             which rows to run (default "backend:mixed backend:create backend:list
 #                          product:mixed product:create product:list product:tails"; tails
 #                          needs product:mixed before it)
@@ -98,6 +99,7 @@ report="target/bench/report-$stamp.txt"
   echo "# machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), $(uname -sr)"
   echo "# $("$(pg_bin_dir)/postgres" --version), max_connections=200, durability defaults"
   echo "# backend: DATABASE_MAX_CONNECTIONS=$db_connections, AUTH_RATE_LIMIT_PER_MINUTE=0, WRITE_RATE_LIMIT_PER_MINUTE=1000000000, MAX_TASKS_PER_USER=2000000000, RUST_LOG=warn ${BENCH_BACKEND_ENV:-}"
+  echo "# ai-agent: CRON_ENABLED=false, SUGGESTIONS_PER_HOUR=1000000 ${BENCH_AGENT_ENV:-}"
   echo "# loadtest args: ${*:-(defaults)}"
   echo "# floor: $floor_tps inserts/s (pgbench -c 16 -j 2 -T 15)"
   echo
@@ -120,7 +122,8 @@ BACKEND_ENV=(DATABASE_MAX_CONNECTIONS="$db_connections" AUTH_RATE_LIMIT_PER_MINU
   WRITE_RATE_LIMIT_PER_MINUTE=1000000000 MAX_TASKS_PER_USER=2000000000 ${BENCH_BACKEND_ENV:-})
 # The assistants give the report its change → suggestion latency. No cron passes (only events
 # make suggestions here) and no hourly cap (a virtual user makes far more tasks than a person).
-AGENT_ENV=(CRON_ENABLED=false SUGGESTIONS_PER_HOUR=1000000)
+# shellcheck disable=SC2206 # BENCH_AGENT_ENV is a list of NAME=value words.
+AGENT_ENV=(CRON_ENABLED=false SUGGESTIONS_PER_HOUR=1000000 ${BENCH_AGENT_ENV:-})
 for setup in backend product; do
   wanted=()
   for row in $rows; do [ "${row%%:*}" != "$setup" ] || wanted+=("${row#*:}"); done

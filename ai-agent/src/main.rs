@@ -76,5 +76,5 @@ async fn main() -> anyhow::Result<()> {
 /// The configured database with room for `max_connections`.
 fn pool(config: &Config, max_connections: u32) -> anyhow::Result<PgPool> {
     let acquire_timeout = Duration::from_secs(config.database_acquire_timeout_secs);
-    db::lazy_pool(&config.database_url, max_connections, acquire_timeout)
+    db::lazy_pool(&config.database_url, "todo-ai-agent", max_connections, acquire_timeout)
 }

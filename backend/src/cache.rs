@@ -4,6 +4,7 @@
 //! entry's lifetime bounds how stale another replica can be.
 
 use std::{
+    borrow::Borrow,
     collections::HashMap,
     hash::Hash,
     sync::{Mutex, PoisonError},
@@ -47,6 +48,17 @@ impl<K: Eq + Hash, V: Clone> TtlCache<K, V> {
         entries.insert(key, (value, now + keep_for));
     }
 
+    /// Runs `change` on the live entry of `key`, under the cache's lock so concurrent callers
+    /// see each other's changes; `None` when there is no live entry.
+    pub fn update<Q, R>(&self, key: &Q, change: impl FnOnce(&mut V) -> R) -> Option<R>
+    where
+        K: Borrow<Q>,
+        Q: Eq + Hash + ?Sized,
+    {
+        let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
+        entries.get_mut(key).filter(|(_, until)| *until > Instant::now()).map(|(value, _)| change(value))
+    }
+
     pub fn remove(&self, key: &K) {
         self.entries.lock().unwrap_or_else(PoisonError::into_inner).remove(key);
     }
@@ -62,7 +74,10 @@ mod tests {
         cache.insert(1, "a", None);
         cache.insert(2, "b", Some(Duration::from_millis(1)));
         assert_eq!(cache.get(&1), Some("a"));
+        assert_eq!(cache.update(&1, |v| std::mem::replace(v, "A")), Some("a"));
+        assert_eq!(cache.get(&1), Some("A"));
         std::thread::sleep(Duration::from_millis(5));
+        assert_eq!(cache.update(&2, |_| ()), None, "an expired entry is not changed");
         assert_eq!(cache.get(&2), None, "an entry lives no longer than it was allowed");
         cache.remove(&1);
         assert_eq!(cache.get(&1), None);

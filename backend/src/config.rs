@@ -62,7 +62,8 @@ pub struct DatabaseConfig {
     #[arg(long, env = "DIRECT_URL", hide_env_values = true)]
     pub direct_url: Option<SecretString>,
 
-    /// Connections in the query pool. All replicas together must stay under the server's
+    /// Connections in the query pool. Each replica also holds up to 3 for live updates' LISTEN
+    /// and 2 for the outbox relay; all replicas together must stay under the server's
     /// `max_connections`.
     #[arg(long, env = "DATABASE_MAX_CONNECTIONS", default_value_t = 10)]
     pub database_max_connections: u32,
@@ -228,7 +229,7 @@ pub struct QuotaConfig {
 
     /// State-changing requests (creating, changing, completing or deleting tasks, chat
     /// messages, preferences) per signed-in user per minute, across all replicas; more get 429
-    /// with `Retry-After`.
+    /// with `Retry-After`. Replicas lease hits in blocks of a twentieth of this (at most 50).
     #[arg(long, env = "WRITE_RATE_LIMIT_PER_MINUTE", default_value_t = 600)]
     pub write_rate_limit_per_minute: u32,
 }

@@ -45,7 +45,7 @@ impl Pipeline {
         backend.outbox.dapr_http_endpoint = Some(dapr.base_url().to_owned());
         backend.chat.chat_engine = backend::config::ChatEngineKind::Offline;
         backend.chat.chat_rate_limit_per_minute = 0; // tests poll through the chat
-        let pools = backend::Pools { db: db.clone(), listen: db.clone() };
+        let pools = backend::Pools { db: db.clone(), listen: db.clone(), relay: db.clone() };
         tokio::spawn(backend::run(backend, pools, backend_listener, shutdown.clone()));
 
         let client = reqwest::Client::builder().cookie_store(true).build().unwrap();

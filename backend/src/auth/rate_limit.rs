@@ -15,6 +15,7 @@ use std::{
 use sqlx::PgPool;
 
 use crate::{
+    cache::TtlCache,
     config::Config,
     db::{self, rate_limits::Backoff},
     error::AppError,
@@ -22,31 +23,71 @@ use crate::{
 
 /// `limit` hits per key per fixed window, held in the database so every replica draws on the
 /// same budget. A fixed window lets a client spend up to twice the limit across a window
-/// boundary; that is the price of one row and one statement per check.
-#[derive(Debug, Clone)]
+/// boundary; that is the price of one row per key.
+///
+/// A replica takes hits from the shared count in blocks (a lease of up to a twentieth of the
+/// limit, see [`lease_size`]) and spends them locally until the window ends, so a busy user
+/// costs one statement per block rather than one per request: that statement and its commit
+/// were a fifth of the database's work per created task. Every hit is counted before it is
+/// spent, so no window admits more than `limit`; a user near the limit may be refused up to
+/// one block per other replica early, by hits leased there and not yet spent.
 pub struct RateLimiter {
     limit: u32,
     window: Duration,
+    lease: u32,
+    /// Per key: hits leased by this replica and not yet spent, until the window ends.
+    leased: TtlCache<String, u32>,
 }
+
+/// Keys with a lease held at once; past this the cache sheds ended windows, then starts over
+/// (a lost lease only costs a statement, and its hits stay counted: it errs towards refusing).
+const LEASE_CAPACITY: usize = 50_000;
 
 impl RateLimiter {
     /// `limit == 0` disables the limit.
     pub fn per_minute(limit: u32) -> Self {
-        Self { limit, window: Duration::from_mins(1) }
+        let window = Duration::from_mins(1);
+        Self { limit, window, lease: lease_size(limit), leased: TtlCache::new(window, LEASE_CAPACITY) }
     }
 
     /// Counts one hit against `key`; over the limit, refuses it with the time until the window
     /// ends.
     pub async fn check(&self, db: &PgPool, key: &str) -> Result<(), AppError> {
-        if self.limit == 0 {
+        if self.limit == 0 || self.leased.update(key, spend_one) == Some(true) {
             return Ok(());
         }
-        let (hits, seconds_left) = db::rate_limits::hit(db, key, self.window).await?;
-        if hits.unsigned_abs() > self.limit {
+        let (hits, seconds_left) = db::rate_limits::hit(db, key, self.window, self.lease).await?;
+        let granted = granted(self.limit, self.lease, hits);
+        if granted == 0 {
             return Err(AppError::RateLimited { retry_after: seconds(seconds_left) });
+        }
+        if granted > 1 {
+            // A lease taken at the same moment by another request for this key may be replaced
+            // here; its hits stay counted, which errs towards refusing early, never late.
+            self.leased.insert(key.to_owned(), granted - 1, Some(seconds(seconds_left)));
         }
         Ok(())
     }
+}
+
+/// The block a replica leases: a twentieth of the limit, between 1 and 50. Small limits (sign-in
+/// attempts, chat messages) lease one hit at a time, which keeps them exact across replicas.
+fn lease_size(limit: u32) -> u32 {
+    (limit / 20).clamp(1, 50)
+}
+
+/// How many of the `lease` hits just counted (bringing the window to `hits_after`) fall within
+/// `limit`: the request's own hit and the rest of the lease; zero refuses the request.
+fn granted(limit: u32, lease: u32, hits_after: i32) -> u32 {
+    let before = u32::try_from(hits_after).unwrap_or(0).saturating_sub(lease);
+    limit.saturating_sub(before).min(lease)
+}
+
+/// Spends one leased hit if any is left.
+fn spend_one(left: &mut u32) -> bool {
+    let spent = *left > 0;
+    *left = left.saturating_sub(1);
+    spent
 }
 
 fn seconds(value: f64) -> Duration {
@@ -118,6 +159,36 @@ impl AuthRateLimiter {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn leases_are_a_twentieth_of_the_limit_within_bounds() {
+        assert_eq!(lease_size(10), 1);
+        assert_eq!(lease_size(20), 1);
+        assert_eq!(lease_size(600), 30);
+        assert_eq!(lease_size(1_000_000_000), 50);
+    }
+
+    #[test]
+    fn a_lease_is_granted_only_up_to_the_limit() {
+        // Limit 600, leases of 30: the window had 0, 570, 590, 600 and 1,000 hits before.
+        assert_eq!(granted(600, 30, 30), 30);
+        assert_eq!(granted(600, 30, 600), 30);
+        assert_eq!(granted(600, 30, 620), 10, "only the hits below the limit are granted");
+        assert_eq!(granted(600, 30, 630), 0);
+        assert_eq!(granted(600, 30, 1_030), 0);
+        // One hit at a time is the plain counter.
+        assert_eq!(granted(10, 1, 10), 1);
+        assert_eq!(granted(10, 1, 11), 0);
+    }
+
+    #[test]
+    fn a_leased_hit_is_spent_once() {
+        let mut left = 2;
+        assert!(spend_one(&mut left));
+        assert!(spend_one(&mut left));
+        assert!(!spend_one(&mut left));
+        assert_eq!(left, 0);
+    }
 
     #[test]
     fn ipv6_clients_are_keyed_by_their_slash_64_and_ipv4_by_the_whole_address() {

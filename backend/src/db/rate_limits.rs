@@ -4,22 +4,28 @@ use std::time::Duration;
 
 use sqlx::PgExecutor;
 
-/// Counts one hit against `key` in its current fixed window (starting a new window of
+/// Counts `count` hits against `key` in its current fixed window (starting a new window of
 /// `window` when the last one has ended); returns the hits so far in the window and the
 /// seconds until it ends.
 #[tracing::instrument(skip_all)]
-pub async fn hit(db: impl PgExecutor<'_>, key: &str, window: Duration) -> sqlx::Result<(i32, f64)> {
+pub async fn hit(
+    db: impl PgExecutor<'_>,
+    key: &str,
+    window: Duration,
+    count: u32,
+) -> sqlx::Result<(i32, f64)> {
     sqlx::query_as(
         "insert into rate_limit as r (rate_limit_key, hits, window_ends_at)
-         values ($1, 1, now() + make_interval(secs => $2))
+         values ($1, $3, now() + make_interval(secs => $2))
          on conflict (rate_limit_key) do update set
-             hits = case when r.window_ends_at <= now() then 1 else r.hits + 1 end,
+             hits = case when r.window_ends_at <= now() then $3 else r.hits + $3 end,
              window_ends_at = case when r.window_ends_at <= now() then excluded.window_ends_at
                                    else r.window_ends_at end
          returning hits, extract(epoch from window_ends_at - now())::float8",
     )
     .bind(key)
     .bind(window.as_secs_f64())
+    .bind(i32::try_from(count).unwrap_or(i32::MAX))
     .fetch_one(db)
     .await
 }

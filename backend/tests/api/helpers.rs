@@ -50,7 +50,7 @@ impl TestApp {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("a free port");
         let base = format!("http://{}", listener.local_addr().expect("bound"));
         let shutdown = CancellationToken::new();
-        let pools = Pools { db: db.clone(), listen: db.clone() };
+        let pools = Pools { db: db.clone(), listen: db.clone(), relay: db.clone() };
         let server = tokio::spawn(backend::run(config, pools, listener, shutdown.clone()));
         Self { base, db, dapr, shutdown, server }
     }

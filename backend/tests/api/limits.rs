@@ -263,6 +263,44 @@ async fn the_write_rate_is_per_user_and_shared_by_replicas(db: PgPool) {
 }
 
 #[sqlx::test(migrator = "backend::MIGRATOR")]
+async fn leased_write_budgets_admit_exactly_the_limit_across_replicas(db: PgPool) {
+    // 40 a minute: each replica leases two hits from the shared count at a time.
+    let tweak = |c: &mut backend::Config| c.quotas.write_rate_limit_per_minute = 40;
+    let first = TestApp::spawn_with(db.clone(), tweak).await;
+    let second = TestApp::spawn_with(db.clone(), tweak).await;
+    let user = first.signed_up().await;
+    let create = |replica: &TestApp, i: usize| {
+        user.client
+            .http
+            .post(format!("{}/api/v1/tasks", replica.base))
+            .json(&json!({"title": format!("task {i}")}))
+            .send()
+    };
+    let counted = || async {
+        sqlx::query_scalar::<_, i32>("select hits from rate_limit where rate_limit_key like 'write:%'")
+            .fetch_one(&db)
+            .await
+            .unwrap()
+    };
+    for i in 0..40 {
+        let replica = if i % 2 == 0 { &first } else { &second };
+        assert_eq!(create(replica, i).await.unwrap().status(), StatusCode::CREATED, "write {i}");
+        if i == 0 {
+            assert_eq!(counted().await, 2, "the first write leases two hits");
+        }
+    }
+    // Both replicas spent their leases: the shared count holds every hit, taken in 20
+    // statements rather than 40, and the next write is refused wherever it lands.
+    assert_eq!(counted().await, 40);
+    for replica in [&first, &second] {
+        let res = create(replica, 40).await.unwrap();
+        problem(res, StatusCode::TOO_MANY_REQUESTS, "rate_limited").await;
+    }
+    let tasks: i64 = sqlx::query_scalar("select count(*) from task").fetch_one(&db).await.unwrap();
+    assert_eq!(tasks, 40);
+}
+
+#[sqlx::test(migrator = "backend::MIGRATOR")]
 async fn housekeeping_deletes_limits_that_ran_out_and_keeps_live_ones(db: PgPool) {
     let app = TestApp::spawn(db).await;
     sqlx::raw_sql(

@@ -9,7 +9,10 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use sqlx::{PgPool, postgres::PgPoolOptions};
+use sqlx::{
+    PgPool,
+    postgres::{PgConnectOptions, PgPoolOptions},
+};
 
 pub struct Database {
     pool: PgPool,
@@ -47,10 +50,13 @@ pub struct StatementCost {
 
 impl Database {
     pub async fn connect(url: &str) -> anyhow::Result<Self> {
+        // Named, so the split of PostgreSQL's CPU shows this connection apart from the services'.
+        let options =
+            url.parse::<PgConnectOptions>().context("reading --database-url")?.application_name("loadtest");
         let pool = PgPoolOptions::new()
             .max_connections(1)
             .acquire_timeout(Duration::from_secs(30))
-            .connect(url)
+            .connect_with(options)
             .await
             .context("connecting to --database-url")?;
         // Reading the view fails unless the library is preloaded, even with the extension
@@ -64,6 +70,18 @@ impl Database {
     /// come from the same clock.
     pub async fn now(&self) -> anyhow::Result<DateTime<Utc>> {
         Ok(sqlx::query_scalar("select clock_timestamp()").fetch_one(&self.pool).await?)
+    }
+
+    /// PostgreSQL's processes by who they work for: a connection by its `application_name`
+    /// (the services name theirs), a background process by its type (`walwriter`,
+    /// `autovacuum worker`, ...).
+    pub async fn server_processes(&self) -> anyhow::Result<Vec<(u32, String)>> {
+        let rows: Vec<(i32, String)> = sqlx::query_as(
+            "select pid, coalesce(nullif(application_name, ''), backend_type, 'unknown') from pg_stat_activity",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().filter_map(|(pid, name)| Some((u32::try_from(pid).ok()?, name))).collect())
     }
 
     pub async fn reset_statements(&self) -> anyhow::Result<()> {

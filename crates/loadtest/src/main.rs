@@ -32,7 +32,7 @@ use tokio::{sync::Semaphore, task::JoinSet};
 
 use crate::{
     database::{Database, OutboxCost, StatementCost},
-    report::{Events, OpRow, ProcessUsage, Report, Settings, Setup},
+    report::{Events, OpRow, ProcessUsage, Report, ServerCpu, Settings, Setup},
     stats::Recorder,
     user::{Budget, Pacing, Schedule, UserConfig, VirtualUser},
     workload::{Mix, Op},
@@ -215,6 +215,12 @@ async fn main() -> anyhow::Result<()> {
     let cpu_from: Vec<Option<f64>> =
         processes.iter().map(|p| process::cpu_seconds(p.pid, p.with_children).ok()).collect();
     let machine_from = process::machine_cpu_seconds().ok();
+    // PostgreSQL's CPU split by the client each connection works for.
+    let split_server = args.postgres_pid.is_some();
+    let server_from = match &database {
+        Some(db) if split_server => process::server_processes(db.server_processes().await?),
+        _ => Vec::new(),
+    };
     let window_from = match &database {
         Some(db) => {
             db.reset_statements().await.context("resetting pg_stat_statements")?;
@@ -241,6 +247,16 @@ async fn main() -> anyhow::Result<()> {
         }
     }
     let cpu_elapsed = schedule.measure_from.elapsed().as_secs_f64();
+    let postgres_by_client = match &database {
+        Some(db) if split_server => {
+            let server_to = process::server_processes(db.server_processes().await?);
+            process::split_by_name(&server_from, &server_to, cpu_elapsed)
+                .into_iter()
+                .map(|(name, processes, cpu_cores)| ServerCpu { name, processes, cpu_cores })
+                .collect()
+        }
+        _ => Vec::new(),
+    };
     let machine_busy_cores = machine_from
         .zip(process::machine_cpu_seconds().ok())
         .map(|((busy_from, _), (busy_to, _))| (busy_to - busy_from) / cpu_elapsed);
@@ -298,6 +314,7 @@ async fn main() -> anyhow::Result<()> {
         outbox_cost,
         top_statements,
         processes: usage,
+        postgres_by_client,
         machine_busy_cores,
         machine_cores: std::thread::available_parallelism().map_or(0, usize::from),
     };

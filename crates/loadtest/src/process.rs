@@ -67,6 +67,48 @@ pub fn cpu_seconds(pid: u32, children: bool) -> std::io::Result<f64> {
     Ok(ticks as f64 / TICKS_PER_SECOND)
 }
 
+/// CPU seconds of a PostgreSQL process, with whom it works for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServerProcess {
+    pub pid: u32,
+    pub name: String,
+    pub cpu_seconds: f64,
+}
+
+/// Reads the CPU time of each `(pid, name)`, leaving out processes that have exited.
+pub fn server_processes(listed: Vec<(u32, String)>) -> Vec<ServerProcess> {
+    listed
+        .into_iter()
+        .filter_map(|(pid, name)| {
+            Some(ServerProcess { pid, name, cpu_seconds: cpu_seconds(pid, false).ok()? })
+        })
+        .collect()
+}
+
+/// Cores busy per name between two readings `elapsed` seconds apart, busiest first, with how
+/// many processes had the name. A process that started in between counts from zero; one that
+/// exited in between is lost, which is why the services keep their connections open.
+pub fn split_by_name(
+    from: &[ServerProcess],
+    to: &[ServerProcess],
+    elapsed: f64,
+) -> Vec<(String, usize, f64)> {
+    let mut by_name: Vec<(String, usize, f64)> = Vec::new();
+    for end in to {
+        let start = from.iter().find(|p| p.pid == end.pid).map_or(0.0, |p| p.cpu_seconds);
+        let busy = (end.cpu_seconds - start).max(0.0) / elapsed;
+        match by_name.iter_mut().find(|(name, _, _)| *name == end.name) {
+            Some((_, processes, cores)) => {
+                *processes += 1;
+                *cores += busy;
+            }
+            None => by_name.push((end.name.clone(), 1, busy)),
+        }
+    }
+    by_name.sort_by(|a, b| b.2.total_cmp(&a.2));
+    by_name
+}
+
 /// Busy and total CPU seconds of the whole machine since boot, from `/proc/stat`. Busy is all
 /// but idle and I/O wait, so a window's busy share shows load from outside the benchmark too.
 pub fn machine_cpu_seconds() -> std::io::Result<(f64, f64)> {
@@ -109,6 +151,27 @@ mod tests {
         let status = "Name:\tbackend\nVmPeak:\t  900000 kB\nVmHWM:\t   81234 kB\nVmRSS:\t   70000 kB\n";
         assert_eq!(parse_status(status), Some(Memory { peak_kib: 81_234, rss_kib: 70_000 }));
         assert_eq!(parse_status("Name:\tx\n"), None);
+    }
+
+    #[test]
+    fn server_cpu_is_split_by_name_over_the_window() {
+        let at = |pid, name: &str, cpu_seconds| ServerProcess { pid, name: name.to_owned(), cpu_seconds };
+        let from = [at(1, "todo-backend", 10.0), at(2, "todo-backend", 4.0), at(3, "walwriter", 1.0)];
+        let to = [
+            at(1, "todo-backend", 16.0),
+            at(2, "todo-backend", 7.0),
+            at(3, "walwriter", 1.5),
+            // Connected during the window.
+            at(4, "todo-ai-agent", 2.0),
+        ];
+        assert_eq!(
+            split_by_name(&from, &to, 4.0),
+            [
+                ("todo-backend".to_owned(), 2, 2.25),
+                ("todo-ai-agent".to_owned(), 1, 0.5),
+                ("walwriter".to_owned(), 1, 0.125)
+            ]
+        );
     }
 
     #[test]

@@ -24,6 +24,8 @@ pub struct Report {
     pub outbox_cost: Option<OutboxCost>,
     pub top_statements: Vec<StatementCost>,
     pub processes: Vec<ProcessUsage>,
+    /// PostgreSQL's CPU by whom its processes worked for (with `--postgres-pid`).
+    pub postgres_by_client: Vec<ServerCpu>,
     /// Cores busy machine-wide in the measured window, whoever used them.
     pub machine_busy_cores: Option<f64>,
     pub machine_cores: usize,
@@ -75,6 +77,15 @@ pub struct Events {
     /// Seconds from the load stopping until the backlog was empty; `None` if it did not
     /// empty within the drain timeout.
     pub drain_s: Option<f64>,
+}
+
+/// Cores a group of PostgreSQL's processes kept busy in the measured window: the connections
+/// of one `application_name`, or the background processes of one type.
+#[derive(Debug, Serialize)]
+pub struct ServerCpu {
+    pub name: String,
+    pub processes: usize,
+    pub cpu_cores: f64,
 }
 
 #[derive(Debug, Serialize)]
@@ -294,6 +305,15 @@ impl Report {
                     p.cpu_cores.map_or_else(|| "n/a".to_owned(), |c| format!("{c:.2} cores"))
                 );
             }
+        }
+        if !self.postgres_by_client.is_empty() {
+            let parts: Vec<String> = self
+                .postgres_by_client
+                .iter()
+                .filter(|c| c.cpu_cores >= 0.005)
+                .map(|c| format!("{} {:.2} ({})", c.name, c.cpu_cores, c.processes))
+                .collect();
+            let _ = writeln!(out, "  postgres by client, cores (processes): {}", parts.join(", "));
         }
         if let Some(busy) = self.machine_busy_cores {
             let watched: f64 = self.processes.iter().filter_map(|p| p.cpu_cores).sum();

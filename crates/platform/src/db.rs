@@ -3,20 +3,31 @@
 use std::time::Duration;
 
 use secrecy::{ExposeSecret, SecretString};
-use sqlx::{PgPool, postgres::PgPoolOptions};
+use sqlx::{
+    PgPool,
+    postgres::{PgConnectOptions, PgPoolOptions},
+};
 
 /// A pool that does not fail start-up when the database is still waking (Neon suspends idle
 /// computes): connections are made lazily and `/ready` reports the outage meanwhile.
+///
+/// Its connections carry `application` as their `application_name` (unless the URL names one),
+/// so `pg_stat_activity`, the server's logs and the benchmark's CPU split tell the services apart.
 pub fn lazy_pool(
     url: &SecretString,
+    application: &str,
     max_connections: u32,
     acquire_timeout: Duration,
 ) -> anyhow::Result<PgPool> {
+    let mut options: PgConnectOptions = url.expose_secret().parse()?;
+    if options.get_application_name().is_none() {
+        options = options.application_name(application);
+    }
     Ok(PgPoolOptions::new()
         .max_connections(max_connections)
         .min_connections(0)
         .acquire_timeout(acquire_timeout)
-        .connect_lazy(url.expose_secret())?)
+        .connect_lazy_with(options))
 }
 
 /// Whether `error` says nothing about the statement, only about the moment: the server is down,
