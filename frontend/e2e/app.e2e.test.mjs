@@ -965,13 +965,22 @@ test('the web app, end to end', async (t) => {
     await context.grantPermissions(['notifications'], { origin: BASE_URL });
     const cdp = await context.newCDPSession(page);
     const registrations = new Map();
+    const versions = new Map();
     cdp.on('ServiceWorker.workerRegistrationUpdated', (e) => e.registrations.forEach((r) => registrations.set(r.registrationId, r)));
+    cdp.on('ServiceWorker.workerVersionUpdated', (e) => e.versions.forEach((v) => versions.set(v.versionId, v)));
     await cdp.send('ServiceWorker.enable');
     let registrationId;
     await poll(
       () => (registrationId = [...registrations.values()].find((r) => r.scopeURL === `${BASE_URL}/` && !r.isDeleted)?.registrationId),
       5000,
       'no service worker registration for the app in DevTools',
+    );
+    // A push is delivered to the registration's active version: wait until DevTools has seen
+    // one (a push sent before that can be dropped, which once failed this step on a cold run).
+    await poll(
+      () => [...versions.values()].some((v) => v.registrationId === registrationId && v.status === 'activated'),
+      5000,
+      'the app\'s service worker never showed as activated in DevTools',
     );
     const push = (data) => cdp.send('ServiceWorker.deliverPushMessage', { origin: BASE_URL, registrationId, data });
     const shown = () =>
@@ -981,7 +990,7 @@ test('the web app, end to end', async (t) => {
     await push(JSON.stringify({ title: 'Reminder: Plant tulips', body: 'Due in 30 minutes', tag: 'reminder-e2e', url: '/upcoming', kind: 'reminder' }));
     await push(JSON.stringify({ title: 'Reminder: Plant tulips (again)', body: 'Due in 29 minutes', tag: 'reminder-e2e', url: '/upcoming', kind: 'reminder' }));
     let notes = [];
-    await poll(async () => (notes = await shown()).some((n) => n.title === 'Reminder: Plant tulips (again)'), 5000, 'the pushed notification was not shown');
+    await poll(async () => (notes = await shown()).some((n) => n.title === 'Reminder: Plant tulips (again)'), 10_000, 'the pushed notification was not shown');
     const tagged = notes.filter((n) => n.tag === 'reminder-e2e');
     assert.deepEqual(tagged, [{ title: 'Reminder: Plant tulips (again)', tag: 'reminder-e2e', body: 'Due in 29 minutes', url: '/upcoming' }], 'one notification per tag');
     // Not JSON: still a notification (the browser requires one for every push), a generic one.
