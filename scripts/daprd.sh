@@ -118,23 +118,8 @@ build() {
     echo "$BIN"
 }
 
-# A port free now, below the kernel's ephemeral range, where no outgoing connection can take
-# it before daprd binds it (a port from `bind(0)` lies inside that range).
-free_port() {
-    python3 - <<'PY'
-import random, socket
-low = max(int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0]), 10001)
-for _ in range(1000):
-    port = random.randrange(10000, low)
-    with socket.socket() as s:
-        try:
-            s.bind(("127.0.0.1", port))
-        except OSError:
-            continue
-    print(port)
-    break
-PY
-}
+# shellcheck source=scripts/ports.sh
+source "$ROOT/scripts/ports.sh"
 
 run() {
     [[ $# -eq 4 ]] || usage

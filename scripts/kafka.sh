@@ -115,9 +115,8 @@ load_classes() {
 
 # --- helpers -------------------------------------------------------------------------------
 
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-}
+# shellcheck source=scripts/ports.sh
+source "$ROOT/scripts/ports.sh"
 
 # With SO_REUSEADDR, as the broker binds: connections of a killed broker left in TIME_WAIT do
 # not count as taking the port.
