@@ -116,12 +116,15 @@ async function openEditorAndSave(fields) {
   return Date.now();
 }
 
-/** Retries `check` (in Node, against the API) until it returns true, or fails with `message`. */
+/**
+ * Retries `check` (in Node, against the API) until it returns true, or fails with `message`
+ * (a string, or a function called at the failure to say what was seen instead).
+ */
 async function poll(check, timeout, message) {
   const end = Date.now() + timeout;
   for (;;) {
     if (await check()) return;
-    if (Date.now() > end) throw new Error(message);
+    if (Date.now() > end) throw new Error(typeof message === 'function' ? message() : message);
     await new Promise((r) => setTimeout(r, 250));
   }
 }
@@ -987,15 +990,19 @@ test('the web app, end to end', async (t) => {
       page.evaluate(async () =>
         (await (await navigator.serviceWorker.ready).getNotifications()).map((n) => ({ title: n.title, tag: n.tag, body: n.body, url: n.data?.url })),
       );
-    await push(JSON.stringify({ title: 'Reminder: Plant tulips', body: 'Due in 30 minutes', tag: 'reminder-e2e', url: '/upcoming', kind: 'reminder' }));
-    await push(JSON.stringify({ title: 'Reminder: Plant tulips (again)', body: 'Due in 29 minutes', tag: 'reminder-e2e', url: '/upcoming', kind: 'reminder' }));
     let notes = [];
-    await poll(async () => (notes = await shown()).some((n) => n.title === 'Reminder: Plant tulips (again)'), 10_000, 'the pushed notification was not shown');
+    const seen = (what) => () => `${what}; shown: ${JSON.stringify(notes)}`;
+    // One push at a time: two in flight are shown in whichever order their icons load, so the
+    // second could be replaced by the first (a cold run failed that way).
+    await push(JSON.stringify({ title: 'Reminder: Plant tulips', body: 'Due in 30 minutes', tag: 'reminder-e2e', url: '/upcoming', kind: 'reminder' }));
+    await poll(async () => (notes = await shown()).some((n) => n.title === 'Reminder: Plant tulips'), 10_000, seen('the pushed notification was not shown'));
+    await push(JSON.stringify({ title: 'Reminder: Plant tulips (again)', body: 'Due in 29 minutes', tag: 'reminder-e2e', url: '/upcoming', kind: 'reminder' }));
+    await poll(async () => (notes = await shown()).some((n) => n.title === 'Reminder: Plant tulips (again)'), 10_000, seen('the second push did not replace the first'));
     const tagged = notes.filter((n) => n.tag === 'reminder-e2e');
     assert.deepEqual(tagged, [{ title: 'Reminder: Plant tulips (again)', tag: 'reminder-e2e', body: 'Due in 29 minutes', url: '/upcoming' }], 'one notification per tag');
     // Not JSON: still a notification (the browser requires one for every push), a generic one.
     await push('not json');
-    await poll(async () => (notes = await shown()).some((n) => n.title === 'Todo' && n.url === '/'), 5000, 'no generic notification for a push without JSON');
+    await poll(async () => (notes = await shown()).some((n) => n.title === 'Todo' && n.url === '/'), 5000, seen('no generic notification for a push without JSON'));
     await page.evaluate(async () => (await (await navigator.serviceWorker.ready).getNotifications()).forEach((n) => n.close()));
     await cdp.detach();
   });
