@@ -266,6 +266,13 @@ pub struct OutboxConfig {
     #[arg(long, env = "OUTBOX_POLL_INTERVAL_MS", default_value_t = 250)]
     pub poll_interval_ms: u64,
 
+    /// Least time, in milliseconds, from the start of one relay pass to the next when changes
+    /// keep coming: a busy relay publishes the changes of this interval in one transaction
+    /// instead of one per change. An event waits at most this long for it; a lone change goes
+    /// out at once. 0 runs a pass per change.
+    #[arg(long, env = "OUTBOX_MIN_PASS_INTERVAL_MS", default_value_t = 10)]
+    pub min_pass_interval_ms: u64,
+
     /// Timeout of one publish call to the sidecar, in milliseconds.
     #[arg(long, env = "OUTBOX_PUBLISH_TIMEOUT_MS", default_value_t = 5000)]
     pub publish_timeout_ms: u64,
@@ -409,8 +416,11 @@ impl OutboxConfig {
         self.dapr_http_endpoint.clone().unwrap_or_else(|| format!("http://127.0.0.1:{}", self.dapr_http_port))
     }
 
-    pub fn poll_interval(&self) -> Duration {
-        Duration::from_millis(self.poll_interval_ms)
+    pub fn pacing(&self) -> crate::relay::Pacing {
+        crate::relay::Pacing {
+            poll_interval: Duration::from_millis(self.poll_interval_ms),
+            min_pass_interval: Duration::from_millis(self.min_pass_interval_ms),
+        }
     }
 
     pub fn refusal_policy(&self) -> crate::relay::RefusalPolicy {

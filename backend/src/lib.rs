@@ -104,11 +104,7 @@ pub async fn run(
             batch_size: config.outbox.batch_size,
             refusals: config.outbox.refusal_policy(),
         };
-        background.spawn(relay.run(
-            Arc::clone(&state.relay_wake),
-            config.outbox.poll_interval(),
-            shutdown.clone(),
-        ));
+        background.spawn(relay.run(Arc::clone(&state.relay_wake), config.outbox.pacing(), shutdown.clone()));
     }
     if let Some(phraser) = chat::openai::wording::Phraser::from_config(&config.chat)
         .context("invalid chat assistant settings")?

@@ -207,6 +207,50 @@ async fn two_replicas_publish_each_event_once_in_order_per_user(db: PgPool) {
 }
 
 #[sqlx::test(migrator = "backend::MIGRATOR")]
+async fn a_lone_change_goes_out_at_once_and_a_stream_of_them_in_few_passes(db: PgPool) {
+    const INTERVAL_MS: u64 = 1000;
+    let interval = Duration::from_millis(INTERVAL_MS);
+    let app = TestApp::spawn_with(db, |c| {
+        c.outbox.min_pass_interval_ms = INTERVAL_MS;
+        // Only the API's wakes start passes here.
+        c.outbox.poll_interval_ms = 60_000;
+    })
+    .await;
+    let user = app.signed_up().await;
+    // The sign-up woke the relay, whose pass came at most an interval later: past the interval
+    // after that one, a change goes out at once.
+    tokio::time::sleep(interval * 2 + Duration::from_millis(100)).await;
+    // A change every 50 ms or so: each would have a pass of its own without the interval.
+    for i in 0..4 {
+        user.create_task(json!({"title": format!("stream {i}")})).await;
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    eventually(WAIT, || async { (unpublished(&app.db).await == 0).then_some(()) })
+        .await
+        .expect("the changes were published");
+    // A pass marks its rows with its transaction's start: one time per pass. For each pass, how
+    // long its first row had waited, in milliseconds.
+    let passes: Vec<(f64,)> = sqlx::query_as(
+        "select extract(epoch from published_at - min(created_at))::float8 * 1000
+         from outbox where user_id = $1 group by published_at order by published_at",
+    )
+    .bind(user.id)
+    .fetch_all(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(
+        passes.len(),
+        2,
+        "the first change alone, the three written during its interval together: {passes:?}"
+    );
+    let first_wait_ms = passes[0].0;
+    assert!(
+        first_wait_ms < interval.as_secs_f64() * 1000.0 / 2.0,
+        "the lone change waited {first_wait_ms} ms"
+    );
+}
+
+#[sqlx::test(migrator = "backend::MIGRATOR")]
 async fn one_relay_pass_publishes_a_batch_and_then_finds_nothing(db: PgPool) {
     let app = TestApp::spawn_with(db, |c| c.outbox.relay_enabled = false).await;
     let user = app.signed_up().await;
