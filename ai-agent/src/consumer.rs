@@ -11,9 +11,10 @@
 //!
 //! Idempotency: the event id (equal to the CloudEvent id our relay sets) goes into `processed_event` in the same transaction as every
 //! handler's effects. A redelivery finds it there and changes nothing; a concurrent delivery of
-//! the same id waits on the first one's row and then finds it.
+//! the same id waits on the first one's row and then finds it. An event no handler may act on
+//! (most new tasks: not overdue, not due soon) touches no table at all.
 
-use std::time::Instant;
+use std::{sync::Arc, time::Instant};
 
 use events::{
     DEAD_LETTER_TOPIC, TaskEvent,
@@ -27,7 +28,7 @@ use crate::{
     config::Settings,
     db::{self, dead_letters::NewDeadLetter, tasks::CurrentTask},
     error::AppError,
-    registry::{EventContext, Reaction, Registry},
+    registry::{EventContext, EventHandler, Reaction, Registry},
 };
 
 /// This service's name in `processed_event.consumer`.
@@ -127,17 +128,20 @@ pub async fn receive_task_event(
             platform::trace::join(&span, &trace);
         }
     }
-    let handlers = registry.handlers(event.event_type());
-    let result = if handlers.is_empty() {
+    let handled_type = !registry.handlers(event.event_type()).is_empty();
+    let acting = registry.acting_on(&event, now);
+    let result = if acting.is_empty() {
         Ok(None)
     } else {
-        handle(pool, registry, &event, &ctx).instrument(span).await.map(Some)
+        handle(pool, &acting, &event, &ctx).instrument(span).await.map(Some)
     };
 
     let processing_ms = started.elapsed().as_secs_f64() * 1000.0;
     let (status, outcome, reason, reaction, failure) = match result {
         Ok(None) => {
-            (DeliveryStatus::Success, "skipped", "no handler for this event type", Reaction::default(), None)
+            let reason =
+                if handled_type { "no handler acts on this event" } else { "no handler for this event type" };
+            (DeliveryStatus::Success, "skipped", reason, Reaction::default(), None)
         }
         Ok(Some(Handled::Duplicate)) => {
             (DeliveryStatus::Success, "skipped", "already processed", Reaction::default(), None)
@@ -208,7 +212,7 @@ fn record_delivery(event_type: &str, outcome: &'static str, started: Instant) {
 /// roll back all of it.
 async fn handle(
     pool: &PgPool,
-    registry: &Registry,
+    handlers: &[Arc<dyn EventHandler>],
     event: &TaskEvent,
     ctx: &EventContext<'_>,
 ) -> Result<Handled, Failure> {
@@ -227,7 +231,7 @@ async fn handle(
     };
     ctx.task.fill(task);
     let mut reaction = Reaction::default();
-    for handler in registry.handlers(event_type) {
+    for handler in handlers {
         reaction += handler
             .handle(&mut tx, event, ctx)
             .await

@@ -61,6 +61,16 @@ pub trait EventHandler: Send + Sync {
     /// For logs: which handler failed.
     fn name(&self) -> &'static str;
 
+    /// Whether this handler may do anything about `event` at `now`, judged on the event alone,
+    /// before any database work. Say `false` only where the event rules out every effect (a
+    /// new task without a due time is nothing to the overdue assistant); the handler's checks
+    /// on the task's current row decide the rest, and a later change of the task brings an
+    /// event of its own. An event no handler may act on is acknowledged without a
+    /// transaction: nothing happens, so there is nothing to record or de-duplicate.
+    fn may_act(&self, _event: &TaskEvent, _now: DateTime<Utc>) -> bool {
+        true
+    }
+
     async fn handle(
         &self,
         conn: &mut PgConnection,
@@ -93,6 +103,11 @@ impl Registry {
     /// The handlers for `event_type`, in registration order; empty if it is ignored.
     pub fn handlers(&self, event_type: EventType) -> &[Arc<dyn EventHandler>] {
         self.handlers.get(&event_type).map_or(&[], Vec::as_slice)
+    }
+
+    /// The handlers of `event`'s type that [may act](EventHandler::may_act) on it at `now`.
+    pub fn acting_on(&self, event: &TaskEvent, now: DateTime<Utc>) -> Vec<Arc<dyn EventHandler>> {
+        self.handlers(event.event_type()).iter().filter(|h| h.may_act(event, now)).cloned().collect()
     }
 }
 

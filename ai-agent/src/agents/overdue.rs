@@ -56,6 +56,15 @@ impl EventHandler for FlagIfOverdue {
         "overdue.flag_if_overdue"
     }
 
+    /// A new task is overdue only if it was created with a past due time (a new task has no
+    /// proposals to dismiss); a later change to it brings its own event.
+    fn may_act(&self, event: &TaskEvent, now: DateTime<Utc>) -> bool {
+        match &event.payload {
+            EventPayload::Created { due_date, .. } => due_date.is_some_and(|due| due < now),
+            _ => true,
+        }
+    }
+
     async fn handle(
         &self,
         conn: &mut PgConnection,

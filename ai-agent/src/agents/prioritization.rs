@@ -198,6 +198,19 @@ impl EventHandler for AdviseOnChange {
         "prioritization.advise_on_change"
     }
 
+    /// A new task gets advice only if it is low or medium and due within [`DUE_SOON`], and can
+    /// tip its owner into overload only if it is high or urgent and due within the
+    /// [`OVERLOAD_WINDOW`]; any update may answer a "still relevant?".
+    fn may_act(&self, event: &TaskEvent, now: DateTime<Utc>) -> bool {
+        match &event.payload {
+            EventPayload::Created { due_date, priority, .. } => {
+                let horizon = if *priority >= Priority::High { OVERLOAD_WINDOW } else { DUE_SOON };
+                due_date.is_some_and(|due| due >= now && due <= now + horizon)
+            }
+            _ => true,
+        }
+    }
+
     async fn handle(
         &self,
         conn: &mut PgConnection,

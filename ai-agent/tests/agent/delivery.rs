@@ -2,15 +2,16 @@
 //! CloudEvent id.
 
 use ai_agent::AppState;
-use events::{EventPayload, EventType, TaskEvent};
+use events::{EventPayload, EventType, Priority, TaskChanges, TaskEvent};
 use serde_json::json;
 use sqlx::PgPool;
 use tokio::task::JoinSet;
 use uuid::Uuid;
 
 use crate::helpers::{
-    TRACEPARENT, TaskSeed, ago, cloud_event, cloud_event_with, config, created, deliver, deliver_event,
-    outbox, post_raw, processed_count, state, suggestion_count, suggestions, task, unreachable_pool, user,
+    TRACEPARENT, TaskSeed, ago, cloud_event, cloud_event_with, completed, config, created, created_for,
+    deliver, deliver_event, outbox, post_raw, processed_count, state, suggestion_count, suggestions, task,
+    unreachable_pool, updated, user,
 };
 
 #[sqlx::test(migrator = "ai_agent::MIGRATOR")]
@@ -60,7 +61,7 @@ async fn a_created_event_for_an_overdue_task_proposes_a_new_due_time_and_announc
 async fn the_same_cloud_event_delivered_twice_has_one_effect(db: PgPool) {
     let user = user(&db).await;
     let task = task(&db, user, TaskSeed::due(ago(5))).await;
-    let event = created(task, user, None);
+    let event = created_for(&db, task).await;
     let state = state(&db);
 
     assert_eq!(deliver_event(&state, &event).await, "SUCCESS");
@@ -76,12 +77,12 @@ async fn concurrent_deliveries_create_one_warning(db: PgPool) {
     let user = user(&db).await;
     let task = task(&db, user, TaskSeed::due(ago(5))).await;
     let state = state(&db);
-    let same = created(task, user, None);
+    let same = created_for(&db, task).await;
     let mut deliveries = JoinSet::new();
     for i in 0..8 {
         // Half redeliver one CloudEvent, half are different events about the same task: the
         // first are stopped by the processed-event id, the second by the dedupe key.
-        let event = if i % 2 == 0 { same.clone() } else { created(task, user, None) };
+        let event = if i % 2 == 0 { same.clone() } else { created_for(&db, task).await };
         let state = state.clone();
         deliveries.spawn(async move { deliver_event(&state, &event).await });
     }
@@ -158,11 +159,49 @@ async fn the_agents_own_announcements_come_back_and_are_acknowledged_without_eff
     assert!(ai_agent::Registry::standard().handlers(EventType::Overdue).is_empty());
 }
 
+/// A `tasks.created` event with this due time and priority, about a task that need not exist.
+fn new_task(due: Option<chrono::DateTime<chrono::Utc>>, priority: Priority) -> TaskEvent {
+    let mut event = created(Uuid::now_v7(), Uuid::now_v7(), due);
+    if let EventPayload::Created { priority: p, .. } = &mut event.payload {
+        *p = priority;
+    }
+    event
+}
+
+#[tokio::test]
+async fn a_new_task_no_assistant_can_act_on_is_acknowledged_without_the_database() {
+    // Every delivery that reaches the database gets RETRY here: SUCCESS proves none did.
+    let down = AppState::new(unreachable_pool(), config());
+    let day = chrono::TimeDelta::days(1);
+    let now = chrono::Utc::now();
+    let untouched = [
+        ("no due time", new_task(None, Priority::Urgent)),
+        ("medium, due in three days", new_task(Some(now + day * 3), Priority::Medium)),
+        ("high, due in eight days", new_task(Some(now + day * 8), Priority::High)),
+    ];
+    for (what, event) in untouched {
+        assert_eq!(deliver_event(&down, &event).await, "SUCCESS", "{what}");
+    }
+    let looked_at = [
+        ("created overdue", new_task(Some(ago(5)), Priority::Low)),
+        ("medium, due tomorrow: priority advice", new_task(Some(now + day), Priority::Medium)),
+        ("high, due in six days: the overload check", new_task(Some(now + day * 6), Priority::High)),
+        (
+            "an update: may answer a \"still relevant?\"",
+            updated(Uuid::now_v7(), Uuid::now_v7(), TaskChanges::default()),
+        ),
+        ("a completion: dismisses", completed(Uuid::now_v7(), Uuid::now_v7())),
+    ];
+    for (what, event) in looked_at {
+        assert_eq!(deliver_event(&down, &event).await, "RETRY", "{what}");
+    }
+}
+
 #[sqlx::test(migrator = "ai_agent::MIGRATOR")]
 async fn an_unreachable_database_gets_retry(db: PgPool) {
     let user = user(&db).await;
     let task = task(&db, user, TaskSeed::due(ago(5))).await;
-    let event = created(task, user, None);
+    let event = created_for(&db, task).await;
     let down = AppState::new(unreachable_pool(), config());
 
     assert_eq!(deliver(&down, &cloud_event(&event)).await, "RETRY");
@@ -180,7 +219,7 @@ async fn an_unreachable_database_gets_retry(db: PgPool) {
 async fn a_database_failure_mid_transaction_rolls_everything_back(db: PgPool) {
     let user = user(&db).await;
     let task = task(&db, user, TaskSeed::due(ago(5))).await;
-    let event = created(task, user, None);
+    let event = created_for(&db, task).await;
     // Sabotage: the outbox write fails after the suggestion was inserted in the transaction.
     sqlx::query("alter table outbox add constraint sabotage check (false) not valid")
         .execute(&db)

@@ -167,6 +167,22 @@ pub fn from_now(minutes: i64) -> DateTime<Utc> {
 
 // --- events --------------------------------------------------------------------------------
 
+/// The `tasks.created` event the backend writes for `task_id` as it is in the database: its
+/// due time and priority, which the handlers look at before opening a transaction.
+pub async fn created_for(db: &PgPool, task_id: Uuid) -> TaskEvent {
+    let (user_id, priority, due_at): (Uuid, String, Option<DateTime<Utc>>) =
+        sqlx::query_as("select user_id, priority::text, due_at from task where task_id = $1")
+            .bind(task_id)
+            .fetch_one(db)
+            .await
+            .unwrap();
+    let mut event = created(task_id, user_id, due_at);
+    if let EventPayload::Created { priority: p, .. } = &mut event.payload {
+        *p = priority.parse().unwrap();
+    }
+    event
+}
+
 pub fn created(task_id: Uuid, user_id: Uuid, due: Option<DateTime<Utc>>) -> TaskEvent {
     TaskEvent::new(
         task_id,

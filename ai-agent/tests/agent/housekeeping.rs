@@ -5,7 +5,7 @@ use chrono::{TimeDelta, Utc};
 use sqlx::PgPool;
 
 use crate::helpers::{
-    TaskSeed, ago, created, deliver_event, processed_count, settings, state, suggestions, task, user,
+    TaskSeed, ago, created_for, deliver_event, processed_count, settings, state, suggestions, task, user,
 };
 
 #[sqlx::test(migrator = "ai_agent::MIGRATOR")]
@@ -14,7 +14,7 @@ async fn open_suggestions_expire_after_their_ttl_and_resolved_ones_stay(db: PgPo
     let state = state(&db);
     for _ in 0..3 {
         let task = task(&db, user, TaskSeed::due(ago(5))).await;
-        deliver_event(&state, &created(task, user, None)).await;
+        deliver_event(&state, &created_for(&db, task).await).await;
     }
     let dismissed = suggestions(&db, user).await[0].suggestion_id;
     sqlx::query("update suggestion set status = 'dismissed' where suggestion_id = $1")
@@ -40,8 +40,9 @@ async fn open_suggestions_expire_after_their_ttl_and_resolved_ones_stay(db: PgPo
 #[sqlx::test(migrator = "ai_agent::MIGRATOR")]
 async fn processed_event_ids_are_forgotten_after_the_retention(db: PgPool) {
     let user = user(&db).await;
-    let task = task(&db, user, TaskSeed::undated()).await;
-    deliver_event(&state(&db), &created(task, user, None)).await;
+    // Overdue, so the agent acts on its creation and records the event.
+    let task = task(&db, user, TaskSeed::due(ago(5))).await;
+    deliver_event(&state(&db), &created_for(&db, task).await).await;
     sqlx::query(
         "insert into processed_event (consumer, event_id, event_type) values ('someone-else', 'x', 't')",
     )

@@ -11,7 +11,7 @@ use serde_json::json;
 use sqlx::PgPool;
 
 use crate::helpers::{
-    TaskSeed, ago, created, deliver, deliver_event, post_raw, send, settings, state, task, user,
+    TaskSeed, ago, created_for, deliver, deliver_event, post_raw, send, settings, state, task, user,
 };
 
 async fn scrape(state: &ai_agent::AppState) -> String {
@@ -42,7 +42,7 @@ async fn deliveries_suggestions_dead_letters_and_passes_are_counted(db: PgPool) 
 
     let user = user(&db).await;
     let task = task(&db, user, TaskSeed::due(ago(30))).await;
-    let event = created(task, user, None);
+    let event = created_for(&db, task).await;
     assert_eq!(deliver_event(&state, &event).await, "SUCCESS");
     assert_eq!(deliver_event(&state, &event).await, "SUCCESS");
     assert_eq!(deliver(&state, &json!({"not": "a cloud event"})).await, "DROP");

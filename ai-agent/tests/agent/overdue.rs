@@ -11,8 +11,8 @@ use sqlx::PgPool;
 use tokio::task::JoinSet;
 
 use crate::helpers::{
-    SuggestionRow, TaskSeed, ago, completed, created, deliver_event, from_now, incomplete, outbox,
-    processed_count, set_agents_enabled, settings, state, suggestions, task, updated, user,
+    SuggestionRow, TaskSeed, ago, completed, created, created_for, deliver_event, from_now, incomplete,
+    outbox, processed_count, set_agents_enabled, settings, state, suggestions, task, updated, user,
 };
 
 #[track_caller]
@@ -109,7 +109,7 @@ async fn rescheduling_dismisses_the_old_warning_and_missing_again_warns_again(db
     let user = user(&db).await;
     let state = state(&db);
     let task = task(&db, user, TaskSeed::due(ago(10))).await;
-    deliver_event(&state, &created(task, user, None)).await;
+    deliver_event(&state, &created_for(&db, task).await).await;
 
     // Moved to tomorrow: the warning about the old due time is wrong now.
     sqlx::query("update task set due_at = $2 where task_id = $1")
@@ -181,7 +181,7 @@ async fn the_sweep_leaves_tasks_the_event_path_already_warned_about(db: PgPool) 
     // Microseconds in the due time: the sweep's SQL key must spell it exactly as Rust does.
     let due = Utc::now() - TimeDelta::microseconds(3_600_123_457);
     let task = task(&db, user, TaskSeed::due(due)).await;
-    deliver_event(&state(&db), &created(task, user, None)).await;
+    deliver_event(&state(&db), &created_for(&db, task).await).await;
 
     assert_eq!(sweep(&db, Utc::now()).await.examined, 0);
     assert_eq!(suggestions(&db, user).await.len(), 1);
@@ -228,7 +228,7 @@ async fn no_user_gets_more_than_the_hourly_limit(db: PgPool) {
     // Ten proposals this hour already, by events.
     for i in 0..10 {
         let late = task(&db, busy, TaskSeed::due(ago(200 + i))).await;
-        deliver_event(&state(&db), &created(late, busy, None)).await;
+        deliver_event(&state(&db), &created_for(&db, late).await).await;
     }
     for i in 0..2 {
         task(&db, busy, TaskSeed::due(ago(100 - i))).await;
@@ -254,7 +254,7 @@ async fn concurrent_deliveries_cannot_exceed_the_hourly_limit(db: PgPool) {
     let state = state(&db);
     let mut events = Vec::new();
     for i in 0..25 {
-        events.push(created(task(&db, user, TaskSeed::due(ago(60 + i))).await, user, None));
+        events.push(created_for(&db, task(&db, user, TaskSeed::due(ago(60 + i))).await).await);
     }
     // All in flight at once: without the per-user lock, several would count nine and insert.
     let mut deliveries = JoinSet::new();
@@ -275,7 +275,7 @@ async fn users_who_turned_the_assistants_off_get_nothing(db: PgPool) {
     set_agents_enabled(&db, user, false).await;
     let task = task(&db, user, TaskSeed::due(ago(30))).await;
 
-    assert_eq!(deliver_event(&state(&db), &created(task, user, None)).await, "SUCCESS");
+    assert_eq!(deliver_event(&state(&db), &created_for(&db, task).await).await, "SUCCESS");
     assert_eq!(processed_count(&db).await, 1, "the event is still marked processed");
     assert_eq!(sweep(&db, Utc::now()).await.examined, 0, "the sweep does not even look");
     assert!(suggestions(&db, user).await.is_empty());

@@ -14,8 +14,8 @@ use tokio::task::JoinSet;
 use uuid::Uuid;
 
 use crate::helpers::{
-    self, TaskSeed, ago, created, deliver_event, items, outbox, proposed_tasks, set_agents_enabled, settings,
-    state, suggestion_count, suggestions, task, user,
+    self, TaskSeed, ago, created_for, deliver_event, items, outbox, proposed_tasks, set_agents_enabled,
+    settings, state, suggestion_count, suggestions, task, user,
 };
 
 fn overload(user_id: Uuid, key: &str) -> NewSuggestion {
@@ -28,7 +28,7 @@ async fn a_users_many_overdue_tasks_become_one_grouped_proposal_in_one_hourly_sl
     // Nine suggestions this hour already: one slot left for twelve overdue tasks.
     for i in 0..9 {
         let earlier = task(&db, user, TaskSeed::due(ago(500 + i))).await;
-        deliver_event(&state(&db), &created(earlier, user, None)).await;
+        deliver_event(&state(&db), &created_for(&db, earlier).await).await;
     }
     let mut tasks = Vec::new();
     for i in 0..12 {
@@ -117,7 +117,7 @@ async fn the_sweep_writes_what_the_event_path_writes(db: PgPool) {
     let by_event = task(&db, one, TaskSeed::due(due).titled("Same")).await;
     let by_sweep = task(&db, other, TaskSeed::due(due).titled("Same")).await;
     // The event path first, for one task; the sweep then finds only the other.
-    deliver_event(&state(&db), &created(by_event, one, None)).await;
+    deliver_event(&state(&db), &created_for(&db, by_event).await).await;
     let report = overdue::sweep_once(&db, &settings(), Utc::now(), None).await.unwrap().report().unwrap();
     assert_eq!(report.suggestions_created, 1);
 

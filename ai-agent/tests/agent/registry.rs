@@ -15,8 +15,8 @@ use events::{EventType, TaskEvent};
 use sqlx::{PgConnection, PgPool};
 
 use crate::helpers::{
-    TaskSeed, ago, completed, created, deliver_event, incomplete, processed_count, state, suggestion_count,
-    task, user,
+    TaskSeed, ago, completed, created_for, deliver_event, incomplete, processed_count, state,
+    suggestion_count, task, user,
 };
 
 /// Records what it saw, and writes a row in the delivery's transaction to prove it is in it.
@@ -56,7 +56,7 @@ async fn a_registered_handler_runs_for_its_event_type_only(db: PgPool) {
     let user = user(&db).await;
     let task = task(&db, user, TaskSeed::undated()).await;
     let reopened = incomplete(task, user);
-    for event in [created(task, user, None), reopened.clone(), completed(task, user)] {
+    for event in [created_for(&db, task).await, reopened.clone(), completed(task, user)] {
         assert_eq!(deliver_event(&state, &event).await, "SUCCESS");
     }
 
@@ -98,7 +98,7 @@ async fn a_failing_handler_rolls_back_every_effect_and_the_redelivery_applies_th
     let state = state(&db).with_registry(registry);
     let user = user(&db).await;
     let task = task(&db, user, TaskSeed::due(ago(5))).await;
-    let event = created(task, user, None);
+    let event = created_for(&db, task).await;
 
     assert_eq!(deliver_event(&state, &event).await, "RETRY");
     assert_eq!(suggestion_count(&db).await, 0);
@@ -114,6 +114,6 @@ async fn an_empty_registry_acknowledges_everything_and_does_nothing(db: PgPool) 
     let state = state(&db).with_registry(Registry::new());
     let user = user(&db).await;
     let task = task(&db, user, TaskSeed::due(ago(5))).await;
-    assert_eq!(deliver_event(&state, &created(task, user, None)).await, "SUCCESS");
+    assert_eq!(deliver_event(&state, &created_for(&db, task).await).await, "SUCCESS");
     assert_eq!(suggestion_count(&db).await, 0);
 }

@@ -10,7 +10,7 @@ use axum::{
 use secrecy::SecretString;
 
 use crate::helpers::{
-    TaskSeed, ago, cloud_event, config, created, dead_letters, processed_count, send, task, user,
+    TaskSeed, ago, cloud_event, config, created_for, dead_letters, processed_count, send, task, user,
 };
 
 #[sqlx::test(migrator = "ai_agent::MIGRATOR")]
@@ -20,7 +20,7 @@ async fn deliveries_without_the_right_app_token_change_nothing(db: sqlx::PgPool)
     let app = ai_agent::app(AppState::new(db.clone(), config));
     let user = user(&db).await;
     let task = task(&db, user, TaskSeed::due(ago(10))).await;
-    let body = cloud_event(&created(task, user, None)).to_string();
+    let body = cloud_event(&created_for(&db, task).await).to_string();
 
     for route in ["/events/tasks-lifecycle", "/events/dead-letters"] {
         for token in [None, Some("wrong"), Some("the-app-token-but-longer"), Some("")] {

@@ -9,7 +9,7 @@ use serde_json::json;
 use sqlx::PgPool;
 
 use crate::helpers::{
-    RunningAgent, TaskSeed, WAIT, ago, config, created, dead_letters, processed_count, publish,
+    RunningAgent, TaskSeed, WAIT, ago, config, created, created_for, dead_letters, processed_count, publish,
     publish_event, sidecar_for, state, suggestions, task, unreachable_pool, user,
 };
 
@@ -23,7 +23,7 @@ async fn an_event_published_through_the_sidecar_creates_an_overdue_warning(db: P
 
     let user = user(&db).await;
     let task = task(&db, user, TaskSeed::due(ago(30))).await;
-    publish_event(&sidecar, &created(task, user, None)).await;
+    publish_event(&sidecar, &created_for(&db, task).await).await;
 
     let records = sidecar.wait_for_deliveries(TOPIC, 1, WAIT).await.unwrap();
     assert_eq!(records[0].outcome, DeliveryOutcome::Success);
@@ -41,7 +41,7 @@ async fn a_republished_event_is_delivered_twice_and_counted_once(db: PgPool) {
     let sidecar = sidecar_for(&agent, None).await;
     let user = user(&db).await;
     let task = task(&db, user, TaskSeed::due(ago(30))).await;
-    let event = created(task, user, None);
+    let event = created_for(&db, task).await;
 
     // The relay crashed after the sidecar accepted the event and published it again.
     publish_event(&sidecar, &event).await;
@@ -106,7 +106,8 @@ async fn while_the_database_is_down_the_sidecar_retries_and_then_dead_letters(db
     let agent = RunningAgent::start(AppState::new(unreachable_pool(), config())).await;
     let sidecar = sidecar_for(&agent, None).await;
     let user = user(&db).await;
-    let event = created(user, user, None);
+    // Created overdue: processing it needs the database.
+    let event = created(user, user, Some(ago(5)));
     publish_event(&sidecar, &event).await;
 
     let records = sidecar.wait_for_deliveries(TOPIC, 1, WAIT).await.unwrap();
